@@ -1,0 +1,86 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requireScope } from './auth-middleware.ts';
+import { type ApiDeps, type AppEnv, createRouter } from './context.ts';
+import { ApiError, errorBody, handleError } from './errors.ts';
+import { adminMiscRoutes } from './routes/admin-misc.ts';
+import { adminPromptRoutes } from './routes/admin-prompts.ts';
+import { adminTemplateRoutes } from './routes/admin-templates.ts';
+import { healthRoutes } from './routes/health.ts';
+import { promptRoutes } from './routes/prompts.ts';
+
+export const API_VERSION = '0.1.0';
+
+/** The Hono app: health, the services' read path, the admin API, OpenAPI document and reference page. */
+export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.onError(handleError(deps.log));
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new ApiError('payload_too_large', `request body exceeds ${deps.config.maxBodyBytes} bytes`, {
+          limit_bytes: deps.config.maxBodyBytes,
+        });
+      },
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    const hasBody =
+      c.req.header('content-length') !== undefined
+        ? c.req.header('content-length') !== '0'
+        : c.req.header('transfer-encoding') !== undefined;
+    if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/(.+\+)?json\b/i.test(type)) {
+        throw new ApiError(
+          'unsupported_media_type',
+          `Content-Type must be application/json, got '${type || 'none'}'`,
+        );
+      }
+    }
+    await next();
+  });
+
+  app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));
+  app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
+
+  app.route('/', healthRoutes(deps));
+  app.route('/api/v1/prompts', promptRoutes(deps));
+  app.route('/api/v1/admin/prompts', adminPromptRoutes(deps));
+  app.route('/api/v1/admin/templates', adminTemplateRoutes(deps));
+  app.route('/api/v1/admin', adminMiscRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `promptscope keys create --name NAME --scopes admin`',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'promptscope API',
+      version: API_VERSION,
+      description: 'Versioned prompt templates for services, and their administration.',
+    },
+  });
+  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  return app;
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html>
+  <head>
+    <title>promptscope API reference</title>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+  </head>
+  <body>
+    <noscript>The interactive reference needs JavaScript; the raw document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+    <script id="api-reference" data-url="/openapi.json"></script>
+    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+  </body>
+</html>`;

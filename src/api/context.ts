@@ -1,0 +1,40 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Authenticator, Principal } from '../auth/authenticator.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { ClickHouseStore } from '../store/clickhouse.ts';
+import type { Sql } from '../store/postgres.ts';
+import { validationFailed } from './errors.ts';
+import type { ResolvedPromptCache } from './resolved-prompt-cache.ts';
+
+/** Everything a route needs, passed in once. */
+export interface ApiDeps {
+  sql: Sql;
+  clickhouse: ClickHouseStore;
+  config: Pick<Config, 'maxBodyBytes'>;
+  log: Logger;
+  auth: Authenticator;
+  promptCache: ResolvedPromptCache;
+  /** Which stores are embedded, for /ready and the start banner. */
+  postgresEmbedded: boolean;
+}
+
+export type AppEnv = { Variables: { principal: Principal } };
+
+/** A router whose schema failures become our 422 listing each field. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const fields = result.error.issues.map((i) => ({
+          field: i.path.length > 0 ? i.path.join('.') : result.target,
+          message: i.message,
+        }));
+        throw validationFailed(
+          `invalid ${result.target === 'json' ? 'request body' : result.target}`,
+          fields,
+        );
+      }
+    },
+  });
+}

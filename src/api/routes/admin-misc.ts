@@ -1,0 +1,158 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listAudit, recordAudit } from '../../audit.ts';
+import { actorName } from '../../auth/authenticator.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/key-store.ts';
+import { SCOPES } from '../../auth/keys.ts';
+import {
+  createGlobalGuardrail,
+  deleteGlobalGuardrail,
+  listGlobalGuardrails,
+} from '../../prompts/global-guardrails.ts';
+import { guardrailRuleSchema } from '../../prompts/guardrails.ts';
+import { publishChange } from '../../store/change-feed.ts';
+import { type ApiDeps, createRouter } from '../context.ts';
+import { notFound } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, security } from '../schemas.ts';
+
+const anyJson = z.record(z.string(), z.unknown());
+
+const guardrailsList = createRoute({
+  method: 'get',
+  path: '/guardrails',
+  tags: ['admin: guardrails'],
+  security,
+  summary: 'Guardrail rules that apply to every template',
+  responses: { 200: jsonResponse(anyJson, 'The rules'), ...errorResponses },
+});
+const guardrailsCreate = createRoute({
+  method: 'post',
+  path: '/guardrails',
+  tags: ['admin: guardrails'],
+  security,
+  summary: 'Add a guardrail rule for every template (template-specific rules are part of each version)',
+  request: jsonBody(guardrailRuleSchema),
+  responses: { 201: jsonResponse(anyJson, 'The rule'), ...errorResponses },
+});
+const guardrailsDelete = createRoute({
+  method: 'delete',
+  path: '/guardrails/{id}',
+  tags: ['admin: guardrails'],
+  security,
+  summary: 'Remove a global guardrail rule',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 204: { description: 'Removed' }, ...errorResponses, ...notFoundResponse },
+});
+
+const keysList = createRoute({
+  method: 'get',
+  path: '/keys',
+  tags: ['admin: keys'],
+  security,
+  summary: 'API keys (never their secrets)',
+  request: { query: z.object({ include_revoked: z.enum(['true', 'false']).default('false') }) },
+  responses: { 200: jsonResponse(anyJson, 'The keys'), ...errorResponses },
+});
+const keysCreate = createRoute({
+  method: 'post',
+  path: '/keys',
+  tags: ['admin: keys'],
+  security,
+  summary: 'Create an API key; the response is the only time the key is shown',
+  request: jsonBody(
+    z.object({ name: z.string().min(1).max(200), scopes: z.array(z.enum(SCOPES)).min(1) }).strict(),
+  ),
+  responses: { 201: jsonResponse(anyJson, 'The key, shown once'), ...errorResponses },
+});
+const keysRevoke = createRoute({
+  method: 'delete',
+  path: '/keys/{id}',
+  tags: ['admin: keys'],
+  security,
+  summary: 'Revoke an API key (takes effect on every instance within seconds)',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: jsonResponse(anyJson, 'The revoked key'), ...errorResponses, ...notFoundResponse },
+});
+
+const audit = createRoute({
+  method: 'get',
+  path: '/audit',
+  tags: ['admin: audit'],
+  security,
+  summary: 'Who changed what, newest first',
+  request: {
+    query: z.object({ resource_type: z.string().optional(), resource_id: z.string().optional(), ...paging }),
+  },
+  responses: { 200: jsonResponse(anyJson, 'Audit entries'), ...errorResponses },
+});
+
+const keyView = (k: Awaited<ReturnType<typeof listApiKeys>>[number]) => ({
+  id: k.id,
+  name: k.name,
+  scopes: k.scopes,
+  created_at: k.createdAt.toISOString(),
+  created_by: k.createdBy,
+  last_used_at: k.lastUsedAt?.toISOString() ?? null,
+  revoked_at: k.revokedAt?.toISOString() ?? null,
+});
+
+/** Global guardrails, API keys and the audit log. */
+export function adminMiscRoutes(deps: ApiDeps) {
+  return createRouter()
+    .openapi(guardrailsList, async (c) => c.json({ guardrails: await listGlobalGuardrails(deps.sql) }, 200))
+    .openapi(guardrailsCreate, async (c) => {
+      const rule = await createGlobalGuardrail(deps.sql, c.req.valid('json'), actorName(c.get('principal')));
+      deps.promptCache.invalidate('*');
+      return c.json({ ...rule }, 201);
+    })
+    .openapi(guardrailsDelete, async (c) => {
+      await deleteGlobalGuardrail(deps.sql, c.req.valid('param').id, actorName(c.get('principal')));
+      deps.promptCache.invalidate('*');
+      return c.body(null, 204);
+    })
+    .openapi(keysList, async (c) => {
+      const keys = await listApiKeys(deps.sql, c.req.valid('query').include_revoked === 'true');
+      return c.json({ keys: keys.map(keyView) }, 200);
+    })
+    .openapi(keysCreate, async (c) => {
+      const body = c.req.valid('json');
+      const actor = actorName(c.get('principal'));
+      const created = await deps.sql.begin(async (tx) => {
+        const k = await createApiKey(tx, { name: body.name, scopes: body.scopes, createdBy: actor });
+        await recordAudit(tx, {
+          actor,
+          action: 'key.create',
+          resourceType: 'api_key',
+          resourceId: k.record.id,
+          details: { name: body.name, scopes: body.scopes },
+        });
+        return k;
+      });
+      return c.json({ key: created.key, ...keyView(created.record) }, 201);
+    })
+    .openapi(keysRevoke, async (c) => {
+      const { id } = c.req.valid('param');
+      const actor = actorName(c.get('principal'));
+      const revoked = await deps.sql.begin(async (tx) => {
+        const k = await revokeApiKey(tx, id);
+        if (!k) throw notFound(`API key '${id}'`);
+        await recordAudit(tx, { actor, action: 'key.revoke', resourceType: 'api_key', resourceId: id });
+        await publishChange(tx, { kind: 'key', id });
+        return k;
+      });
+      deps.auth.invalidate(id);
+      return c.json(keyView(revoked), 200);
+    })
+    .openapi(audit, async (c) => {
+      const q = c.req.valid('query');
+      const page = await listAudit(deps.sql, {
+        resourceType: q.resource_type,
+        resourceId: q.resource_id,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return c.json(
+        { entries: page.entries.map((e) => ({ ...e, at: e.at.toISOString() })), total: page.total },
+        200,
+      );
+    });
+}

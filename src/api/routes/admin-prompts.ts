@@ -1,0 +1,125 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { actorName } from '../../auth/authenticator.ts';
+import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/repository.ts';
+import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
+import { type ApiDeps, createRouter } from '../context.ts';
+import { validationFailed } from '../errors.ts';
+import {
+  conflictResponse,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  paging,
+  security,
+  versionSchema,
+} from '../schemas.ts';
+import { renderTest, testRequestSchema } from './prompt-test.ts';
+
+const tags = ['admin: prompts'];
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  security,
+  summary: 'List template versions, newest first',
+  request: {
+    query: z.object({
+      name: z.string().optional(),
+      tag: z.string().optional(),
+      label: z.string().optional(),
+      include_archived: z.enum(['true', 'false']).default('false'),
+      ...paging,
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ templates: z.array(versionSchema), total: z.number() }),
+      'A page of versions',
+    ),
+    ...errorResponses,
+  },
+});
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  security,
+  summary: 'Publish a new immutable version (creates the template on first use)',
+  request: jsonBody(createVersionSchema),
+  responses: {
+    201: jsonResponse(versionSchema, 'The new version'),
+    ...errorResponses,
+    ...conflictResponse,
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  security,
+  summary: 'One template version in full, with its labels',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: jsonResponse(versionSchema, 'The version'), ...errorResponses, ...notFoundResponse },
+});
+
+const test = createRoute({
+  method: 'post',
+  path: '/test',
+  tags,
+  security,
+  summary: 'Render a template (given inline or stored) and report found, missing and unused variables',
+  request: jsonBody(testRequestSchema),
+  responses: {
+    200: jsonResponse(z.record(z.string(), z.unknown()), 'The rendering'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+/** The seed's `/api/v1/admin/prompts` endpoints, verbatim shapes. */
+export function adminPromptRoutes(deps: ApiDeps) {
+  return createRouter()
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      const page = await listVersions(deps.sql, {
+        name: q.name,
+        tag: q.tag,
+        label: q.label,
+        includeArchived: q.include_archived === 'true',
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return c.json(page, 200);
+    })
+    .openapi(create, async (c) => {
+      const input = c.req.valid('json');
+      const checked = validateVersion(input);
+      if (!checked.ok) {
+        throw validationFailed(
+          checked.message,
+          checked.problems.map((p) => ({ field: p.path, message: p.message })),
+        );
+      }
+      const version = await createVersion(deps.sql, input, checked.value, actorName(c.get('principal')));
+      deps.promptCache.invalidate(input.name);
+      c.header('Location', `/api/v1/admin/prompts/${version.id}`);
+      return c.json(version, 201);
+    })
+    .openapi(test, async (c) => {
+      const input = c.req.valid('json');
+      const stored =
+        'name' in input && input.name !== undefined
+          ? await resolveVersion(
+              deps.sql,
+              input.name,
+              input.version ? { version: input.version } : { label: input.label ?? 'production' },
+            )
+          : undefined;
+      return c.json(renderTest(input, stored), 200);
+    })
+    .openapi(get, async (c) => c.json(await getVersionById(deps.sql, c.req.valid('param').id), 200));
+}

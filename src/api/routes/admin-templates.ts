@@ -1,0 +1,222 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { actorName } from '../../auth/authenticator.ts';
+import { diffFields, diffLines, formatUnified } from '../../prompts/diff.ts';
+import {
+  getTemplate,
+  labelHistory,
+  listVersionsOf,
+  moveLabel,
+  removeLabel,
+  resolveVersion,
+  setArchived,
+  type VersionView,
+} from '../../prompts/repository.ts';
+import { AUTOMATIC_LABELS, labelNameSchema } from '../../prompts/version-input.ts';
+import { type ApiDeps, createRouter } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  security,
+  versionSchema,
+} from '../schemas.ts';
+
+const tags = ['admin: templates'];
+const name = z.object({ name: z.string().min(1) });
+const nameAndLabel = z.object({ name: z.string().min(1), label: labelNameSchema });
+const anyJson = z.record(z.string(), z.unknown());
+
+const summary = createRoute({
+  method: 'get',
+  path: '/{name}',
+  tags,
+  security,
+  summary: 'A template: description, tags, archive state, labels and version count',
+  request: { params: name },
+  responses: { 200: jsonResponse(anyJson, 'The template'), ...errorResponses, ...notFoundResponse },
+});
+
+const versions = createRoute({
+  method: 'get',
+  path: '/{name}/versions',
+  tags,
+  security,
+  summary: 'Every version of a template, newest first',
+  request: { params: name },
+  responses: {
+    200: jsonResponse(z.object({ versions: z.array(versionSchema) }), 'The versions'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+const diff = createRoute({
+  method: 'get',
+  path: '/{name}/diff',
+  tags,
+  security,
+  summary: 'Diff two versions: text line by line, other fields by value',
+  request: { params: name, query: z.object({ from: z.string().min(1), to: z.string().min(1) }) },
+  responses: { 200: jsonResponse(anyJson, 'The diff'), ...errorResponses, ...notFoundResponse },
+});
+
+const putLabel = createRoute({
+  method: 'put',
+  path: '/{name}/labels/{label}',
+  tags,
+  security,
+  summary: 'Point a label at a version: promote, or roll back',
+  request: {
+    params: nameAndLabel,
+    ...jsonBody(z.object({ version: z.string().min(1), reason: z.string().max(2000).default('') }).strict()),
+  },
+  responses: {
+    200: jsonResponse(anyJson, 'Where the label now points'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+const deleteLabel = createRoute({
+  method: 'delete',
+  path: '/{name}/labels/{label}',
+  tags,
+  security,
+  summary: 'Remove a label',
+  request: { params: nameAndLabel },
+  responses: { 204: { description: 'Removed' }, ...errorResponses, ...notFoundResponse },
+});
+
+const history = createRoute({
+  method: 'get',
+  path: '/{name}/labels/history',
+  tags,
+  security,
+  summary: 'Every label move of a template, newest first',
+  request: { params: name, query: z.object({ label: z.string().optional() }) },
+  responses: { 200: jsonResponse(anyJson, 'The moves'), ...errorResponses, ...notFoundResponse },
+});
+
+const archive = (archived: boolean) =>
+  createRoute({
+    method: 'post',
+    path: `/{name}/${archived ? 'archive' : 'unarchive'}`,
+    tags,
+    security,
+    summary: archived
+      ? 'Archive a template: versions stay readable; publishing and label moves are refused'
+      : 'Restore an archived template',
+    request: { params: name },
+    responses: { 200: jsonResponse(anyJson, 'The template'), ...errorResponses, ...notFoundResponse },
+  });
+
+const refersTo = (ref: string) =>
+  /^\d+$/.test(ref) || ref.includes('.') ? { version: ref } : { label: ref };
+
+/** Managing a template by name: versions, diff, labels, history, archive. */
+export function adminTemplateRoutes(deps: ApiDeps) {
+  const changed = (templateName: string) => deps.promptCache.invalidate(templateName);
+  return createRouter()
+    .openapi(history, async (c) => {
+      const { name } = c.req.valid('param');
+      return c.json({ name, moves: await labelHistory(deps.sql, name, c.req.valid('query').label) }, 200);
+    })
+    .openapi(summary, async (c) =>
+      c.json({ ...(await getTemplate(deps.sql, c.req.valid('param').name)) }, 200),
+    )
+    .openapi(versions, async (c) =>
+      c.json({ versions: await listVersionsOf(deps.sql, c.req.valid('param').name) }, 200),
+    )
+    .openapi(diff, async (c) => {
+      const { name } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const [a, b] = await Promise.all([
+        resolveVersion(deps.sql, name, refersTo(q.from)),
+        resolveVersion(deps.sql, name, refersTo(q.to)),
+      ]);
+      return c.json(versionDiff(a, b), 200);
+    })
+    .openapi(putLabel, async (c) => {
+      const { name, label } = c.req.valid('param');
+      if ((AUTOMATIC_LABELS as readonly string[]).includes(label)) {
+        throw new ApiError(
+          'validation_failed',
+          `'${label}' is maintained automatically and cannot be moved`,
+          {
+            fields: [{ field: 'label', message: 'reserved label' }],
+          },
+        );
+      }
+      const body = c.req.valid('json');
+      const result = await moveLabel(
+        deps.sql,
+        name,
+        label,
+        body.version,
+        body.reason,
+        actorName(c.get('principal')),
+      );
+      changed(name);
+      return c.json({ name, ...result }, 200);
+    })
+    .openapi(deleteLabel, async (c) => {
+      const { name, label } = c.req.valid('param');
+      if ((AUTOMATIC_LABELS as readonly string[]).includes(label)) {
+        throw new ApiError(
+          'validation_failed',
+          `'${label}' is maintained automatically and cannot be removed`,
+          {
+            fields: [{ field: 'label', message: 'reserved label' }],
+          },
+        );
+      }
+      await removeLabel(deps.sql, name, label, actorName(c.get('principal')));
+      changed(name);
+      return c.body(null, 204);
+    })
+    .openapi(archive(true), async (c) => {
+      const { name } = c.req.valid('param');
+      const t = await setArchived(deps.sql, name, true, actorName(c.get('principal')));
+      changed(name);
+      return c.json({ ...t }, 200);
+    })
+    .openapi(archive(false), async (c) => {
+      const { name } = c.req.valid('param');
+      const t = await setArchived(deps.sql, name, false, actorName(c.get('principal')));
+      changed(name);
+      return c.json({ ...t }, 200);
+    });
+}
+
+function versionDiff(a: VersionView, b: VersionView) {
+  const text = (v: VersionView) =>
+    v.template_text ?? (v.messages ?? []).map((m) => `[${m.role}]\n${m.content}`).join('\n');
+  const lines = diffLines(text(a), text(b));
+  return {
+    name: a.name,
+    from: { version: a.version, id: a.id, content_hash: a.content_hash },
+    to: { version: b.version, id: b.id, content_hash: b.content_hash },
+    identical: a.content_hash === b.content_hash,
+    text: {
+      unified: formatUnified(lines),
+      added: lines.filter((l) => l.op === '+').length,
+      removed: lines.filter((l) => l.op === '-').length,
+    },
+    fields: diffFields(
+      {
+        variables: a.variable_definitions,
+        model_config: a.model_config,
+        guardrails: a.guardrails,
+        commit_message: a.commit_message,
+      },
+      {
+        variables: b.variable_definitions,
+        model_config: b.model_config,
+        guardrails: b.guardrails,
+        commit_message: b.commit_message,
+      },
+    ),
+  };
+}

@@ -1,0 +1,90 @@
+import { ApiError } from '../api/errors.ts';
+import type { Logger } from '../log.ts';
+import type { Sql } from '../store/postgres.ts';
+import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
+import { hasScope, parseKey, type Scope, secretMatches } from './keys.ts';
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  scopes: string[];
+}
+
+export interface AuthenticatorOptions {
+  sql: Sql;
+  log: Logger;
+  /** How long a looked-up key is trusted before Postgres is asked again. */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+const DEFAULTS = { cacheTtlMs: 5_000, now: Date.now };
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Checks bearer keys against Postgres, caching lookups briefly so the read path stays in memory. */
+export class Authenticator {
+  #sql: Sql;
+  #log: Logger;
+  #ttl: number;
+  #now: () => number;
+  #cache = new Map<string, { secret: StoredSecret | undefined; until: number }>();
+  #lastTouched = new Map<string, number>();
+
+  constructor(options: AuthenticatorOptions) {
+    const o = { ...DEFAULTS, ...options };
+    this.#sql = o.sql;
+    this.#log = o.log;
+    this.#ttl = o.cacheTtlMs;
+    this.#now = o.now;
+  }
+
+  /** Resolves the caller or throws 401 (no/unknown/revoked key) or 403 (key lacks the scope). */
+  async authenticate(authorization: string | undefined, needed: Scope): Promise<Principal> {
+    const principal = await this.#identify(authorization);
+    if (!hasScope(principal.scopes, needed)) {
+      throw new ApiError('forbidden', `this API key lacks the '${needed}' scope`, {
+        key_id: principal.keyId,
+        scopes: principal.scopes,
+      });
+    }
+    return principal;
+  }
+
+  invalidate(id?: string): void {
+    if (id === undefined) this.#cache.clear();
+    else this.#cache.delete(id);
+  }
+
+  async #identify(authorization: string | undefined): Promise<Principal> {
+    const unauthorized = (message: string) =>
+      new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="promptscope"' });
+    if (!authorization)
+      throw unauthorized('missing Authorization header: send "Authorization: Bearer <api key>"');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) throw unauthorized('Authorization header must be "Bearer <api key>"');
+    const parsed = parseKey(m[1]!);
+    if (!parsed) throw unauthorized('malformed API key');
+    const now = this.#now();
+    let entry = this.#cache.get(parsed.id);
+    if (!entry || entry.until <= now) {
+      entry = { secret: await findSecret(this.#sql, parsed.id), until: now + this.#ttl };
+      this.#cache.set(parsed.id, entry);
+    }
+    const stored = entry.secret;
+    if (!stored || !secretMatches(parsed.secret, stored.secretHash)) throw unauthorized('invalid API key');
+    if (stored.revoked) throw unauthorized('this API key has been revoked');
+    this.#touch(parsed.id, now);
+    return { keyId: parsed.id, name: stored.name, scopes: stored.scopes };
+  }
+
+  #touch(id: string, now: number) {
+    if (now - (this.#lastTouched.get(id) ?? 0) < TOUCH_INTERVAL_MS) return;
+    this.#lastTouched.set(id, now);
+    touchKeys(this.#sql, [id]).catch((error) => this.#log.warn('could not record key use', { id, error }));
+  }
+}
+
+/** How a principal is named in the audit log. */
+export function actorName(p: Principal): string {
+  return `key:${p.keyId}(${p.name})`;
+}

@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { recordAudit } from '../audit.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/key-store.ts';
+import { SCOPES, type Scope } from '../auth/keys.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { startSystem } from '../server.ts';
+import { publishChange } from '../store/change-feed.ts';
+import { openClickHouse } from '../store/clickhouse.ts';
+import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
+import { migrationId } from '../store/migrations.ts';
+import { openPostgres } from '../store/postgres.ts';
+
+const USAGE = `promptscope — prompt management and LLM telemetry
+
+usage:
+  promptscope start                          API (+ stores, migrations) in one process
+  promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
+  promptscope keys create --name NAME --scopes admin[,prompts:read]
+  promptscope keys list [--all]
+  promptscope keys revoke ID
+  promptscope help
+
+Settings come from the environment; see the README's configuration table.`;
+
+/** Runs one CLI command; returns the process exit code. */
+export async function main(
+  argv: string[],
+  out = (s: string) => process.stdout.write(`${s}\n`),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  switch (command) {
+    case 'start':
+      return start(config, log, out);
+    case 'migrate':
+      return migrate(config, log, rest, out);
+    case 'keys':
+      return keys(config, log, rest, out);
+    default:
+      process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+async function start(config: Config, log: Logger, out: (s: string) => void): Promise<number> {
+  const system = await startSystem(config, log);
+  const { postgres, clickhouse } = system.stores;
+  out(`promptscope is running
+  API            ${system.apiUrl}
+  OpenAPI        ${system.apiUrl}/openapi.json
+  API reference  ${system.apiUrl}/docs
+  Postgres       ${postgres.embedded ? 'embedded' : 'external'}${postgres.embedded ? ` (${config.dataDir}/postgres)` : ''}
+  ClickHouse     ${clickhouse.embedded ? 'embedded' : 'external'} (${clickhouse.location})
+  data dir       ${config.dataDir}`);
+  const applied = [...system.migrations.postgres, ...system.migrations.clickhouse];
+  if (applied.length > 0) out(`  migrations     applied ${applied.join(', ')}`);
+  if (system.bootstrapKey) {
+    out(`
+First start: created an admin API key. It is shown only this once and saved (mode 0600) in
+  ${system.bootstrapKey.file}
+
+  export PROMPTSCOPE_KEY=${system.bootstrapKey.key}
+`);
+  }
+  out('Press Ctrl+C to stop.');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await system.stop();
+  return 0;
+}
+
+async function migrate(
+  config: Config,
+  log: Logger,
+  args: string[],
+  out: (s: string) => void,
+): Promise<number> {
+  const [action = 'status', count] = args;
+  if (!['up', 'down', 'status'].includes(action)) {
+    process.stderr.write(`migrate takes up, down [N] or status, not '${action}'\n`);
+    return 2;
+  }
+  const steps = count === undefined ? 1 : Number(count);
+  if (!Number.isInteger(steps) || steps < 1) {
+    process.stderr.write(`migrate down takes a positive whole number of steps, not '${count}'\n`);
+    return 2;
+  }
+  const pg = await openPostgres({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPostgresPort,
+    log,
+  });
+  try {
+    const ch = await openClickHouse({
+      clickhouseUrl: config.clickhouseUrl,
+      database: config.clickhouseDatabase,
+      dataDir: config.dataDir,
+    });
+    try {
+      const migrators = await createMigrators(pg.sql, ch.client, log);
+      for (const [store, migrator] of Object.entries(migrators)) {
+        if (action === 'status') {
+          for (const s of await migrator.status()) {
+            out(
+              `${store.padEnd(10)} ${migrationId(s).padEnd(40)} ${s.state}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ''}`,
+            );
+          }
+          continue;
+        }
+        // down reverts ClickHouse before Postgres; up goes the other way.
+        const result = action === 'up' ? await migrator.up() : undefined;
+        if (result)
+          out(`${store}: ${result.applied.length ? `applied ${result.applied.join(', ')}` : 'up to date'}`);
+      }
+      if (action === 'down') {
+        for (const store of ['clickhouse', 'postgres'] as const) {
+          const result = await migrators[store].down(steps);
+          out(
+            `${store}: ${result.applied.length ? `reverted ${result.applied.join(', ')}` : 'nothing to revert'}`,
+          );
+        }
+      }
+    } finally {
+      await ch.close();
+    }
+  } finally {
+    await pg.close();
+  }
+  return 0;
+}
+
+async function keys(config: Config, log: Logger, args: string[], out: (s: string) => void): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      all: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (action === 'create') {
+    const scopes = (values.scopes ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (!values.name || scopes.length === 0 || bad.length > 0) {
+      process.stderr.write(
+        `keys create needs --name NAME and --scopes from ${SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}\n`,
+      );
+      return 2;
+    }
+  } else if (action === 'revoke' && positionals.length !== 1) {
+    process.stderr.write('keys revoke needs the key id (see keys list)\n');
+    return 2;
+  } else if (action !== 'list' && action !== 'revoke' && action !== 'create') {
+    process.stderr.write('keys takes create, list or revoke\n');
+    return 2;
+  }
+  const pg = await openPostgres({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPostgresPort,
+    log,
+  });
+  try {
+    await (await createPostgresMigrator(pg.sql, log)).up();
+    const actor = `cli:${process.env.USER ?? 'unknown'}`;
+    if (action === 'create') {
+      const scopes = values.scopes!.split(',').map((s) => s.trim()) as Scope[];
+      const created = await pg.sql.begin(async (tx) => {
+        const k = await createApiKey(tx, { name: values.name!, scopes, createdBy: actor });
+        await recordAudit(tx, {
+          actor,
+          action: 'key.create',
+          resourceType: 'api_key',
+          resourceId: k.record.id,
+          details: { name: values.name, scopes },
+        });
+        return k;
+      });
+      out(
+        `created key ${created.record.id} (${created.record.name}, scopes: ${scopes.join(', ')}). It is shown only now:\n${created.key}`,
+      );
+    } else if (action === 'list') {
+      for (const k of await listApiKeys(pg.sql, values.all)) {
+        out(
+          `${k.id}  ${k.name.padEnd(24)} ${k.scopes.join(',').padEnd(20)} created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`,
+        );
+      }
+    } else {
+      const id = positionals[0]!;
+      const revoked = await pg.sql.begin(async (tx) => {
+        const k = await revokeApiKey(tx, id);
+        if (k) {
+          await recordAudit(tx, { actor, action: 'key.revoke', resourceType: 'api_key', resourceId: id });
+          await publishChange(tx, { kind: 'key', id });
+        }
+        return k;
+      });
+      if (!revoked) {
+        process.stderr.write(`no API key with id '${id}'\n`);
+        return 1;
+      }
+      out(`revoked key ${id} (${revoked.name})`);
+    }
+  } finally {
+    await pg.close();
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      process.stderr.write(`promptscope: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

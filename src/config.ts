@@ -1,0 +1,96 @@
+import path from 'node:path';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  /** Admin/read API port. */
+  port: number;
+  host: string;
+  /** External Postgres; undefined = start the embedded server. */
+  databaseUrl: string | undefined;
+  /** External ClickHouse (http(s)://user:pass@host:8123/db); undefined = in-process chDB. */
+  clickhouseUrl: string | undefined;
+  clickhouseDatabase: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Port the embedded Postgres listens on (loopback only); another free port is used on a clash. */
+  embeddedPostgresPort: number;
+  /** Largest accepted API request body. */
+  maxBodyBytes: number;
+  /** Where the first-start admin key is written (mode 0600). */
+  bootstrapKeyFile: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Reads every setting from the environment, applying defaults; throws one ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const optional = (name: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = optional(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, protocols: string[]) => {
+    const raw = optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) {
+        problems.push(`${name}: expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      }
+    } catch {
+      problems.push(`${name}: not a valid URL`);
+    }
+    return raw;
+  };
+
+  const logLevel = str('LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const dataDir = path.resolve(cwd, str('PROMPTSCOPE_DATA_DIR', '.promptscope'));
+  const clickhouseDatabase = str('CLICKHOUSE_DATABASE', 'default');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(clickhouseDatabase)) {
+    problems.push(
+      `CLICKHOUSE_DATABASE=${JSON.stringify(clickhouseDatabase)}: expected letters, digits and _`,
+    );
+  }
+
+  const config: Config = {
+    port: int('PORT', 8080, 0, 65535),
+    host: str('HOST', '127.0.0.1'),
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    clickhouseUrl: url('CLICKHOUSE_URL', ['http:', 'https:']),
+    clickhouseDatabase,
+    dataDir,
+    logLevel,
+    embeddedPostgresPort: int('PROMPTSCOPE_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    maxBodyBytes: int('PROMPTSCOPE_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bootstrapKeyFile: path.join(dataDir, 'admin-key'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,399 @@
+import { ApiError, notFound } from '../api/errors.ts';
+import { recordAudit } from '../audit.ts';
+import { publishChange } from '../store/change-feed.ts';
+import type { Queryable, Sql } from '../store/postgres.ts';
+import type { GuardrailRule } from './guardrails.ts';
+import type { ChatMessage } from './render.ts';
+import type { VariableDefinition } from './variables.ts';
+import type { CreateVersionInput, ValidatedVersion } from './version-input.ts';
+
+/** A template version as the API returns it (the seed's fields first). */
+export interface VersionView {
+  id: string;
+  name: string;
+  version: string;
+  version_number: number;
+  template_text: string | null;
+  messages: ChatMessage[] | null;
+  /** Variable names, as in the seed; the typed form is in variable_definitions. */
+  variables: string[];
+  variable_definitions: VariableDefinition[];
+  model_config: Record<string, unknown>;
+  guardrails: GuardrailRule[];
+  is_active: boolean;
+  labels: string[];
+  commit_message: string;
+  content_hash: string;
+  description: string;
+  tags: string[];
+  archived: boolean;
+  template_id: string;
+  created_at: string;
+  created_by: string;
+}
+
+interface VersionRow {
+  id: string;
+  template_id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  archived_at: Date | null;
+  version: string;
+  version_number: number;
+  template_text: string | null;
+  messages: ChatMessage[] | null;
+  variables: VariableDefinition[];
+  model_config: Record<string, unknown>;
+  guardrails: GuardrailRule[];
+  commit_message: string;
+  content_hash: string;
+  created_at: Date;
+  created_by: string;
+  labels: string[];
+}
+
+export function toView(r: VersionRow): VersionView {
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    version_number: r.version_number,
+    template_text: r.template_text,
+    messages: r.messages,
+    variables: r.variables.map((v) => v.name),
+    variable_definitions: r.variables,
+    model_config: r.model_config,
+    guardrails: r.guardrails,
+    is_active: r.labels.includes('production'),
+    labels: r.labels,
+    commit_message: r.commit_message,
+    content_hash: r.content_hash,
+    description: r.description,
+    tags: r.tags,
+    archived: r.archived_at !== null,
+    template_id: r.template_id,
+    created_at: r.created_at.toISOString(),
+    created_by: r.created_by,
+  };
+}
+
+const selectVersions = (sql: Sql) => sql`
+  select v.id, v.template_id, t.name, t.description, t.tags, t.archived_at, v.version, v.version_number,
+    v.template_text, v.messages, v.variables, v.model_config, v.guardrails, v.commit_message, v.content_hash,
+    v.created_at, v.created_by,
+    coalesce((select array_agg(l.label order by l.label) from template_labels l where l.version_id = v.id), '{}') as labels
+  from template_versions v join templates t on t.id = v.template_id`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function getVersionById(sql: Sql, id: string): Promise<VersionView> {
+  if (!UUID.test(id)) throw notFound(`template version '${id}'`);
+  const [row] = await sql<VersionRow[]>`${selectVersions(sql)} where v.id = ${id}`;
+  if (!row) throw notFound(`template version '${id}'`);
+  return toView(row);
+}
+
+/** The version a label points at, or the one with that version string. */
+export async function resolveVersion(
+  sql: Sql,
+  name: string,
+  ref: { label: string } | { version: string },
+): Promise<VersionView> {
+  const rows =
+    'label' in ref
+      ? await sql<VersionRow[]>`${selectVersions(sql)}
+          join template_labels sel on sel.version_id = v.id and sel.label = ${ref.label} where t.name = ${name}`
+      : await sql<VersionRow[]>`${selectVersions(sql)} where t.name = ${name} and v.version = ${ref.version}`;
+  const row = rows[0];
+  if (!row) {
+    const [template] = await sql`select 1 from templates where name = ${name}`;
+    if (!template) throw notFound(`template '${name}'`);
+    throw notFound(
+      'label' in ref
+        ? `label '${ref.label}' of template '${name}'`
+        : `version '${ref.version}' of template '${name}'`,
+    );
+  }
+  return toView(row);
+}
+
+export interface VersionFilter {
+  name?: string;
+  tag?: string;
+  label?: string;
+  includeArchived: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** Template versions, newest first, with the seed's `{templates, total}` paging. */
+export async function listVersions(
+  sql: Sql,
+  f: VersionFilter,
+): Promise<{ templates: VersionView[]; total: number }> {
+  const where = sql`where (${f.name ?? null}::text is null or t.name = ${f.name ?? null})
+    and (${f.tag ?? null}::text is null or ${f.tag ?? null} = any(t.tags))
+    and (${f.label ?? null}::text is null or exists (
+      select 1 from template_labels fl where fl.version_id = v.id and fl.label = ${f.label ?? null}))
+    and (${f.includeArchived} or t.archived_at is null)`;
+  const rows = await sql<VersionRow[]>`${selectVersions(sql)} ${where}
+    order by v.created_at desc, v.version_number desc limit ${f.limit} offset ${f.offset}`;
+  const [count] = await sql<{ n: number }[]>`select count(*)::int as n
+    from template_versions v join templates t on t.id = v.template_id ${where}`;
+  return { templates: rows.map(toView), total: count!.n };
+}
+
+export async function listVersionsOf(sql: Sql, name: string): Promise<VersionView[]> {
+  const rows = await sql<
+    VersionRow[]
+  >`${selectVersions(sql)} where t.name = ${name} order by v.version_number desc`;
+  if (rows.length === 0) await requireTemplate(sql, name);
+  return rows.map(toView);
+}
+
+/**
+ * Publishes a new immutable version: creates the template on first use, numbers the version under a row lock
+ * (so concurrent publishers never collide), moves `latest` (and `production` when is_active), audits, notifies.
+ */
+export async function createVersion(
+  sql: Sql,
+  input: CreateVersionInput,
+  valid: ValidatedVersion,
+  actor: string,
+): Promise<VersionView> {
+  const id = await sql.begin(async (tx) => {
+    await tx`insert into templates (name, description, tags, created_by)
+      values (${input.name}, ${input.description ?? ''}, ${input.tags ?? []}, ${actor})
+      on conflict (name) do nothing`;
+    const [template] = await tx<{ id: string; archived_at: Date | null }[]>`
+      select id, archived_at from templates where name = ${input.name} for update`;
+    if (template!.archived_at) {
+      throw new ApiError('conflict', `template '${input.name}' is archived; unarchive it before publishing`);
+    }
+    if (input.description !== undefined || input.tags !== undefined) {
+      await tx`update templates set description = coalesce(${input.description ?? null}, description),
+        tags = coalesce(${input.tags ?? null}, tags) where id = ${template!.id}`;
+    }
+    const [next] = await tx<{ n: number }[]>`
+      select coalesce(max(version_number), 0) + 1 as n from template_versions where template_id = ${template!.id}`;
+    const versionNumber = next!.n;
+    const version = input.version ?? String(versionNumber);
+    const [clash] =
+      await tx`select 1 from template_versions where template_id = ${template!.id} and version = ${version}`;
+    if (clash)
+      throw new ApiError('conflict', `template '${input.name}' already has version '${version}'`, {
+        field: 'version',
+      });
+    const body = valid.body;
+    const [row] = await tx<{ id: string }[]>`
+      insert into template_versions (template_id, version_number, version, template_text, messages, variables,
+        model_config, guardrails, commit_message, content_hash, created_by)
+      values (${template!.id}, ${versionNumber}, ${version}, ${body.template_text ?? null},
+        ${body.messages ? tx.json(body.messages as never) : null}, ${tx.json(valid.definitions as never)},
+        ${tx.json(valid.modelConfig as never)}, ${tx.json(valid.guardrails as never)}, ${input.commit_message},
+        ${valid.contentHash}, ${actor})
+      returning id`;
+    const labels = ['latest', ...(input.is_active ? ['production'] : []), ...input.labels];
+    for (const label of new Set(labels)) await setLabel(tx, template!.id, label, row!.id, actor, 'published');
+    await recordAudit(tx, {
+      actor,
+      action: 'version.create',
+      resourceType: 'template',
+      resourceId: input.name,
+      details: { version, version_id: row!.id, labels: [...new Set(labels)] },
+    });
+    await publishChange(tx, { kind: 'prompt', name: input.name });
+    return row!.id;
+  });
+  return getVersionById(sql, id);
+}
+
+async function setLabel(
+  tx: Queryable,
+  templateId: string,
+  label: string,
+  versionId: string | null,
+  actor: string,
+  reason: string,
+) {
+  const [previous] = await tx<{ version_id: string }[]>`
+    select version_id from template_labels where template_id = ${templateId} and label = ${label} for update`;
+  if ((previous?.version_id ?? null) === versionId) return false;
+  if (versionId === null) {
+    await tx`delete from template_labels where template_id = ${templateId} and label = ${label}`;
+  } else {
+    await tx`insert into template_labels (template_id, label, version_id, updated_by)
+      values (${templateId}, ${label}, ${versionId}, ${actor})
+      on conflict (template_id, label) do update set version_id = excluded.version_id,
+        updated_at = now(), updated_by = excluded.updated_by`;
+  }
+  await tx`insert into label_moves (template_id, label, from_version_id, to_version_id, reason, moved_by)
+    values (${templateId}, ${label}, ${previous?.version_id ?? null}, ${versionId}, ${reason}, ${actor})`;
+  return true;
+}
+
+async function requireTemplate(
+  sql: Queryable,
+  name: string,
+): Promise<{ id: string; archived_at: Date | null }> {
+  const [t] = await sql<
+    { id: string; archived_at: Date | null }[]
+  >`select id, archived_at from templates where name = ${name}`;
+  if (!t) throw notFound(`template '${name}'`);
+  return t;
+}
+
+/** Points a label at a version (promote or roll back); every move is kept in label_moves. */
+export async function moveLabel(
+  sql: Sql,
+  name: string,
+  label: string,
+  version: string,
+  reason: string,
+  actor: string,
+): Promise<{
+  label: string;
+  version: string;
+  version_id: string;
+  previous_version: string | null;
+  moved: boolean;
+}> {
+  return sql.begin(async (tx) => {
+    const template = await requireTemplate(tx, name);
+    if (template.archived_at)
+      throw new ApiError('conflict', `template '${name}' is archived; unarchive it first`);
+    const [target] = await tx<{ id: string; version: string }[]>`
+      select id, version from template_versions where template_id = ${template.id} and version = ${version}`;
+    if (!target) throw notFound(`version '${version}' of template '${name}'`);
+    const [prev] = await tx<{ version: string }[]>`select v.version from template_labels l
+      join template_versions v on v.id = l.version_id where l.template_id = ${template.id} and l.label = ${label}`;
+    const moved = await setLabel(tx, template.id, label, target.id, actor, reason);
+    if (moved) {
+      await recordAudit(tx, {
+        actor,
+        action: 'label.move',
+        resourceType: 'template',
+        resourceId: name,
+        details: { label, from: prev?.version ?? null, to: version, reason },
+      });
+      await publishChange(tx, { kind: 'prompt', name });
+    }
+    return { label, version, version_id: target.id, previous_version: prev?.version ?? null, moved };
+  });
+}
+
+export async function removeLabel(sql: Sql, name: string, label: string, actor: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    const template = await requireTemplate(tx, name);
+    const removed = await setLabel(tx, template.id, label, null, actor, 'removed');
+    if (!removed) throw notFound(`label '${label}' of template '${name}'`);
+    await recordAudit(tx, {
+      actor,
+      action: 'label.remove',
+      resourceType: 'template',
+      resourceId: name,
+      details: { label },
+    });
+    await publishChange(tx, { kind: 'prompt', name });
+  });
+}
+
+export interface LabelMove {
+  label: string;
+  from_version: string | null;
+  to_version: string | null;
+  reason: string;
+  moved_at: string;
+  moved_by: string;
+}
+
+export async function labelHistory(sql: Sql, name: string, label?: string): Promise<LabelMove[]> {
+  const template = await requireTemplate(sql, name);
+  const rows = await sql<
+    {
+      label: string;
+      from_version: string | null;
+      to_version: string | null;
+      reason: string;
+      moved_at: Date;
+      moved_by: string;
+    }[]
+  >`
+    select m.label, f.version as from_version, t.version as to_version, m.reason, m.moved_at, m.moved_by
+    from label_moves m
+    left join template_versions f on f.id = m.from_version_id
+    left join template_versions t on t.id = m.to_version_id
+    where m.template_id = ${template.id} and (${label ?? null}::text is null or m.label = ${label ?? null})
+    order by m.id desc`;
+  return rows.map((r) => ({ ...r, moved_at: r.moved_at.toISOString() }));
+}
+
+export interface TemplateSummary {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  archived: boolean;
+  archived_at: string | null;
+  created_at: string;
+  created_by: string;
+  version_count: number;
+  labels: Record<string, string>;
+}
+
+export async function getTemplate(sql: Sql, name: string): Promise<TemplateSummary> {
+  const [t] = await sql<
+    {
+      id: string;
+      name: string;
+      description: string;
+      tags: string[];
+      archived_at: Date | null;
+      created_at: Date;
+      created_by: string;
+      version_count: number;
+    }[]
+  >`
+    select t.id, t.name, t.description, t.tags, t.archived_at, t.created_at, t.created_by,
+      (select count(*)::int from template_versions v where v.template_id = t.id) as version_count
+    from templates t where t.name = ${name}`;
+  if (!t) throw notFound(`template '${name}'`);
+  const labels = await sql<
+    { label: string; version: string }[]
+  >`select l.label, v.version from template_labels l
+    join template_versions v on v.id = l.version_id where l.template_id = ${t.id} order by l.label`;
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    tags: t.tags,
+    archived: t.archived_at !== null,
+    archived_at: t.archived_at?.toISOString() ?? null,
+    created_at: t.created_at.toISOString(),
+    created_by: t.created_by,
+    version_count: t.version_count,
+    labels: Object.fromEntries(labels.map((l) => [l.label, l.version])),
+  };
+}
+
+/** Archives (or restores) a template: its versions stay readable, new versions and label moves are refused. */
+export async function setArchived(
+  sql: Sql,
+  name: string,
+  archived: boolean,
+  actor: string,
+): Promise<TemplateSummary> {
+  await sql.begin(async (tx) => {
+    await requireTemplate(tx, name);
+    await tx`update templates set archived_at = ${archived ? tx`now()` : null} where name = ${name}`;
+    await recordAudit(tx, {
+      actor,
+      action: archived ? 'template.archive' : 'template.unarchive',
+      resourceType: 'template',
+      resourceId: name,
+    });
+    await publishChange(tx, { kind: 'prompt', name });
+  });
+  return getTemplate(sql, name);
+}

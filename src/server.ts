@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import { createApp } from './api/app.ts';
+import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { ensureBootstrapKey } from './bootstrap-key.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import { subscribeChanges } from './store/change-feed.ts';
+import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
+import { createMigrators } from './store/migrate.ts';
+import { openPostgres, type PostgresStore } from './store/postgres.ts';
+
+export interface Stores {
+  postgres: PostgresStore;
+  clickhouse: ClickHouseStore;
+  close(): Promise<void>;
+}
+
+/** Opens both stores (embedded when no URL is configured). */
+export async function openStores(config: Config, log: Logger): Promise<Stores> {
+  const postgres = await openPostgres({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPostgresPort,
+    log,
+  });
+  let clickhouse: ClickHouseStore;
+  try {
+    clickhouse = await openClickHouse({
+      clickhouseUrl: config.clickhouseUrl,
+      database: config.clickhouseDatabase,
+      dataDir: config.dataDir,
+    });
+  } catch (error) {
+    await postgres.close();
+    throw error;
+  }
+  return {
+    postgres,
+    clickhouse,
+    async close() {
+      await clickhouse.close();
+      await postgres.close();
+    },
+  };
+}
+
+export interface RunningSystem {
+  apiUrl: string;
+  stores: Stores;
+  /** Set on the very first start: the admin key that was created, and where it was written. */
+  bootstrapKey?: { key: string; file: string };
+  migrations: { postgres: string[]; clickhouse: string[] };
+  stop(): Promise<void>;
+}
+
+/** `promptscope start`: stores, migrations, first admin key, and the API, in one process. */
+export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
+  const stores = await openStores(config, log);
+  const stopping: (() => Promise<void>)[] = [() => stores.close()];
+  const stopAll = async () => {
+    for (const stop of stopping.splice(0).reverse()) {
+      await stop().catch((error) => log.error('error while stopping', { error }));
+    }
+  };
+  try {
+    const { sql } = stores.postgres;
+    const migrators = await createMigrators(sql, stores.clickhouse.client, log);
+    const pg = await migrators.postgres.up();
+    const ch = await migrators.clickhouse.up();
+    const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
+
+    const auth = new Authenticator({ sql, log });
+    const promptCache = new ResolvedPromptCache();
+    const unlisten = await subscribeChanges(
+      sql,
+      (event) => (event.kind === 'prompt' ? promptCache.invalidate(event.name) : auth.invalidate(event.id)),
+      log,
+    );
+    stopping.push(unlisten);
+    const app = createApp({
+      sql,
+      clickhouse: stores.clickhouse,
+      config,
+      log,
+      auth,
+      promptCache,
+      postgresEmbedded: stores.postgres.embedded,
+    });
+    const server = createAdaptorServer({ fetch: app.fetch });
+    await listen(server, config.port, config.host);
+    stopping.push(() => closeServer(server));
+    const address = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      apiUrl: `http://${host}:${address.port}`,
+      stores,
+      bootstrapKey,
+      migrations: { postgres: pg.applied, clickhouse: ch.applied },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function listen(server: ServerType, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on ${host} is already in use: stop what uses it or set PORT`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}

@@ -1,0 +1,97 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { redactUrl } from './postgres.ts';
+import { isAlive } from './process-alive.ts';
+
+export type { ClickHouseClient };
+
+export interface ClickHouseStore {
+  client: ClickHouseClient;
+  database: string;
+  embedded: boolean;
+  /** Where the embedded engine keeps its data, or the redacted server URL. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface ClickHouseOptions {
+  clickhouseUrl: string | undefined;
+  database: string;
+  dataDir: string;
+}
+
+/** Opens the configured ClickHouse server, or the in-process chDB engine when no URL is set. */
+export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouseStore> {
+  if (options.clickhouseUrl) {
+    const bootstrap = createClient({ url: options.clickhouseUrl, database: 'default' });
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
+    } catch (error) {
+      throw new Error(
+        `cannot reach ClickHouse at ${redactUrl(options.clickhouseUrl)}: ${(error as Error).message}`,
+      );
+    } finally {
+      await bootstrap.close();
+    }
+    const client = createClient({ url: options.clickhouseUrl, database: options.database });
+    return {
+      client,
+      database: options.database,
+      embedded: false,
+      location: redactUrl(options.clickhouseUrl),
+      close: () => client.close(),
+    };
+  }
+  const createChdbConnection = await loadChdb();
+  const dir = path.join(options.dataDir, 'clickhouse');
+  const release = await claimDataDir(path.join(options.dataDir, 'clickhouse.owner.json'), dir);
+  const connection = createChdbConnection({ path: dir });
+  // chDB keeps no per-request database: create it and make it the session's current one.
+  const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
+  await client.command({ query: `USE ${options.database}` });
+  return {
+    client,
+    database: options.database,
+    embedded: true,
+    location: dir,
+    async close() {
+      await client.close();
+      await release();
+    },
+  };
+}
+
+type CreateChdbConnection = (options: { path: string }) => unknown;
+
+async function loadChdb(): Promise<CreateChdbConnection> {
+  try {
+    const mod = (await import('chdb/connection')) as unknown as {
+      createChdbConnection: CreateChdbConnection;
+    };
+    return mod.createChdbConnection;
+  } catch (error) {
+    throw new Error(
+      `CLICKHOUSE_URL is not set and the optional package 'chdb' is not installed: set CLICKHOUSE_URL to a ClickHouse server or run 'npm install chdb' (${String(error)})`,
+    );
+  }
+}
+
+/** chDB opens a data directory in one process only: refuse clearly when a live process holds it. */
+async function claimDataDir(ownerFile: string, dir: string): Promise<() => Promise<void>> {
+  await fs.mkdir(path.dirname(ownerFile), { recursive: true });
+  try {
+    const owner = JSON.parse(await fs.readFile(ownerFile, 'utf8')) as { pid: number };
+    if (owner.pid !== process.pid && isAlive(owner.pid)) {
+      throw new Error(
+        `the embedded ClickHouse in ${dir} is in use by process ${owner.pid} (a running 'promptscope start'?): ` +
+          'stop it first, or set CLICKHOUSE_URL to a ClickHouse server',
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
+  }
+  await fs.writeFile(ownerFile, JSON.stringify({ pid: process.pid }));
+  return () => fs.rm(ownerFile, { force: true });
+}

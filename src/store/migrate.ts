@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../log.ts';
+import type { ClickHouseClient } from './clickhouse.ts';
+import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';
+import { loadMigrations } from './migrations.ts';
+import { Migrator } from './migrator.ts';
+import type { Sql } from './postgres.ts';
+import { ADVISORY_LOCKS, postgresMigrationTarget, withAdvisoryLock } from './postgres-migration-target.ts';
+
+export const MIGRATIONS_DIR = {
+  postgres: fileURLToPath(new URL('../../migrations/postgres', import.meta.url)),
+  clickhouse: fileURLToPath(new URL('../../migrations/clickhouse', import.meta.url)),
+};
+
+export async function createPostgresMigrator(sql: Sql, log: Logger): Promise<Migrator> {
+  return new Migrator(postgresMigrationTarget(sql), await loadMigrations(MIGRATIONS_DIR.postgres), log);
+}
+
+/** ClickHouse's migrator borrows a Postgres advisory lock, so concurrent starts apply each migration once. */
+export async function createClickHouseMigrator(
+  sql: Sql,
+  clickhouse: ClickHouseClient,
+  log: Logger,
+): Promise<Migrator> {
+  return new Migrator(
+    clickhouseMigrationTarget(clickhouse, (fn) =>
+      withAdvisoryLock(sql, ADVISORY_LOCKS.clickhouseMigrations, fn),
+    ),
+    await loadMigrations(MIGRATIONS_DIR.clickhouse),
+    log,
+  );
+}
+
+/** Both migrators, Postgres first. */
+export async function createMigrators(sql: Sql, clickhouse: ClickHouseClient, log: Logger) {
+  return {
+    postgres: await createPostgresMigrator(sql, log),
+    clickhouse: await createClickHouseMigrator(sql, clickhouse, log),
+  };
+}

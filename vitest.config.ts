@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'collector/**/*.test.ts', 'test/**/*.test.ts'],
+    // chDB binds one data directory per process: each test file gets its own process.
+    pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
