@@ -6,6 +6,7 @@ export default defineConfig({
     // chDB binds one data directory per process: each test file gets its own process.
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

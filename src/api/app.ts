@@ -11,29 +11,28 @@ import { promptRoutes } from './routes/prompts.ts';
 
 export const API_VERSION = '0.1.0';
 
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
 /** The Hono app: health, the services' read path, the admin API, OpenAPI document and reference page. */
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.onError(handleError(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw new ApiError('payload_too_large', `request body exceeds ${deps.config.maxBodyBytes} bytes`, {
-          limit_bytes: deps.config.maxBodyBytes,
-        });
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw new ApiError('payload_too_large', `request body exceeds ${deps.config.maxBodyBytes} bytes`, {
+        limit_bytes: deps.config.maxBodyBytes,
+      });
+    },
+  });
+  // Only requests that carry a body are checked: touching the body of a GET would cost the read path dearly.
   app.use('/api/*', async (c, next) => {
-    const hasBody =
-      c.req.header('content-length') !== undefined
-        ? c.req.header('content-length') !== '0'
-        : c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    if (!METHODS_WITH_BODY.has(c.req.method)) return next();
+    const length = c.req.header('content-length');
+    const hasBody = length !== undefined ? length !== '0' : c.req.header('transfer-encoding') !== undefined;
+    if (hasBody) {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/(.+\+)?json\b/i.test(type)) {
         throw new ApiError(
@@ -42,7 +41,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
         );
       }
     }
-    await next();
+    return limitBody(c, next);
   });
 
   app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));

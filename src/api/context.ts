@@ -26,10 +26,11 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const fields = result.error.issues.map((i) => ({
-          field: i.path.length > 0 ? i.path.join('.') : result.target,
-          message: i.message,
-        }));
+        const fields = result.error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys'
+            ? i.keys.map((k) => ({ field: [...i.path, k].join('.'), message: 'unknown field' }))
+            : [{ field: i.path.length > 0 ? i.path.join('.') : result.target, message: i.message }],
+        );
         throw validationFailed(
           `invalid ${result.target === 'json' ? 'request body' : result.target}`,
           fields,

@@ -20,6 +20,7 @@ export interface AuthenticatorOptions {
 
 const DEFAULTS = { cacheTtlMs: 5_000, now: Date.now };
 const TOUCH_INTERVAL_MS = 60_000;
+const MAX_VERIFIED = 10_000;
 
 /** Checks bearer keys against Postgres, caching lookups briefly so the read path stays in memory. */
 export class Authenticator {
@@ -28,6 +29,8 @@ export class Authenticator {
   #ttl: number;
   #now: () => number;
   #cache = new Map<string, { secret: StoredSecret | undefined; until: number }>();
+  /** Bearer values already verified against the hash: the hot path skips hashing. Bounded, TTL as above. */
+  #verified = new Map<string, { principal: Principal; until: number }>();
   #lastTouched = new Map<string, number>();
 
   constructor(options: AuthenticatorOptions) {
@@ -53,6 +56,8 @@ export class Authenticator {
   invalidate(id?: string): void {
     if (id === undefined) this.#cache.clear();
     else this.#cache.delete(id);
+    for (const [token, v] of this.#verified)
+      if (id === undefined || v.principal.keyId === id) this.#verified.delete(token);
   }
 
   async #identify(authorization: string | undefined): Promise<Principal> {
@@ -60,11 +65,13 @@ export class Authenticator {
       new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="promptscope"' });
     if (!authorization)
       throw unauthorized('missing Authorization header: send "Authorization: Bearer <api key>"');
+    const now = this.#now();
+    const known = this.#verified.get(authorization);
+    if (known && known.until > now) return known.principal;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) throw unauthorized('Authorization header must be "Bearer <api key>"');
     const parsed = parseKey(m[1]!);
     if (!parsed) throw unauthorized('malformed API key');
-    const now = this.#now();
     let entry = this.#cache.get(parsed.id);
     if (!entry || entry.until <= now) {
       entry = { secret: await findSecret(this.#sql, parsed.id), until: now + this.#ttl };
@@ -74,7 +81,10 @@ export class Authenticator {
     if (!stored || !secretMatches(parsed.secret, stored.secretHash)) throw unauthorized('invalid API key');
     if (stored.revoked) throw unauthorized('this API key has been revoked');
     this.#touch(parsed.id, now);
-    return { keyId: parsed.id, name: stored.name, scopes: stored.scopes };
+    const principal = { keyId: parsed.id, name: stored.name, scopes: stored.scopes };
+    if (this.#verified.size >= MAX_VERIFIED) this.#verified.clear();
+    this.#verified.set(authorization, { principal, until: entry.until });
+    return principal;
   }
 
   #touch(id: string, now: number) {

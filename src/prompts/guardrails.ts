@@ -73,6 +73,9 @@ export interface GuardrailOutcome {
   verdicts: GuardrailVerdict[];
 }
 
+/** Most specific first: a card number also looks like a phone number. */
+const PII_ORDER: readonly PiiKind[] = ['card_number', 'email', 'phone'];
+
 const PII_PATTERNS: Record<PiiKind, RegExp> = {
   email: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
   phone: /(?<![\w+])\+?\d{1,3}?[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)/g,
@@ -103,7 +106,7 @@ export function evaluateGuardrails(
     }
     const patterns =
       rule.type === 'pii'
-        ? rule.kinds.map((k) => ({
+        ? PII_ORDER.filter((k) => rule.kinds.includes(k)).map((k) => ({
             label: k,
             re: PII_PATTERNS[k],
             check: k === 'card_number' ? luhnValid : undefined,

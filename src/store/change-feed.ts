@@ -17,6 +17,7 @@ export async function subscribeChanges(
   handler: (event: ChangeEvent) => void,
   log: Logger,
 ): Promise<() => Promise<void>> {
+  let listening = false;
   const { unlisten } = await sql.listen(
     CHANNEL,
     (payload) => {
@@ -26,8 +27,11 @@ export async function subscribeChanges(
         log.warn('ignoring malformed change notification', { error });
       }
     },
-    // After a reconnect, notifications may have been missed: drop everything cached.
-    () => handler({ kind: 'prompt', name: '*' }),
+    // Called on every (re)connect; after a reconnect notifications may have been missed: drop everything cached.
+    () => {
+      if (listening) handler({ kind: 'prompt', name: '*' });
+      listening = true;
+    },
   );
   return unlisten;
 }

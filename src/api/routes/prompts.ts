@@ -25,40 +25,63 @@ const read = createRoute({
   },
 });
 
-/** The services' read path: resolved from memory, refilled from Postgres when a change drops the entry. */
+/**
+ * The services' read path, resolved from memory and refilled from Postgres when a change drops the entry.
+ * It is the hottest route, so it is a plain handler (the two query strings need no schema engine); the
+ * route is still described in the OpenAPI document.
+ */
 export function promptRoutes(deps: ApiDeps) {
-  return createRouter().openapi(read, async (c) => {
-    const { name } = c.req.valid('param');
-    const q = c.req.valid('query');
-    if (q.label !== undefined && q.version !== undefined) {
+  const router = createRouter();
+  router.openAPIRegistry.registerPath(read);
+  return router.get('/:name', async (c) => {
+    const name = decodeURIComponent(c.req.param('name'));
+    const label = c.req.query('label');
+    const version = c.req.query('version');
+    if (label !== undefined && version !== undefined) {
       throw validationFailed('give label or version, not both', [
         { field: 'version', message: 'conflicts with label' },
       ]);
     }
-    const selector = q.version !== undefined ? { version: q.version } : { label: q.label ?? 'production' };
-    const key = `${name}\u0000${'version' in selector ? `v:${selector.version}` : `l:${selector.label}`}`;
-    let entry = deps.promptCache.get(key);
-    if (!entry) {
-      const generation = deps.promptCache.generation();
-      const [version, globals] = await Promise.all([
-        resolveVersion(deps.sql, name, selector),
-        listGlobalGuardrails(deps.sql),
+    if (label === '' || version === '') {
+      throw validationFailed('invalid query', [
+        { field: label === '' ? 'label' : 'version', message: 'must not be empty' },
       ]);
-      const body = JSON.stringify({
-        ...version,
-        resolved_by: selector,
-        guardrails: [
-          ...version.guardrails.map((rule) => ({ ...rule, scope: 'template' })),
-          ...globals.map((g) => ({ ...g.rule, scope: 'global' })),
-        ],
-      });
-      entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-      deps.promptCache.set(key, name, entry, generation);
     }
-    c.header('ETag', entry.etag);
-    c.header('Cache-Control', 'private, no-cache');
-    if (c.req.header('if-none-match') === entry.etag) return c.body(null, 304);
-    c.header('Content-Type', 'application/json');
-    return c.body(entry.body, 200);
+    const selector = version !== undefined ? { version } : { label: label ?? 'production' };
+    const key = `${name}\u0000${version !== undefined ? `v:${version}` : `l:${selector.label}`}`;
+    let entry = deps.promptCache.get(key);
+    if (!entry) entry = await fill(deps, name, selector, key);
+    if (c.req.header('if-none-match') === entry.etag) {
+      return c.body(null, 304, { ETag: entry.etag, 'Cache-Control': 'private, no-cache' });
+    }
+    return c.body(entry.body, 200, {
+      ETag: entry.etag,
+      'Cache-Control': 'private, no-cache',
+      'Content-Type': 'application/json',
+    });
   });
+}
+
+async function fill(
+  deps: ApiDeps,
+  name: string,
+  selector: { label: string } | { version: string },
+  key: string,
+) {
+  const generation = deps.promptCache.generation();
+  const [version, globals] = await Promise.all([
+    resolveVersion(deps.sql, name, selector),
+    listGlobalGuardrails(deps.sql),
+  ]);
+  const body = JSON.stringify({
+    ...version,
+    resolved_by: selector,
+    guardrails: [
+      ...version.guardrails.map((rule) => ({ ...rule, scope: 'template' })),
+      ...globals.map((g) => ({ ...g.rule, scope: 'global' })),
+    ],
+  });
+  const entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  deps.promptCache.set(key, name, entry, generation);
+  return entry;
 }

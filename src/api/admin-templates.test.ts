@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApi, type TestApi } from '../../test/support/api.ts';
+
+describe('managing templates: labels, rollback, diff, history, archive', () => {
+  let api: TestApi;
+  const publish = (body: Record<string, unknown>) =>
+    api.call('POST', '/api/v1/admin/prompts', { body: { name: 'greeting', ...body } });
+
+  beforeAll(async () => {
+    api = await createTestApi();
+    await publish({
+      template_text: 'Hello {{name}}',
+      variables: ['name'],
+      is_active: true,
+      model_config: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.7 },
+    });
+    await publish({
+      template_text: 'Hello {{name}}\nHow can I help?',
+      variables: ['name'],
+      model_config: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.2 },
+      commit_message: 'offer help',
+    });
+  });
+  afterAll(() => api.close());
+
+  it('summarises a template with its labels', async () => {
+    const res = await api.call('GET', '/api/v1/admin/templates/greeting');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      name: 'greeting',
+      version_count: 2,
+      archived: false,
+      labels: { latest: '2', production: '1' },
+    });
+  });
+
+  it('lists every version newest first', async () => {
+    const res = await api.call('GET', '/api/v1/admin/templates/greeting/versions');
+    expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual(['2', '1']);
+  });
+
+  it('diffs two versions: text line by line and changed fields', async () => {
+    const res = await api.call('GET', '/api/v1/admin/templates/greeting/diff?from=1&to=2');
+    expect(res.status).toBe(200);
+    expect(res.body.identical).toBe(false);
+    expect(res.body.text).toEqual({ unified: ' Hello {{name}}\n+How can I help?', added: 1, removed: 0 });
+    expect(res.body.fields.model_config).toEqual({
+      from: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.7 },
+      to: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.2 },
+    });
+    expect(res.body.fields.commit_message).toEqual({ from: '', to: 'offer help' });
+    const byLabel = await api.call('GET', '/api/v1/admin/templates/greeting/diff?from=production&to=latest');
+    expect(byLabel.body.from.version).toBe('1');
+    expect(byLabel.body.to.version).toBe('2');
+  });
+
+  it('promotes with a label move, rolls back by moving it again, and keeps every move', async () => {
+    const promote = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/production', {
+      body: { version: '2', reason: 'ship help offer' },
+    });
+    expect(promote.status).toBe(200);
+    expect(promote.body).toMatchObject({
+      label: 'production',
+      version: '2',
+      previous_version: '1',
+      moved: true,
+    });
+    expect((await api.call('GET', '/api/v1/prompts/greeting')).body.version).toBe('2');
+
+    const rollback = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/production', {
+      body: { version: '1', reason: 'error rate up' },
+    });
+    expect(rollback.body).toMatchObject({ version: '1', previous_version: '2' });
+    expect((await api.call('GET', '/api/v1/prompts/greeting')).body.version).toBe('1');
+
+    const history = await api.call('GET', '/api/v1/admin/templates/greeting/labels/history?label=production');
+    expect(
+      history.body.moves.map((m: { from_version: string | null; to_version: string; reason: string }) => [
+        m.from_version,
+        m.to_version,
+        m.reason,
+      ]),
+    ).toEqual([
+      ['2', '1', 'error rate up'],
+      ['1', '2', 'ship help offer'],
+      [null, '1', 'published'],
+    ]);
+  });
+
+  it('custom labels can be set and removed; latest cannot be moved by hand', async () => {
+    expect(
+      (await api.call('PUT', '/api/v1/admin/templates/greeting/labels/canary', { body: { version: '2' } }))
+        .status,
+    ).toBe(200);
+    expect((await api.call('GET', '/api/v1/prompts/greeting?label=canary')).body.version).toBe('2');
+    expect((await api.call('DELETE', '/api/v1/admin/templates/greeting/labels/canary')).status).toBe(204);
+    expect((await api.call('GET', '/api/v1/prompts/greeting?label=canary')).status).toBe(404);
+    const latest = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/latest', {
+      body: { version: '1' },
+    });
+    expect(latest.status).toBe(422);
+    const badName = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/Not%20OK', {
+      body: { version: '1' },
+    });
+    expect(badName.status).toBe(422);
+    expect(badName.body.error.details.fields[0].field).toBe('label');
+  });
+
+  it('answers 404 naming what is missing', async () => {
+    const version = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/production', {
+      body: { version: '9' },
+    });
+    expect(version.status).toBe(404);
+    expect(version.body.error.message).toBe("version '9' of template 'greeting' not found");
+    const template = await api.call('GET', '/api/v1/admin/templates/nope/versions');
+    expect(template.body.error.message).toBe("template 'nope' not found");
+  });
+
+  it('archiving keeps versions readable and refuses new versions and label moves until unarchived', async () => {
+    expect((await api.call('POST', '/api/v1/admin/templates/greeting/archive')).body.archived).toBe(true);
+    expect((await api.call('GET', '/api/v1/prompts/greeting')).status).toBe(200);
+    expect((await api.call('GET', '/api/v1/admin/prompts?name=greeting')).body.total).toBe(0);
+    expect(
+      (await api.call('GET', '/api/v1/admin/prompts?name=greeting&include_archived=true')).body.total,
+    ).toBe(2);
+    const blocked = await publish({ template_text: 'Hi {{name}}', variables: ['name'] });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.message).toContain('archived');
+    const move = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/production', {
+      body: { version: '2' },
+    });
+    expect(move.status).toBe(409);
+    expect((await api.call('POST', '/api/v1/admin/templates/greeting/unarchive')).body.archived).toBe(false);
+    expect((await publish({ template_text: 'Hi {{name}}', variables: ['name'] })).status).toBe(201);
+  });
+
+  it('global guardrails apply to every template and are validated', async () => {
+    const bad = await api.call('POST', '/api/v1/admin/guardrails', {
+      body: { type: 'pii', name: 'x', action: 'explode' },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.fields[0].field).toBe('action');
+    const created = await api.call('POST', '/api/v1/admin/guardrails', {
+      body: { type: 'max_length', name: 'cap', action: 'block', max_chars: 2000 },
+    });
+    expect(created.status).toBe(201);
+    const read = await api.call('GET', '/api/v1/prompts/greeting');
+    expect(read.body.guardrails).toContainEqual({
+      type: 'max_length',
+      name: 'cap',
+      action: 'block',
+      max_chars: 2000,
+      applies_to: 'input',
+      scope: 'global',
+    });
+    expect((await api.call('DELETE', `/api/v1/admin/guardrails/${created.body.id}`)).status).toBe(204);
+    expect((await api.call('GET', '/api/v1/prompts/greeting')).body.guardrails).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('configuration', () => {
+  it('runs on defaults with nothing set: embedded stores, loopback, port 8080', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      clickhouseUrl: undefined,
+      clickhouseDatabase: 'default',
+      dataDir: '/srv/app/.promptscope',
+      logLevel: 'info',
+      bootstrapKeyFile: '/srv/app/.promptscope/admin-key',
+    });
+  });
+
+  it('reads every setting from the environment', () => {
+    const c = loadConfig(
+      {
+        PORT: '9000',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'postgres://u:p@db:5432/ps',
+        CLICKHOUSE_URL: 'http://ch:8123',
+        CLICKHOUSE_DATABASE: 'telemetry',
+        PROMPTSCOPE_DATA_DIR: '/var/lib/ps',
+        LOG_LEVEL: 'debug',
+      },
+      '/srv',
+    );
+    expect(c).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u:p@db:5432/ps',
+      clickhouseUrl: 'http://ch:8123',
+      clickhouseDatabase: 'telemetry',
+      dataDir: '/var/lib/ps',
+      logLevel: 'debug',
+    });
+  });
+
+  it('names every bad value in one error', () => {
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://x',
+        CLICKHOUSE_URL: 'not a url',
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        'LOG_LEVEL="loud": expected one of debug, info, warn, error, silent',
+        'PORT="eighty": expected a whole number from 0 to 65535',
+        'DATABASE_URL: expected a URL starting with postgres:// or postgresql://',
+        'CLICKHOUSE_URL: not a valid URL',
+      ]);
+    }
+  });
+});

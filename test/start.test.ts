@@ -1,0 +1,167 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/store/embedded-postgres.ts';
+
+const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  apiUrl: string;
+  key?: string;
+}
+
+/** `promptscope start` as a user runs it, on its own data dir and ports. */
+describe('promptscope start on embedded stores', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let running: Started | undefined;
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-start-'));
+    await fs.chmod(dataDir, 0o755);
+    env = {
+      ...process.env,
+      DATABASE_URL: '',
+      CLICKHOUSE_URL: '',
+      PORT: String(await freePort()),
+      PROMPTSCOPE_DATA_DIR: dataDir,
+      PROMPTSCOPE_EMBEDDED_PG_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    };
+  });
+  afterAll(async () => {
+    if (running) await stop(running);
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<Started> {
+    const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (out.includes('Press Ctrl+C to stop.')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+      child.once('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`start exited with ${code}:\n${out}`));
+      });
+    });
+    return {
+      child,
+      output: () => out,
+      apiUrl: /API\s+(http:\S+)/.exec(out)![1]!,
+      key: /PROMPTSCOPE_KEY=(\S+)/.exec(out)?.[1],
+    };
+  }
+
+  async function stop(s: Started, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (s.child.exitCode !== null) return s.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
+    s.child.kill(signal);
+    return exited;
+  }
+
+  function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        out += d;
+      });
+      child.once('exit', (code) => resolve({ code, out }));
+    });
+  }
+
+  const api = (s: Started, p: string, key: string, init: RequestInit = {}) =>
+    fetch(`${s.apiUrl}${p}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
+    });
+
+  it('first start prints where it runs and a one-time admin key saved with mode 0600', async () => {
+    running = await start();
+    const out = running.output();
+    expect(out).toContain('OpenAPI        http://');
+    expect(out).toMatch(/Postgres\s+embedded/);
+    expect(out).toMatch(/ClickHouse\s+embedded/);
+    expect(running.key).toMatch(/^psk_/);
+    const file = path.join(dataDir, 'admin-key');
+    expect((await fs.readFile(file, 'utf8')).trim()).toBe(running.key);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    expect(await (await fetch(`${running.apiUrl}/ready`)).json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('keys created with the CLI next to a running server work against it, and revoking stops them', async () => {
+    const created = await cli('keys', 'create', '--name', 'svc', '--scopes', 'prompts:read');
+    expect(created.code).toBe(0);
+    const key = /\n(psk_\S+)/.exec(created.out)![1]!;
+    const id = /created key (\w+)/.exec(created.out)![1]!;
+    expect((await api(running!, '/api/v1/prompts/none', key)).status).toBe(404);
+    expect((await api(running!, '/api/v1/admin/prompts', key)).status).toBe(403);
+    expect((await cli('keys', 'list')).out).toContain('svc');
+    expect((await cli('keys', 'revoke', id)).code).toBe(0);
+    // The running server hears of the revocation through Postgres NOTIFY, well inside its 5 s key cache.
+    let status = 0;
+    for (let i = 0; i < 30 && status !== 401; i++) {
+      status = (await api(running!, '/api/v1/prompts/none', key)).status;
+      if (status !== 401) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(401);
+    const bad = await cli('keys', 'create', '--name', 'x', '--scopes', 'root');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('unknown: root');
+  });
+
+  it('keeps templates across a clean restart and creates no second admin key', async () => {
+    const key = running!.key!;
+    const created = await api(running!, '/api/v1/admin/prompts', key, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'kept',
+        template_text: 'Hi {{who}}',
+        variables: ['who'],
+        is_active: true,
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect(await stop(running!)).toBe(0);
+
+    running = await start();
+    expect(running.key).toBeUndefined();
+    const read = await api(running, '/api/v1/prompts/kept', key);
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { template_text: string }).template_text).toBe('Hi {{who}}');
+  });
+
+  it('recovers after kill -9: the orphaned Postgres is stopped and the data is intact', async () => {
+    const key = (await fs.readFile(path.join(dataDir, 'admin-key'), 'utf8')).trim();
+    await stop(running!, 'SIGKILL');
+    running = await start();
+    expect(running.output()).toContain('orphaned embedded postgres');
+    expect((await api(running, '/api/v1/prompts/kept', key)).status).toBe(200);
+  });
+
+  it('migrate status lists applied migrations once the server is stopped', async () => {
+    await stop(running!);
+    running = undefined;
+    const status = await cli('migrate', 'status');
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/postgres\s+0001_template_registry\s+applied/);
+  });
+});

@@ -1,0 +1,89 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/api/app.ts';
+import { ResolvedPromptCache } from '../../src/api/resolved-prompt-cache.ts';
+import { Authenticator } from '../../src/auth/authenticator.ts';
+import { createApiKey } from '../../src/auth/key-store.ts';
+import { silentLogger } from '../../src/log.ts';
+import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
+import { createPostgresMigrator } from '../../src/store/migrate.ts';
+import type { Sql } from '../../src/store/postgres.ts';
+import { createTestDatabase } from './databases.ts';
+
+export interface TestApi {
+  app: ReturnType<typeof createApp>;
+  sql: Sql;
+  databaseUrl: string;
+  keys: { admin: string; reader: string };
+  /** fetch-like helper: JSON body in, status + parsed JSON out. */
+  call(
+    method: string,
+    url: string,
+    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON responses
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+let clickhouse: ClickHouseStore | undefined;
+
+/** An in-process ClickHouse for this test file's process (chDB allows one data dir per process). */
+export async function testClickHouse(): Promise<ClickHouseStore> {
+  if (!clickhouse) {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-test-ch-'));
+    clickhouse = await openClickHouse({
+      clickhouseUrl: process.env.CLICKHOUSE_URL,
+      database: `t_${process.pid}`,
+      dataDir: dir,
+    });
+  }
+  return clickhouse;
+}
+
+/** The real app on a fresh migrated database, with an admin key and a prompts:read key. */
+export async function createTestApi(options: { maxBodyBytes?: number } = {}): Promise<TestApi> {
+  const db = await createTestDatabase();
+  await (await createPostgresMigrator(db.sql, silentLogger)).up();
+  const admin = await createApiKey(db.sql, { name: 'test-admin', scopes: ['admin'], createdBy: 'test' });
+  const reader = await createApiKey(db.sql, {
+    name: 'test-reader',
+    scopes: ['prompts:read'],
+    createdBy: 'test',
+  });
+  const auth = new Authenticator({ sql: db.sql, log: silentLogger });
+  const app = createApp({
+    sql: db.sql,
+    clickhouse: await testClickHouse(),
+    config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 },
+    log: silentLogger,
+    auth,
+    promptCache: new ResolvedPromptCache(),
+    postgresEmbedded: true,
+  });
+  return {
+    app,
+    sql: db.sql,
+    databaseUrl: db.url,
+    keys: { admin: admin.key, reader: reader.key },
+    async call(method, url, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      const key = o.key === undefined ? admin.key : o.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+        headers['content-length'] = String(Buffer.byteLength(body));
+      }
+      const res = await app.request(url, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {}
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close: db.drop,
+  };
+}
