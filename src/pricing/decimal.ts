@@ -1,0 +1,32 @@
+/**
+ * Money without floats: amounts are BigInt counts of 1e-12 units (pico-dollars), parsed from and written as
+ * decimal strings. A price per million tokens with up to 6 decimals times a token count is exact at this scale.
+ */
+export const SCALE_DIGITS = 12;
+const SCALE = 10n ** BigInt(SCALE_DIGITS);
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+
+/** "0.075" → 75_000_000_000n (pico units). Throws on anything that is not a plain non-negative decimal. */
+export function parseDecimal(text: string): bigint {
+  const m = DECIMAL.exec(text.trim());
+  if (!m) throw new Error(`not a decimal amount: ${JSON.stringify(text)}`);
+  const fraction = m[2] ?? '';
+  if (fraction.length > SCALE_DIGITS) throw new Error(`more than ${SCALE_DIGITS} decimals: ${text}`);
+  return BigInt(m[1]!) * SCALE + BigInt(fraction.padEnd(SCALE_DIGITS, '0'));
+}
+
+/** 225_000_000n → "0.000225": shortest exact decimal, never exponent notation. */
+export function formatDecimal(units: bigint): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const whole = abs / SCALE;
+  const fraction = (abs % SCALE).toString().padStart(SCALE_DIGITS, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Cost of `tokens` at a price per million tokens (both exact); rounds half up below 1e-12. */
+export function costOfTokens(tokens: number, pricePerMillion: bigint): bigint {
+  if (!Number.isSafeInteger(tokens) || tokens < 0)
+    throw new Error(`token count must be a whole number ≥ 0: ${tokens}`);
+  return (BigInt(tokens) * pricePerMillion + 500_000n) / 1_000_000n;
+}
