@@ -1,0 +1,112 @@
+import type { GeminiUsageMetadata } from '../pricing/usage.ts';
+import type { LlmCallResult, LlmCallStart } from './llm-telemetry.ts';
+
+/** The parts of a Gemini / Vertex `generateContent` response both Google SDKs share (REST shape). */
+export interface GeminiResponseLike {
+  candidates?: { finishReason?: string; content?: { parts?: { text?: string; thought?: boolean }[] } }[];
+  usageMetadata?: GeminiUsageMetadata;
+  responseId?: string;
+  modelVersion?: string;
+}
+
+export interface GeminiRequestLike {
+  contents?: unknown;
+  generationConfig?: GeminiConfigLike;
+  config?: GeminiConfigLike;
+  systemInstruction?: unknown;
+}
+
+interface GeminiConfigLike {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxOutputTokens?: number;
+  stopSequences?: string[];
+  seed?: number;
+  systemInstruction?: unknown;
+}
+
+export function requestParams(config: GeminiConfigLike | undefined): LlmCallStart['request'] {
+  if (!config) return undefined;
+  return {
+    temperature: config.temperature,
+    topP: config.topP,
+    topK: config.topK,
+    maxTokens: config.maxOutputTokens,
+    stopSequences: config.stopSequences,
+    seed: config.seed,
+  };
+}
+
+/** Answer text: non-thought text parts of the first candidate. */
+export function outputText(response: GeminiResponseLike): string | undefined {
+  const parts = response.candidates?.[0]?.content?.parts;
+  if (!parts) return undefined;
+  return parts
+    .filter((p) => typeof p.text === 'string' && !p.thought)
+    .map((p) => p.text)
+    .join('');
+}
+
+/** Replaces the first candidate's answer text with the redacted text (output guardrails with action redact). */
+export function redactOutput(response: GeminiResponseLike, redacted: string): void {
+  const parts = response.candidates?.[0]?.content?.parts;
+  if (!parts) return;
+  let placed = false;
+  for (const p of parts) {
+    if (typeof p.text !== 'string' || p.thought) continue;
+    p.text = placed ? '' : redacted;
+    placed = true;
+  }
+}
+
+export function resultOf(response: GeminiResponseLike): LlmCallResult {
+  return {
+    responseId: response.responseId,
+    responseModel: response.modelVersion,
+    finishReasons: (response.candidates ?? []).map((c) => (c.finishReason ?? 'unknown').toLowerCase()),
+    usage: response.usageMetadata ? { gemini: response.usageMetadata } : undefined,
+    outputText: outputText(response),
+    redactOutput: (text) => redactOutput(response, text),
+  };
+}
+
+/** Folds stream chunks into one response: text concatenated, the last usage, finish reasons and ids kept. */
+export class StreamAccumulator {
+  #text = '';
+  #last: GeminiResponseLike = {};
+  #finish: string[] = [];
+
+  add(chunk: GeminiResponseLike): void {
+    this.#text += outputText(chunk) ?? '';
+    if (chunk.usageMetadata) this.#last.usageMetadata = chunk.usageMetadata;
+    if (chunk.responseId) this.#last.responseId = chunk.responseId;
+    if (chunk.modelVersion) this.#last.modelVersion = chunk.modelVersion;
+    chunk.candidates?.forEach((c, i) => {
+      if (c.finishReason) this.#finish[i] = c.finishReason.toLowerCase();
+    });
+  }
+
+  result(): LlmCallResult {
+    return {
+      responseId: this.#last.responseId,
+      responseModel: this.#last.modelVersion,
+      finishReasons: this.#finish.filter(Boolean),
+      usage: this.#last.usageMetadata ? { gemini: this.#last.usageMetadata } : undefined,
+      outputText: this.#text,
+    };
+  }
+}
+
+/** host and port of a base URL, for server.address / server.port. */
+export function serverOf(
+  baseUrl: string | undefined,
+  fallbackHost: string,
+): { address: string; port: number } {
+  try {
+    const u = new URL(baseUrl ?? `https://${fallbackHost}`);
+    return { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
+  } catch {
+    return { address: fallbackHost, port: 443 };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Attribute names, copied here because the GenAI conventions are still in development (as OTel contrib does).
+ * The collector's ClickHouse views read the same names: keep the two in step.
+ */
+export const ATTR = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  requestTemperature: 'gen_ai.request.temperature',
+  requestTopP: 'gen_ai.request.top_p',
+  requestTopK: 'gen_ai.request.top_k',
+  requestMaxTokens: 'gen_ai.request.max_tokens',
+  requestStopSequences: 'gen_ai.request.stop_sequences',
+  requestSeed: 'gen_ai.request.seed',
+  requestStream: 'gen_ai.request.stream',
+  responseModel: 'gen_ai.response.model',
+  responseId: 'gen_ai.response.id',
+  responseFinishReasons: 'gen_ai.response.finish_reasons',
+  responseTimeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
+  usageInputTokens: 'gen_ai.usage.input_tokens',
+  usageOutputTokens: 'gen_ai.usage.output_tokens',
+  usageCacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  usageReasoningOutputTokens: 'gen_ai.usage.reasoning.output_tokens',
+  /** Open proposal (semantic-conventions-genai #443); written as an exact decimal string, never a float. */
+  usageCostAmount: 'gen_ai.usage.cost.amount',
+  usageCostCurrency: 'gen_ai.usage.cost.currency',
+  promptName: 'gen_ai.prompt.name',
+  promptVersion: 'gen_ai.prompt.version',
+  promptVariablePrefix: 'gen_ai.prompt.variable.',
+  inputMessages: 'gen_ai.input.messages',
+  outputMessages: 'gen_ai.output.messages',
+  errorType: 'error.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  // promptscope's own
+  promptLabel: 'promptscope.prompt.label',
+  promptContentHash: 'promptscope.prompt.content_hash',
+  promptSource: 'promptscope.prompt.source',
+  promptVariant: 'promptscope.prompt.variant',
+  costStatus: 'promptscope.cost.status',
+  costPriceId: 'promptscope.cost.price_id',
+  costUnpricedReason: 'promptscope.cost.unpriced_reason',
+} as const;
+
+export const EVENT_GUARDRAIL = 'promptscope.guardrail';
+
+export const PROVIDERS = { vertexAi: 'gcp.vertex_ai', gemini: 'gcp.gemini', genAi: 'gcp.gen_ai' } as const;
