@@ -106,6 +106,83 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
     expect(badName.body.error.details.fields[0].field).toBe('label');
   });
 
+  it('splits a label between versions by weight for A/B tests, and the read path lists the variants', async () => {
+    const split = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/experiment', {
+      body: {
+        split: [
+          { version: '1', weight: 90 },
+          { version: '2', weight: 10 },
+        ],
+        reason: 'try help offer on 10%',
+      },
+    });
+    expect(split.status).toBe(200);
+    expect(split.body).toMatchObject({
+      version: '1',
+      split: [
+        { version: '1', weight: 90 },
+        { version: '2', weight: 10 },
+      ],
+    });
+    const read = await api.call('GET', '/api/v1/prompts/greeting?label=experiment');
+    expect(read.body.version).toBe('1');
+    expect(
+      read.body.variants.map((v: { version: string; weight: number; template_text: string }) => [
+        v.version,
+        v.weight,
+        v.template_text,
+      ]),
+    ).toEqual([
+      ['1', 90, 'Hello {{name}}'],
+      ['2', 10, 'Hello {{name}}\nHow can I help?'],
+    ]);
+    const history = await api.call('GET', '/api/v1/admin/templates/greeting/labels/history?label=experiment');
+    expect(history.body.moves[0].split).toHaveLength(2);
+    const end = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/experiment', {
+      body: { version: '2' },
+    });
+    expect(end.body.split).toBeNull();
+    expect(
+      (await api.call('GET', '/api/v1/prompts/greeting?label=experiment')).body.variants,
+    ).toBeUndefined();
+  });
+
+  it.each([
+    [{ split: [{ version: '1', weight: 100 }] }, 'split'],
+    [
+      {
+        split: [
+          { version: '1', weight: 50 },
+          { version: '1', weight: 50 },
+        ],
+      },
+      'split',
+    ],
+    [
+      {
+        version: '1',
+        split: [
+          { version: '1', weight: 1 },
+          { version: '2', weight: 1 },
+        ],
+      },
+      'version',
+    ],
+    [
+      {
+        split: [
+          { version: '1', weight: 0 },
+          { version: '2', weight: 1 },
+        ],
+      },
+      'split.0.weight',
+    ],
+  ])('refuses a bad split %j with 422 naming %s', async (body, field) => {
+    const res = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/experiment', { body });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+  });
+
   it('answers 404 naming what is missing', async () => {
     const version = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/production', {
       body: { version: '9' },

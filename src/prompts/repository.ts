@@ -3,6 +3,7 @@ import { recordAudit } from '../audit.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
 import type { GuardrailRule } from './guardrails.ts';
+import { setLabel } from './labels.ts';
 import type { ChatMessage } from './render.ts';
 import type { VariableDefinition } from './variables.ts';
 import type { CreateVersionInput, ValidatedVersion } from './version-input.ts';
@@ -195,7 +196,8 @@ export async function createVersion(
         ${valid.contentHash}, ${actor})
       returning id`;
     const labels = ['latest', ...(input.is_active ? ['production'] : []), ...input.labels];
-    for (const label of new Set(labels)) await setLabel(tx, template!.id, label, row!.id, actor, 'published');
+    for (const label of new Set(labels))
+      await setLabel(tx, template!.id, label, { versionId: row!.id }, actor, 'published');
     await recordAudit(tx, {
       actor,
       action: 'version.create',
@@ -209,31 +211,7 @@ export async function createVersion(
   return getVersionById(sql, id);
 }
 
-async function setLabel(
-  tx: Queryable,
-  templateId: string,
-  label: string,
-  versionId: string | null,
-  actor: string,
-  reason: string,
-) {
-  const [previous] = await tx<{ version_id: string }[]>`
-    select version_id from template_labels where template_id = ${templateId} and label = ${label} for update`;
-  if ((previous?.version_id ?? null) === versionId) return false;
-  if (versionId === null) {
-    await tx`delete from template_labels where template_id = ${templateId} and label = ${label}`;
-  } else {
-    await tx`insert into template_labels (template_id, label, version_id, updated_by)
-      values (${templateId}, ${label}, ${versionId}, ${actor})
-      on conflict (template_id, label) do update set version_id = excluded.version_id,
-        updated_at = now(), updated_by = excluded.updated_by`;
-  }
-  await tx`insert into label_moves (template_id, label, from_version_id, to_version_id, reason, moved_by)
-    values (${templateId}, ${label}, ${previous?.version_id ?? null}, ${versionId}, ${reason}, ${actor})`;
-  return true;
-}
-
-async function requireTemplate(
+export async function requireTemplate(
   sql: Queryable,
   name: string,
 ): Promise<{ id: string; archived_at: Date | null }> {
@@ -242,91 +220,6 @@ async function requireTemplate(
   >`select id, archived_at from templates where name = ${name}`;
   if (!t) throw notFound(`template '${name}'`);
   return t;
-}
-
-/** Points a label at a version (promote or roll back); every move is kept in label_moves. */
-export async function moveLabel(
-  sql: Sql,
-  name: string,
-  label: string,
-  version: string,
-  reason: string,
-  actor: string,
-): Promise<{
-  label: string;
-  version: string;
-  version_id: string;
-  previous_version: string | null;
-  moved: boolean;
-}> {
-  return sql.begin(async (tx) => {
-    const template = await requireTemplate(tx, name);
-    if (template.archived_at)
-      throw new ApiError('conflict', `template '${name}' is archived; unarchive it first`);
-    const [target] = await tx<{ id: string; version: string }[]>`
-      select id, version from template_versions where template_id = ${template.id} and version = ${version}`;
-    if (!target) throw notFound(`version '${version}' of template '${name}'`);
-    const [prev] = await tx<{ version: string }[]>`select v.version from template_labels l
-      join template_versions v on v.id = l.version_id where l.template_id = ${template.id} and l.label = ${label}`;
-    const moved = await setLabel(tx, template.id, label, target.id, actor, reason);
-    if (moved) {
-      await recordAudit(tx, {
-        actor,
-        action: 'label.move',
-        resourceType: 'template',
-        resourceId: name,
-        details: { label, from: prev?.version ?? null, to: version, reason },
-      });
-      await publishChange(tx, { kind: 'prompt', name });
-    }
-    return { label, version, version_id: target.id, previous_version: prev?.version ?? null, moved };
-  });
-}
-
-export async function removeLabel(sql: Sql, name: string, label: string, actor: string): Promise<void> {
-  await sql.begin(async (tx) => {
-    const template = await requireTemplate(tx, name);
-    const removed = await setLabel(tx, template.id, label, null, actor, 'removed');
-    if (!removed) throw notFound(`label '${label}' of template '${name}'`);
-    await recordAudit(tx, {
-      actor,
-      action: 'label.remove',
-      resourceType: 'template',
-      resourceId: name,
-      details: { label },
-    });
-    await publishChange(tx, { kind: 'prompt', name });
-  });
-}
-
-export interface LabelMove {
-  label: string;
-  from_version: string | null;
-  to_version: string | null;
-  reason: string;
-  moved_at: string;
-  moved_by: string;
-}
-
-export async function labelHistory(sql: Sql, name: string, label?: string): Promise<LabelMove[]> {
-  const template = await requireTemplate(sql, name);
-  const rows = await sql<
-    {
-      label: string;
-      from_version: string | null;
-      to_version: string | null;
-      reason: string;
-      moved_at: Date;
-      moved_by: string;
-    }[]
-  >`
-    select m.label, f.version as from_version, t.version as to_version, m.reason, m.moved_at, m.moved_by
-    from label_moves m
-    left join template_versions f on f.id = m.from_version_id
-    left join template_versions t on t.id = m.to_version_id
-    where m.template_id = ${template.id} and (${label ?? null}::text is null or m.label = ${label ?? null})
-    order by m.id desc`;
-  return rows.map((r) => ({ ...r, moved_at: r.moved_at.toISOString() }));
 }
 
 export interface TemplateSummary {

@@ -49,11 +49,24 @@ describe('@google-cloud/vertexai instrumentation against a Vertex AI wire-format
   };
 
   it('records generateContent on Vertex AI with usage buckets and cost', async () => {
-    server.setReply(() => ({ text: 'ok', usage: { promptTokenCount: 250_000, cachedContentTokenCount: 100_000, candidatesTokenCount: 2_000, thoughtsTokenCount: 3_000 } }));
-    const model = vertex.getGenerativeModel({ model: 'gemini-2.5-pro', generationConfig: { temperature: 0.1 } });
+    server.setReply(() => ({
+      text: 'ok',
+      usage: {
+        promptTokenCount: 250_000,
+        cachedContentTokenCount: 100_000,
+        candidatesTokenCount: 2_000,
+        thoughtsTokenCount: 3_000,
+      },
+    }));
+    const model = vertex.getGenerativeModel({
+      model: 'gemini-2.5-pro',
+      generationConfig: { temperature: 0.1 },
+    });
     const result = await model.generateContent('long question');
     expect(result.response.candidates?.[0]?.content.parts[0]?.text).toBe('ok');
-    expect(server.requests.at(-1)).toMatchObject({ path: '/v1/projects/demo-project/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent' });
+    expect(server.requests.at(-1)).toMatchObject({
+      path: '/v1/projects/demo-project/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent',
+    });
     expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer test-token');
     const span = await onlySpan();
     expect(span.name).toBe('generate_content gemini-2.5-pro');
@@ -71,14 +84,22 @@ describe('@google-cloud/vertexai instrumentation against a Vertex AI wire-format
   });
 
   it('records a stream read chunk by chunk', async () => {
-    server.setReply(() => ({ text: 'abcdef', usage: { promptTokenCount: 4, candidatesTokenCount: 2 }, chunks: 2 }));
+    server.setReply(() => ({
+      text: 'abcdef',
+      usage: { promptTokenCount: 4, candidatesTokenCount: 2 },
+      chunks: 2,
+    }));
     const model = vertex.getGenerativeModel({ model: 'gemini-2.5-flash' });
     const { stream } = await model.generateContentStream('stream please');
     let text = '';
     for await (const chunk of stream) text += chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
     expect(text).toBe('abcdef');
     const span = await onlySpan();
-    expect(span.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'gen_ai.usage.output_tokens': 2, 'gen_ai.response.finish_reasons': ['stop'] });
+    expect(span.attributes).toMatchObject({
+      'gen_ai.request.stream': true,
+      'gen_ai.usage.output_tokens': 2,
+      'gen_ai.response.finish_reasons': ['stop'],
+    });
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThanOrEqual(0);
   });
 

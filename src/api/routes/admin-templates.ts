@@ -1,12 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { actorName } from '../../auth/authenticator.ts';
 import { diffFields, diffLines, formatUnified } from '../../prompts/diff.ts';
+import { labelHistory, moveLabel, removeLabel } from '../../prompts/labels.ts';
 import {
   getTemplate,
-  labelHistory,
   listVersionsOf,
-  moveLabel,
-  removeLabel,
   resolveVersion,
   setArchived,
   type VersionView,
@@ -62,15 +60,35 @@ const diff = createRoute({
   responses: { 200: jsonResponse(anyJson, 'The diff'), ...errorResponses, ...notFoundResponse },
 });
 
+const moveLabelBody = z
+  .object({
+    version: z.string().min(1).optional(),
+    split: z
+      .array(
+        z.object({ version: z.string().min(1), weight: z.number().int().positive().max(1_000_000) }).strict(),
+      )
+      .min(2)
+      .max(10)
+      .refine((s) => new Set(s.map((v) => v.version)).size === s.length, 'each version may appear once')
+      .optional()
+      .describe('weighted variants; services pick one per caller key, sticky'),
+    reason: z.string().max(2000).default(''),
+  })
+  .strict()
+  .refine((b) => (b.version === undefined) !== (b.split === undefined), {
+    message: 'give either version or split',
+    path: ['version'],
+  });
+
 const putLabel = createRoute({
   method: 'put',
   path: '/{name}/labels/{label}',
   tags,
   security,
-  summary: 'Point a label at a version: promote, or roll back',
+  summary: 'Point a label at a version (promote, roll back) or split it between versions by weight (A/B)',
   request: {
     params: nameAndLabel,
-    ...jsonBody(z.object({ version: z.string().min(1), reason: z.string().max(2000).default('') }).strict()),
+    ...jsonBody(moveLabelBody),
   },
   responses: {
     200: jsonResponse(anyJson, 'Where the label now points'),
@@ -154,7 +172,7 @@ export function adminTemplateRoutes(deps: ApiDeps) {
         deps.sql,
         name,
         label,
-        body.version,
+        body.split ? { split: body.split } : { version: body.version! },
         body.reason,
         actorName(c.get('principal')),
       );

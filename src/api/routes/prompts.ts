@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { listGlobalGuardrails } from '../../prompts/global-guardrails.ts';
-import { resolveVersion } from '../../prompts/repository.ts';
+import { labelSplit } from '../../prompts/labels.ts';
+import { resolveVersion, type VersionView } from '../../prompts/repository.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
 import { errorResponses, jsonResponse, notFoundResponse, security } from '../schemas.ts';
@@ -69,17 +70,31 @@ async function fill(
   key: string,
 ) {
   const generation = deps.promptCache.generation();
-  const [version, globals] = await Promise.all([
+  const [version, globals, split] = await Promise.all([
     resolveVersion(deps.sql, name, selector),
     listGlobalGuardrails(deps.sql),
+    'label' in selector ? labelSplit(deps.sql, name, selector.label) : null,
   ]);
-  const body = JSON.stringify({
-    ...version,
-    resolved_by: selector,
+  const withGuardrails = (v: VersionView) => ({
+    ...v,
     guardrails: [
-      ...version.guardrails.map((rule) => ({ ...rule, scope: 'template' })),
+      ...v.guardrails.map((rule) => ({ ...rule, scope: 'template' })),
       ...globals.map((g) => ({ ...g.rule, scope: 'global' })),
     ],
+  });
+  // A split label lists every variant with its weight; the client picks one per caller key.
+  const variants = split
+    ? await Promise.all(
+        split.map(async (s) => ({
+          weight: s.weight,
+          ...withGuardrails(await resolveVersion(deps.sql, name, { version: s.version })),
+        })),
+      )
+    : undefined;
+  const body = JSON.stringify({
+    ...withGuardrails(version),
+    resolved_by: selector,
+    ...(variants ? { variants } : {}),
   });
   const entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
   deps.promptCache.set(key, name, entry, generation);
