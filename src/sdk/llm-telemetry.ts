@@ -19,7 +19,9 @@ import {
 import { evaluateGuardrails, type GuardrailVerdict } from '../prompts/guardrails.ts';
 import { GuardrailBlockedError } from './errors.ts';
 import { captureContentByEnv, disabledByEnv } from './options.ts';
+import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { activePromptScope, type PromptRef } from './prompt-context.ts';
+import { runPrompt } from './run-prompt.ts';
 import { ATTR, EVENT_GUARDRAIL } from './semconv.ts';
 
 export interface LlmTelemetryOptions {
@@ -137,6 +139,18 @@ export class LlmTelemetry {
     }
     recorder.end();
     return result;
+  }
+
+  /**
+   * Renders `prompt` strictly, applies its input guardrails and runs `call` with the result; instrumented model
+   * calls inside carry the template and the verdicts. See runPrompt.
+   */
+  runPrompt<T>(
+    prompt: Prompt,
+    values: Record<string, unknown>,
+    call: (rendered: RenderedPrompt) => Promise<T>,
+  ): Promise<T> {
+    return runPrompt(this, prompt, values, call);
   }
 
   /** Starts a span by hand (for streams, which end long after the call returns). */

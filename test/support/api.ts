@@ -87,3 +87,19 @@ export async function createTestApi(options: { maxBodyBytes?: number } = {}): Pr
     close: db.drop,
   };
 }
+
+/** The test API served over real HTTP on a free loopback port (for clients that use fetch). */
+export async function serveTestApi(api: TestApi): Promise<{ url: string; close: () => Promise<void> }> {
+  const { createAdaptorServer } = await import('@hono/node-server');
+  const server = createAdaptorServer({ fetch: api.app.fetch });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+      }),
+  };
+}

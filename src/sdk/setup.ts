@@ -1,0 +1,59 @@
+import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { disabledByEnv } from './options.ts';
+
+export interface TelemetrySetupOptions {
+  /** service.name (default OTEL_SERVICE_NAME, else the SDK's default). */
+  serviceName?: string;
+  /** Traces URL; default OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, or localhost:4318. */
+  endpoint?: string;
+  /** default OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol?: 'http/protobuf' | 'http/json';
+  headers?: Record<string, string>;
+  /** Replaces the OTLP exporter (tests, or another backend). */
+  exporter?: SpanExporter;
+  /** Extra processors next to the batching OTLP one. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface RunningTelemetry {
+  /** False when PROMPTSCOPE_DISABLED or OTEL_SDK_DISABLED turned recording off. */
+  enabled: boolean;
+  /** Flushes pending spans and stops the SDK. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK with an OTLP/HTTP trace exporter pointed at the collector, honouring the
+ * standard OTEL_* variables. Call once at process start; call `shutdown` before exit.
+ */
+export function startTelemetry(options: TelemetrySetupOptions = {}): RunningTelemetry {
+  if (disabledByEnv()) return { enabled: false, shutdown: async () => {} };
+  const env = process.env;
+  const protocol =
+    options.protocol ??
+    (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf');
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new Error(
+      `promptscope: OTLP protocol '${protocol}' is not supported; use http/protobuf or http/json`,
+    );
+  }
+  const config = {
+    ...(options.endpoint ? { url: options.endpoint } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+  };
+  const exporter =
+    options.exporter ??
+    (protocol === 'http/json' ? new OTLPJsonExporter(config) : new OTLPProtoExporter(config));
+  // NodeSDK ignores traceExporter when spanProcessors are given: then the batching processor is built here.
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    ...(options.spanProcessors?.length
+      ? { spanProcessors: [new BatchSpanProcessor({ exporter }), ...options.spanProcessors] }
+      : { traceExporter: exporter }),
+  });
+  sdk.start();
+  return { enabled: true, shutdown: () => sdk.shutdown() };
+}
