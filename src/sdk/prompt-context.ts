@@ -1,4 +1,4 @@
-import { context, createContextKey } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { GuardrailRule, GuardrailVerdict } from '../prompts/guardrails.ts';
 
 /** What a span needs to know about the template behind a call. */
@@ -20,13 +20,17 @@ export interface PromptScope {
   inputVerdicts: GuardrailVerdict[];
 }
 
-const KEY = createContextKey('promptscope.prompt');
+/**
+ * Our own async context, not OTel's: it must work whether or not the service registered an OTel context
+ * manager, and it carries guardrail rules that are not span data.
+ */
+const storage = new AsyncLocalStorage<PromptScope>();
 
-/** Runs fn with a template attached to the active context, so instrumented calls inside it carry it. */
+/** Runs fn with a template attached, so instrumented calls inside it (however deep) carry it. */
 export function withPromptScope<T>(scope: PromptScope, fn: () => T): T {
-  return context.with(context.active().setValue(KEY, scope), fn);
+  return storage.run(scope, fn);
 }
 
 export function activePromptScope(): PromptScope | undefined {
-  return context.active().getValue(KEY) as PromptScope | undefined;
+  return storage.getStore();
 }
