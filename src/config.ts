@@ -19,6 +19,16 @@ export interface Config {
   maxBodyBytes: number;
   /** Where the first-start admin key is written (mode 0600). */
   bootstrapKeyFile: string;
+  /** Credentials for executing test renders against real models (POST /api/v1/admin/prompts/test, execute). */
+  models: ModelAccess;
+}
+
+export interface ModelAccess {
+  geminiApiKey: string | undefined;
+  /** Another Gemini API endpoint, e.g. the local wire-format server. */
+  geminiBaseUrl: string | undefined;
+  vertexProject: string | undefined;
+  vertexLocation: string;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     embeddedPostgresPort: int('PROMPTSCOPE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     maxBodyBytes: int('PROMPTSCOPE_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     bootstrapKeyFile: path.join(dataDir, 'admin-key'),
+    models: {
+      geminiApiKey: optional('GEMINI_API_KEY') ?? optional('GOOGLE_API_KEY'),
+      geminiBaseUrl: url('PROMPTSCOPE_GEMINI_BASE_URL', ['http:', 'https:']),
+      vertexProject: optional('GOOGLE_CLOUD_PROJECT'),
+      vertexLocation: str('GOOGLE_CLOUD_LOCATION', 'us-central1'),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

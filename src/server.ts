@@ -6,6 +6,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './bootstrap-key.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { LlmTelemetry } from './sdk/llm-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
 import { createMigrators } from './store/migrate.ts';
@@ -87,6 +88,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       auth,
       promptCache,
       postgresEmbedded: stores.postgres.embedded,
+      telemetry: new LlmTelemetry({ disabled: false }),
     });
     const server = createAdaptorServer({ fetch: app.fetch });
     await listen(server, config.port, config.host);

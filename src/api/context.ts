@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { LlmTelemetry } from '../sdk/llm-telemetry.ts';
 import type { ClickHouseStore } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
 import { validationFailed } from './errors.ts';
@@ -11,7 +12,9 @@ import type { ResolvedPromptCache } from './resolved-prompt-cache.ts';
 export interface ApiDeps {
   sql: Sql;
   clickhouse: ClickHouseStore;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes' | 'models'>;
+  /** Traces test executions the way services' calls are traced. */
+  telemetry: LlmTelemetry;
   log: Logger;
   auth: Authenticator;
   promptCache: ResolvedPromptCache;

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, type TestApi } from '../../test/support/api.ts';
-import { Authenticator } from '../auth/authenticator.ts';
-import { silentLogger } from '../log.ts';
+import { createTestApi, type TestApi, testAppDeps, testClickHouse } from '../../test/support/api.ts';
 import { connectPostgres } from '../store/postgres.ts';
 import { createApp } from './app.ts';
-import { ResolvedPromptCache } from './resolved-prompt-cache.ts';
 
 describe('health, readiness and the API description', () => {
   let api: TestApi;
@@ -31,15 +28,7 @@ describe('health, readiness and the API description', () => {
 
   it('GET /ready answers 503 naming the store that is down', async () => {
     const deadSql = connectPostgres('postgres://nobody:x@127.0.0.1:1/none', 1);
-    const app = createApp({
-      sql: deadSql,
-      clickhouse: await import('../../test/support/api.ts').then((m) => m.testClickHouse()),
-      config: { maxBodyBytes: 1024 },
-      log: silentLogger,
-      auth: new Authenticator({ sql: deadSql, log: silentLogger }),
-      promptCache: new ResolvedPromptCache(),
-      postgresEmbedded: false,
-    });
+    const app = createApp(testAppDeps(deadSql, await testClickHouse(), { postgresEmbedded: false }));
     const res = await app.request('/ready');
     expect(res.status).toBe(503);
     const body = (await res.json()) as {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, type TestApi } from '../../test/support/api.ts';
-import { Authenticator } from '../auth/authenticator.ts';
+import { createTestApi, type TestApi, testAppDeps } from '../../test/support/api.ts';
 import { silentLogger } from '../log.ts';
 import { subscribeChanges } from '../store/change-feed.ts';
 import { createApp } from './app.ts';
@@ -85,15 +84,7 @@ describe('services read path GET /api/v1/prompts/{name}', () => {
 
   it('another instance serving from memory drops its copy when a label moves elsewhere', async () => {
     const cache = new ResolvedPromptCache();
-    const other = createApp({
-      sql: api.sql,
-      clickhouse: undefined as never,
-      config: { maxBodyBytes: 1024 * 1024 },
-      log: silentLogger,
-      auth: new Authenticator({ sql: api.sql, log: silentLogger }),
-      promptCache: cache,
-      postgresEmbedded: true,
-    });
+    const other = createApp(testAppDeps(api.sql, undefined as never, { promptCache: cache }));
     let notify: () => void = () => {};
     const notified = new Promise<void>((resolve) => {
       notify = resolve;

@@ -9,7 +9,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.ts';
-import { computeCost } from '../pricing/cost.ts';
+import { type CostResult, computeCost } from '../pricing/cost.ts';
 import {
   bucketsFromGemini,
   bucketsFromSemconv,
@@ -79,6 +79,13 @@ export interface LlmCallRecorder {
   response(result: LlmCallResult): void;
   fail(error: unknown): void;
   end(): void;
+  /** The usage buckets and cost recorded so far (for callers that report them, like the admin test run). */
+  summary(): LlmCallSummary;
+}
+
+export interface LlmCallSummary {
+  usage?: UsageBuckets;
+  cost?: CostResult;
 }
 
 export interface LlmTelemetryStats {
@@ -93,6 +100,7 @@ const NOOP_RECORDER: LlmCallRecorder = {
   response() {},
   fail() {},
   end() {},
+  summary: () => ({}),
 };
 
 /** One span per LLM call, with GenAI attributes, template, guardrail verdicts and exact cost. */
@@ -206,6 +214,7 @@ export class LlmTelemetry {
 
     let ended = false;
     let firstChunkSeen = false;
+    const summary: LlmCallSummary = {};
     const safe = (kind: string, fn: () => void) => {
       try {
         fn();
@@ -222,7 +231,9 @@ export class LlmTelemetry {
           firstChunkSeen = true;
           span.setAttribute(ATTR.responseTimeToFirstChunk, (this.#now() - startedAt) / 1000);
         }),
-      response: (result) => safe('response', () => this.#recordResponse(span, start, result, scope?.prompt)),
+      response: (result) =>
+        safe('response', () => this.#recordResponse(span, start, result, scope?.prompt, summary)),
+      summary: () => ({ ...summary }),
       fail: (error) =>
         safe('fail', () => {
           span.setAttribute(ATTR.errorType, errorType(error));
@@ -245,6 +256,7 @@ export class LlmTelemetry {
     start: LlmCallStart,
     result: LlmCallResult,
     prompt: PromptRef | undefined,
+    summary: LlmCallSummary,
   ): void {
     if (result.responseModel) span.setAttribute(ATTR.responseModel, result.responseModel);
     if (result.responseId) span.setAttribute(ATTR.responseId, result.responseId);
@@ -257,12 +269,24 @@ export class LlmTelemetry {
         [ATTR.usageCacheReadInputTokens]: buckets.cacheRead,
         [ATTR.usageReasoningOutputTokens]: buckets.reasoning,
       });
-      const cost = computeCost(this.#prices(), {
+      const at = this.#now();
+      let cost = computeCost(this.#prices(), {
         provider: start.provider,
         model: result.responseModel ?? start.model,
         usage: buckets,
-        at: this.#now(),
+        at,
       });
+      // A dated or preview response model may have no price of its own where the requested one has.
+      if (cost.status === 'unpriced' && result.responseModel && result.responseModel !== start.model) {
+        cost = computeCost(this.#prices(), {
+          provider: start.provider,
+          model: start.model,
+          usage: buckets,
+          at,
+        });
+      }
+      summary.usage = buckets;
+      summary.cost = cost;
       if (cost.status === 'priced') {
         span.setAttributes({
           [ATTR.usageCostAmount]: cost.amount,

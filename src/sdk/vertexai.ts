@@ -90,6 +90,7 @@ export function instrumentVertexModel<M extends VertexGenerativeModelLike>(
       },
       fail: (e) => recorder.fail(e),
       end: () => recorder.end(),
+      summary: () => recorder.summary(),
     };
     const response = result.response.then(
       (r) => {

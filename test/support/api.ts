@@ -2,10 +2,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/api/app.ts';
+import type { ApiDeps } from '../../src/api/context.ts';
 import { ResolvedPromptCache } from '../../src/api/resolved-prompt-cache.ts';
 import { Authenticator } from '../../src/auth/authenticator.ts';
 import { createApiKey } from '../../src/auth/key-store.ts';
+import type { ModelAccess } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { LlmTelemetry } from '../../src/sdk/llm-telemetry.ts';
 import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
 import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import type { Sql } from '../../src/store/postgres.ts';
@@ -28,6 +31,32 @@ export interface TestApi {
 
 let clickhouse: ClickHouseStore | undefined;
 
+const NO_MODELS: ModelAccess = {
+  geminiApiKey: undefined,
+  geminiBaseUrl: undefined,
+  vertexProject: undefined,
+  vertexLocation: 'us-central1',
+};
+
+/** Everything createApp needs, with test defaults; a second app on the same database is one call away. */
+export function testAppDeps(
+  sql: Sql,
+  clickhouse: ClickHouseStore,
+  overrides: Partial<ApiDeps> = {},
+): ApiDeps {
+  return {
+    sql,
+    clickhouse,
+    config: { maxBodyBytes: 1024 * 1024, models: NO_MODELS },
+    log: silentLogger,
+    auth: new Authenticator({ sql, log: silentLogger }),
+    promptCache: new ResolvedPromptCache(),
+    postgresEmbedded: true,
+    telemetry: new LlmTelemetry({ disabled: false }),
+    ...overrides,
+  };
+}
+
 /** An in-process ClickHouse for this test file's process (chDB allows one data dir per process). */
 export async function testClickHouse(): Promise<ClickHouseStore> {
   if (!clickhouse) {
@@ -42,7 +71,9 @@ export async function testClickHouse(): Promise<ClickHouseStore> {
 }
 
 /** The real app on a fresh migrated database, with an admin key and a prompts:read key. */
-export async function createTestApi(options: { maxBodyBytes?: number } = {}): Promise<TestApi> {
+export async function createTestApi(
+  options: { maxBodyBytes?: number; models?: ModelAccess } = {},
+): Promise<TestApi> {
   const db = await createTestDatabase();
   await (await createPostgresMigrator(db.sql, silentLogger)).up();
   const admin = await createApiKey(db.sql, { name: 'test-admin', scopes: ['admin'], createdBy: 'test' });
@@ -51,16 +82,11 @@ export async function createTestApi(options: { maxBodyBytes?: number } = {}): Pr
     scopes: ['prompts:read'],
     createdBy: 'test',
   });
-  const auth = new Authenticator({ sql: db.sql, log: silentLogger });
-  const app = createApp({
-    sql: db.sql,
-    clickhouse: await testClickHouse(),
-    config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 },
-    log: silentLogger,
-    auth,
-    promptCache: new ResolvedPromptCache(),
-    postgresEmbedded: true,
-  });
+  const app = createApp(
+    testAppDeps(db.sql, await testClickHouse(), {
+      config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
+    }),
+  );
   return {
     app,
     sql: db.sql,

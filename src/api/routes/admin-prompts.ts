@@ -4,6 +4,7 @@ import { createVersion, getVersionById, listVersions, resolveVersion } from '../
 import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
+import { executePrompt } from '../prompt-execution.ts';
 import {
   conflictResponse,
   errorResponses,
@@ -119,7 +120,31 @@ export function adminPromptRoutes(deps: ApiDeps) {
               input.version ? { version: input.version } : { label: input.label ?? 'production' },
             )
           : undefined;
-      return c.json(renderTest(input, stored), 200);
+      const rendering = renderTest(input, stored);
+      if (!input.execute) return c.json(rendering, 200);
+      if (!rendering.valid) {
+        throw validationFailed('fix the variables before executing', [
+          ...rendering.missing_variables.map((v) => ({ field: `variables.${v}`, message: 'missing' })),
+          ...rendering.unused_variables.map((v) => ({
+            field: `variables.${v}`,
+            message: 'not used by the template',
+          })),
+          ...rendering.type_errors.map((e) => ({ field: `variables.${e.name}`, message: e.message })),
+        ]);
+      }
+      if (!rendering.model_config) {
+        throw validationFailed('executing needs a model', [
+          { field: 'model_config', message: 'required to execute' },
+        ]);
+      }
+      const rendered = rendering.rendered_messages
+        ? { messages: rendering.rendered_messages }
+        : { text: rendering.rendered_prompt ?? '' };
+      const execution = await executePrompt(rendered, rendering.model_config, {
+        telemetry: deps.telemetry,
+        models: deps.config.models,
+      });
+      return c.json({ ...rendering, execution }, 200);
     })
     .openapi(get, async (c) => c.json(await getVersionById(deps.sql, c.req.valid('param').id), 200));
 }

@@ -15,6 +15,7 @@ export const testRequestSchema = z
     version: z.string().optional(),
     variables: z.record(z.string(), z.unknown()).default({}).describe('variable values'),
     model_config: modelConfigSchema.optional(),
+    execute: z.boolean().default(false).describe('also run the rendered prompt against the configured model'),
   })
   .strict();
 type TestRequest = z.output<typeof testRequestSchema>;
