@@ -4,6 +4,7 @@
  */
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
   'read-path': () => import('./read-path.ts'),
+  'sdk-overhead': () => import('./sdk-overhead.ts'),
 };
 
 const wanted = process.argv.slice(2);

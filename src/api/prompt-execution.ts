@@ -112,7 +112,7 @@ export async function executePrompt(
   return {
     provider: provider === 'mock' ? 'mock' : GEMINI_PROVIDERS[provider]!,
     model,
-    output: result.outputText ?? '',
+    output: result.outputText ?? result.readOutputText?.() ?? '',
     finish_reasons: result.finishReasons ?? [],
     usage: {
       input_tokens: (usage?.inputUncached ?? 0) + (usage?.cacheRead ?? 0),

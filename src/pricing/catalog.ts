@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseDecimal } from './decimal.ts';
+import { parseDecimal, perToken } from './decimal.ts';
 import { normaliseModelName } from './model-name.ts';
 import builtIn from './prices.json' with { type: 'json' };
 
@@ -46,6 +46,8 @@ export interface PriceTier {
   input: bigint;
   cacheRead: bigint | undefined;
   output: bigint;
+  /** The same prices in whole pico-units per token. */
+  perToken: { input: number; cacheRead: number; output: number };
 }
 
 export interface PriceEntry {
@@ -62,6 +64,8 @@ export interface PriceEntry {
 /** Prices as data, searched newest-effective first; entries given earlier (overrides) win ties. */
 export class PriceCatalog {
   readonly entries: readonly PriceEntry[];
+  /** provider → raw model name → the entries that match, newest effective date first (the hot path). */
+  #matches = new Map<string, Map<string, PriceEntry[]>>();
 
   constructor(entries: PriceEntry[]) {
     this.entries = entries;
@@ -69,16 +73,32 @@ export class PriceCatalog {
 
   /** The price that applies to this provider + model at `at`, or undefined. */
   find(provider: string, model: string, at: number): PriceEntry | undefined {
+    let byModel = this.#matches.get(provider);
+    if (!byModel) {
+      byModel = new Map();
+      if (this.#matches.size > 100) this.#matches.clear();
+      this.#matches.set(provider, byModel);
+    }
+    let candidates = byModel.get(model);
+    if (!candidates) {
+      candidates = this.#match(provider, model);
+      if (byModel.size > 10_000) byModel.clear();
+      byModel.set(model, candidates);
+    }
+    for (const e of candidates) if (e.effectiveFrom <= at) return e;
+    return undefined;
+  }
+
+  #match(provider: string, model: string): PriceEntry[] {
     const name = normaliseModelName(model);
     const providerName = canonicalProvider(provider);
-    let best: PriceEntry | undefined;
-    for (const e of this.entries) {
-      if (e.effectiveFrom > at) continue;
-      if (!e.providers.includes('*') && !e.providers.includes(providerName)) continue;
-      if (!e.models.includes(name) && !e.pattern?.test(name)) continue;
-      if (!best || e.effectiveFrom > best.effectiveFrom) best = e;
-    }
-    return best;
+    const found = this.entries.filter(
+      (e) =>
+        (e.providers.includes('*') || e.providers.includes(providerName)) &&
+        (e.models.includes(name) || e.pattern?.test(name) === true),
+    );
+    // Stable sort: among equal dates, entries listed first (overrides) stay first.
+    return found.sort((a, b) => b.effectiveFrom - a.effectiveFrom);
   }
 }
 
@@ -111,12 +131,19 @@ export function parseCatalog(json: unknown, origin: string): PriceEntry[] {
     }
     if (p.models.length === 0 && !pattern)
       throw new Error(`invalid price catalog ${origin}: ${p.id} has neither models nor model_pattern`);
-    const tiers = p.tiers.map((t) => ({
-      upToPromptTokens: t.up_to_prompt_tokens,
-      input: parseDecimal(t.input),
-      cacheRead: t.cache_read === undefined ? undefined : parseDecimal(t.cache_read),
-      output: parseDecimal(t.output),
-    }));
+    const tiers = p.tiers.map((t) => {
+      const input = parseDecimal(t.input);
+      const cacheRead = t.cache_read === undefined ? undefined : parseDecimal(t.cache_read);
+      const output = parseDecimal(t.output);
+      const tier: PriceTier = {
+        upToPromptTokens: t.up_to_prompt_tokens,
+        input,
+        cacheRead,
+        output,
+        perToken: { input: perToken(input), cacheRead: perToken(cacheRead ?? 0n), output: perToken(output) },
+      };
+      return tier;
+    });
     return {
       id: p.id,
       providers: p.providers.map(canonicalProvider),

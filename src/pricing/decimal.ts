@@ -16,12 +16,22 @@ export function parseDecimal(text: string): bigint {
 }
 
 /** 225_000_000n → "0.000225": shortest exact decimal, never exponent notation. */
-export function formatDecimal(units: bigint): string {
-  const negative = units < 0n;
-  const abs = negative ? -units : units;
-  const whole = abs / SCALE;
-  const fraction = (abs % SCALE).toString().padStart(SCALE_DIGITS, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+export function formatDecimal(units: bigint | number): string {
+  const negative = units < 0;
+  let digits = (negative ? -units : units).toString();
+  if (digits.length <= SCALE_DIGITS) digits = digits.padStart(SCALE_DIGITS + 1, '0');
+  const point = digits.length - SCALE_DIGITS;
+  let end = digits.length;
+  while (end > point && digits.charCodeAt(end - 1) === 48) end--;
+  const whole = digits.slice(0, point);
+  return `${negative ? '-' : ''}${whole}${end > point ? `.${digits.slice(point, end)}` : ''}`;
+}
+
+/** A price per million tokens (≤ 6 decimals) as whole pico-units per token, for exact integer arithmetic. */
+export function perToken(pricePerMillion: bigint): number {
+  if (pricePerMillion % 1_000_000n !== 0n)
+    throw new Error('a price per million tokens may have at most 6 decimals');
+  return Number(pricePerMillion / 1_000_000n);
 }
 
 /** Cost of `tokens` at a price per million tokens (both exact); rounds half up below 1e-12. */

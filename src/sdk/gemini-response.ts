@@ -61,14 +61,31 @@ export function redactOutput(response: GeminiResponseLike, redacted: string): vo
 }
 
 export function resultOf(response: GeminiResponseLike): LlmCallResult {
+  const candidates = response.candidates ?? [];
+  const finishReasons: string[] = new Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) finishReasons[i] = lowerReason(candidates[i]!.finishReason);
   return {
     responseId: response.responseId,
     responseModel: response.modelVersion,
-    finishReasons: (response.candidates ?? []).map((c) => (c.finishReason ?? 'unknown').toLowerCase()),
+    finishReasons,
     usage: response.usageMetadata ? { gemini: response.usageMetadata } : undefined,
-    outputText: outputText(response),
+    // Read only for output guardrails and content capture.
+    readOutputText: () => outputText(response),
     redactOutput: (text) => redactOutput(response, text),
   };
+}
+
+const REASONS = new Map<string, string>();
+
+/** Gemini's STOP / MAX_TOKENS / SAFETY in the lower case the conventions use (memoised: a handful of values). */
+function lowerReason(reason: string | undefined): string {
+  if (reason === undefined) return 'unknown';
+  let lower = REASONS.get(reason);
+  if (lower === undefined) {
+    lower = reason.toLowerCase();
+    if (REASONS.size < 100) REASONS.set(reason, lower);
+  }
+  return lower;
 }
 
 /** Folds stream chunks into one response: text concatenated, the last usage, finish reasons and ids kept. */
@@ -83,7 +100,7 @@ export class StreamAccumulator {
     if (chunk.responseId) this.#last.responseId = chunk.responseId;
     if (chunk.modelVersion) this.#last.modelVersion = chunk.modelVersion;
     chunk.candidates?.forEach((c, i) => {
-      if (c.finishReason) this.#finish[i] = c.finishReason.toLowerCase();
+      if (c.finishReason) this.#finish[i] = lowerReason(c.finishReason);
     });
   }
 

@@ -51,11 +51,12 @@ export function instrumentGoogleGenAI<T extends GoogleGenAILike>(client: T, tele
   const generateContent = models.generateContent.bind(models);
   const generateContentStream = models.generateContentStream.bind(models);
   models.generateContent = (params) =>
-    telemetry.traceCall(start(params, false), async (recorder) => {
-      const response = await generateContent(params);
-      recorder.response(resultOf(response));
-      return response;
-    });
+    telemetry.traceCall(start(params, false), (recorder) =>
+      generateContent(params).then((response) => {
+        recorder.response(resultOf(response));
+        return response;
+      }),
+    );
   models.generateContentStream = async (params) => {
     const recorder = telemetry.startCall(start(params, true));
     let stream: AsyncGenerator<GeminiResponseLike>;

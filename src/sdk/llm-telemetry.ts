@@ -1,28 +1,35 @@
 import {
   type Attributes,
   context,
-  type Span,
   SpanKind,
-  SpanStatusCode,
   type Tracer,
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.ts';
-import { type CostResult, computeCost } from '../pricing/cost.ts';
-import {
-  bucketsFromGemini,
-  bucketsFromSemconv,
-  type GeminiUsageMetadata,
-  type UsageBuckets,
-} from '../pricing/usage.ts';
-import { evaluateGuardrails, type GuardrailVerdict } from '../prompts/guardrails.ts';
-import { GuardrailBlockedError } from './errors.ts';
 import { captureContentByEnv, disabledByEnv } from './options.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { activePromptScope, type PromptRef } from './prompt-context.ts';
 import { runPrompt } from './run-prompt.ts';
-import { ATTR, EVENT_GUARDRAIL } from './semconv.ts';
+import { ATTR } from './semconv.ts';
+import {
+  addVerdictEvent,
+  type LlmCallRecorder,
+  type LlmCallStart,
+  NOOP_RECORDER,
+  type RecorderHost,
+  SpanRecorder,
+  safeJson,
+} from './span-recorder.ts';
+
+export type {
+  LlmCallRecorder,
+  LlmCallResult,
+  LlmCallStart,
+  LlmCallSummary,
+  LlmUsage,
+} from './span-recorder.ts';
+export { errorType } from './span-recorder.ts';
 
 export interface LlmTelemetryOptions {
   /** Defaults to the global provider (set by `startTelemetry` or any OTel SDK). */
@@ -38,70 +45,11 @@ export interface LlmTelemetryOptions {
   now?: () => number;
 }
 
-export interface LlmCallStart {
-  provider: string;
-  model: string;
-  operation?: string;
-  request?: {
-    temperature?: number;
-    topP?: number;
-    topK?: number;
-    maxTokens?: number;
-    stopSequences?: string[];
-    seed?: number;
-  };
-  stream?: boolean;
-  server?: { address: string; port?: number };
-  /** Recorded only when content capture is on. */
-  inputMessages?: unknown;
-}
-
-export type LlmUsage =
-  | { gemini: GeminiUsageMetadata }
-  | { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; reasoningTokens?: number };
-
-export interface LlmCallResult {
-  responseModel?: string;
-  responseId?: string;
-  finishReasons?: string[];
-  usage?: LlmUsage;
-  /** The answer text, for output guardrails (and recorded only when content capture is on). */
-  outputText?: string;
-  /** Applies a redaction from an output guardrail to the caller's response object. */
-  redactOutput?: (redacted: string) => void;
-}
-
-/** What the instrumented code reports while a call runs. Every method is safe: it never throws. */
-export interface LlmCallRecorder {
-  readonly span: Span | undefined;
-  firstChunk(): void;
-  /** Records the response; throws GuardrailBlockedError (the only throw) when an output rule blocks. */
-  response(result: LlmCallResult): void;
-  fail(error: unknown): void;
-  end(): void;
-  /** The usage buckets and cost recorded so far (for callers that report them, like the admin test run). */
-  summary(): LlmCallSummary;
-}
-
-export interface LlmCallSummary {
-  usage?: UsageBuckets;
-  cost?: CostResult;
-}
-
 export interface LlmTelemetryStats {
   spans: number;
   unpriced: number;
   internalErrors: number;
 }
-
-const NOOP_RECORDER: LlmCallRecorder = {
-  span: undefined,
-  firstChunk() {},
-  response() {},
-  fail() {},
-  end() {},
-  summary: () => ({}),
-};
 
 /** One span per LLM call, with GenAI attributes, template, guardrail verdicts and exact cost. */
 export class LlmTelemetry {
@@ -115,6 +63,7 @@ export class LlmTelemetry {
   #onError: (error: unknown) => void;
   #reported = new Set<string>();
   #stats: LlmTelemetryStats = { spans: 0, unpriced: 0, internalErrors: 0 };
+  #host: RecorderHost;
 
   constructor(options: LlmTelemetryOptions = {}) {
     this.disabled = options.disabled ?? disabledByEnv();
@@ -123,6 +72,15 @@ export class LlmTelemetry {
     this.#catalogOptions = options.prices && !('find' in options.prices) ? options.prices : {};
     this.#catalog = options.prices && 'find' in options.prices ? options.prices : undefined;
     this.#now = options.now ?? Date.now;
+    this.#host = {
+      captureContent: this.captureContent,
+      now: this.#now,
+      prices: () => this.#prices(),
+      countUnpriced: () => {
+        this.#stats.unpriced++;
+      },
+      internalError: (kind, error) => this.internalError(kind, error),
+    };
     this.#onError =
       options.onInternalError ?? ((e) => process.emitWarning(`promptscope telemetry: ${String(e)}`));
   }
@@ -132,21 +90,30 @@ export class LlmTelemetry {
   }
 
   /** Runs one LLM call inside its span; the call's own result and errors reach the caller unchanged. */
-  async traceCall<T>(start: LlmCallStart, call: (recorder: LlmCallRecorder) => Promise<T>): Promise<T> {
+  traceCall<T>(start: LlmCallStart, call: (recorder: LlmCallRecorder) => Promise<T>): Promise<T> {
     const recorder = this.startCall(start);
-    const run = () => call(recorder);
-    let result: T;
+    let pending: Promise<T>;
     try {
-      result = await (recorder.span
-        ? context.with(trace.setSpan(context.active(), recorder.span), run)
-        : run());
+      pending = recorder.span
+        ? context.with(trace.setSpan(context.active(), recorder.span), call, undefined, recorder)
+        : call(recorder);
     } catch (error) {
       recorder.fail(error);
       recorder.end();
-      throw error;
+      return Promise.reject(error);
     }
-    recorder.end();
-    return result;
+    // Plain then-handlers rather than an async frame: this is every LLM call's hot path.
+    return Promise.resolve(pending).then(
+      (result) => {
+        recorder.end();
+        return result;
+      },
+      (error: unknown) => {
+        recorder.fail(error);
+        recorder.end();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -212,123 +179,13 @@ export class LlmTelemetry {
     this.#stats.spans++;
     for (const v of scope?.inputVerdicts ?? []) addVerdictEvent(span, v, 'input');
 
-    let ended = false;
-    let firstChunkSeen = false;
-    const summary: LlmCallSummary = {};
-    const safe = (kind: string, fn: () => void) => {
-      try {
-        fn();
-      } catch (error) {
-        if (error instanceof GuardrailBlockedError) throw error;
-        this.internalError(kind, error);
-      }
-    };
-    return {
-      span,
-      firstChunk: () =>
-        safe('first-chunk', () => {
-          if (firstChunkSeen) return;
-          firstChunkSeen = true;
-          span.setAttribute(ATTR.responseTimeToFirstChunk, (this.#now() - startedAt) / 1000);
-        }),
-      response: (result) =>
-        safe('response', () => this.#recordResponse(span, start, result, scope?.prompt, summary)),
-      summary: () => ({ ...summary }),
-      fail: (error) =>
-        safe('fail', () => {
-          span.setAttribute(ATTR.errorType, errorType(error));
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: error instanceof Error ? error.message : String(error),
-          });
-        }),
-      end: () =>
-        safe('end', () => {
-          if (ended) return;
-          ended = true;
-          span.end();
-        }),
-    };
-  }
-
-  #recordResponse(
-    span: Span,
-    start: LlmCallStart,
-    result: LlmCallResult,
-    prompt: PromptRef | undefined,
-    summary: LlmCallSummary,
-  ): void {
-    if (result.responseModel) span.setAttribute(ATTR.responseModel, result.responseModel);
-    if (result.responseId) span.setAttribute(ATTR.responseId, result.responseId);
-    if (result.finishReasons?.length) span.setAttribute(ATTR.responseFinishReasons, result.finishReasons);
-    if (result.usage) {
-      const buckets = toBuckets(result.usage);
-      span.setAttributes({
-        [ATTR.usageInputTokens]: buckets.inputUncached + buckets.cacheRead,
-        [ATTR.usageOutputTokens]: buckets.output,
-        [ATTR.usageCacheReadInputTokens]: buckets.cacheRead,
-        [ATTR.usageReasoningOutputTokens]: buckets.reasoning,
-      });
-      const at = this.#now();
-      let cost = computeCost(this.#prices(), {
-        provider: start.provider,
-        model: result.responseModel ?? start.model,
-        usage: buckets,
-        at,
-      });
-      // A dated or preview response model may have no price of its own where the requested one has.
-      if (cost.status === 'unpriced' && result.responseModel && result.responseModel !== start.model) {
-        cost = computeCost(this.#prices(), {
-          provider: start.provider,
-          model: start.model,
-          usage: buckets,
-          at,
-        });
-      }
-      summary.usage = buckets;
-      summary.cost = cost;
-      if (cost.status === 'priced') {
-        span.setAttributes({
-          [ATTR.usageCostAmount]: cost.amount,
-          [ATTR.usageCostCurrency]: cost.currency,
-          [ATTR.costStatus]: 'priced',
-          [ATTR.costPriceId]: cost.priceId,
-        });
-      } else {
-        this.#stats.unpriced++;
-        span.setAttributes({ [ATTR.costStatus]: 'unpriced', [ATTR.costUnpricedReason]: cost.reason });
-      }
-    }
-    if (this.captureContent && result.outputText !== undefined) {
-      span.setAttribute(
-        ATTR.outputMessages,
-        safeJson([{ role: 'assistant', parts: [{ type: 'text', content: result.outputText }] }]),
-      );
-    }
-    if (prompt && result.outputText !== undefined && prompt.guardrails.length > 0) {
-      const outcome = evaluateGuardrails(prompt.guardrails, result.outputText, 'output');
-      for (const v of outcome.verdicts) addVerdictEvent(span, v, 'output');
-      if (outcome.blocked) {
-        const blocked = new GuardrailBlockedError(
-          'output',
-          outcome.verdicts.filter((v) => v.action === 'block'),
-        );
-        span.setAttribute(ATTR.errorType, 'guardrail_blocked');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: blocked.message });
-        throw blocked;
-      }
-      if (outcome.text !== result.outputText) result.redactOutput?.(outcome.text);
-    }
+    return new SpanRecorder(span, start, scope?.prompt, startedAt, this.#host);
   }
 
   #prices(): PriceCatalog {
     this.#catalog ??= loadPriceCatalog(this.#catalogOptions);
     return this.#catalog;
   }
-}
-
-function toBuckets(usage: LlmUsage): UsageBuckets {
-  return 'gemini' in usage ? bucketsFromGemini(usage.gemini) : bucketsFromSemconv(usage);
 }
 
 /** The template attributes; a fallback still names its template (unlike peers that drop the link). */
@@ -345,42 +202,6 @@ export function promptAttributes(p: PromptRef, captureContent: boolean): Attribu
   return a;
 }
 
-/** One event per violation; the matched text itself is never recorded. */
-export function addVerdictEvent(span: Span, v: GuardrailVerdict, stage: 'input' | 'output'): void {
-  span.addEvent(EVENT_GUARDRAIL, {
-    'promptscope.guardrail.rule': v.rule,
-    'promptscope.guardrail.type': v.type,
-    'promptscope.guardrail.action': v.action,
-    'promptscope.guardrail.stage': stage,
-    'promptscope.guardrail.detail': v.detail,
-    'promptscope.guardrail.matches': v.matches,
-  });
-}
-
-/** A low-cardinality error.type: the HTTP status of a provider error, else the error's class name. */
-export function errorType(error: unknown): string {
-  if (error instanceof GuardrailBlockedError) return 'guardrail_blocked';
-  if (error && typeof error === 'object') {
-    const status =
-      (error as { status?: unknown; code?: unknown }).status ?? (error as { code?: unknown }).code;
-    if (typeof status === 'number' && status >= 400) return String(status);
-    if (error instanceof Error && error.name && error.name !== 'Error') return error.name;
-    if (error instanceof Error) {
-      const m = /\[(\d{3})[^\]]*\]|got status: (\d{3})|"code":\s*(\d{3})/.exec(error.message);
-      if (m) return m[1] ?? m[2] ?? m[3]!;
-    }
-  }
-  return '_OTHER';
-}
-
 function setIf(a: Attributes, key: string, v: number | undefined) {
   if (typeof v === 'number' && Number.isFinite(v)) a[key] = v;
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? 'null';
-  } catch {
-    return '"[unserialisable]"';
-  }
 }

@@ -63,11 +63,12 @@ export function instrumentVertexModel<M extends VertexGenerativeModelLike>(
   const generateContent = model.generateContent.bind(model);
   const generateContentStream = model.generateContentStream.bind(model);
   m.generateContent = (request) =>
-    telemetry.traceCall(start(request, false), async (recorder) => {
-      const result = await generateContent(request);
-      recorder.response(resultOf(result.response));
-      return result;
-    });
+    telemetry.traceCall(start(request, false), (recorder) =>
+      generateContent(request).then((result) => {
+        recorder.response(resultOf(result.response));
+        return result;
+      }),
+    );
   m.generateContentStream = async (request) => {
     const recorder = telemetry.startCall(start(request, true));
     let result: Awaited<ReturnType<VertexGenerativeModelLike['generateContentStream']>>;
