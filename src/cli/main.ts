@@ -20,6 +20,7 @@ usage:
   promptscope keys create --name NAME --scopes admin[,prompts:read]
   promptscope keys list [--all]
   promptscope keys revoke ID
+  promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
   promptscope help
 
 Settings come from the environment; see the README's configuration table.`;
@@ -52,6 +53,8 @@ export async function main(
       return migrate(config, log, rest, out);
     case 'keys':
       return keys(config, log, rest, out);
+    case 'gemini-server':
+      return geminiServer(rest, out);
     default:
       process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
       return 2;
@@ -232,6 +235,22 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
   } finally {
     await pg.close();
   }
+  return 0;
+}
+
+async function geminiServer(args: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string', default: '0' } } });
+  const { startGeminiWireServer } = await import('../testing/gemini-wire-server.ts');
+  const server = await startGeminiWireServer({ port: Number(values.port) });
+  out(`Gemini wire-format server on ${server.url}
+  Gemini API:  new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: '${server.url}' } })
+  promptscope: PROMPTSCOPE_GEMINI_BASE_URL=${server.url} GEMINI_API_KEY=any npm start
+Press Ctrl+C to stop.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
   return 0;
 }
 

@@ -55,5 +55,14 @@ export function startTelemetry(options: TelemetrySetupOptions = {}): RunningTele
       : { traceExporter: exporter }),
   });
   sdk.start();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  return {
+    enabled: true,
+    // A collector that is down at exit must not crash the service: report it and carry on.
+    shutdown: () =>
+      sdk.shutdown().catch((error: unknown) => {
+        process.emitWarning(
+          `promptscope: could not flush spans on shutdown: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }),
+  };
 }
