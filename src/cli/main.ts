@@ -110,12 +110,7 @@ async function migrate(
     process.stderr.write(`migrate down takes a positive whole number of steps, not '${count}'\n`);
     return 2;
   }
-  const pg = await openPostgres({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    embeddedPort: config.embeddedPostgresPort,
-    log,
-  });
+  const pg = await openConfiguredPostgres(config, log);
   try {
     const ch = await openClickHouse({
       clickhouseUrl: config.clickhouseUrl,
@@ -185,12 +180,7 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
     process.stderr.write('keys takes create, list or revoke\n');
     return 2;
   }
-  const pg = await openPostgres({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    embeddedPort: config.embeddedPostgresPort,
-    log,
-  });
+  const pg = await openConfiguredPostgres(config, log);
   try {
     await (await createPostgresMigrator(pg.sql, log)).up();
     const actor = `cli:${process.env.USER ?? 'unknown'}`;
@@ -236,6 +226,15 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
     await pg.close();
   }
   return 0;
+}
+
+function openConfiguredPostgres(config: Config, log: Logger) {
+  return openPostgres({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPostgresPort,
+    log,
+  });
 }
 
 async function geminiServer(args: string[], out: (s: string) => void): Promise<number> {

@@ -1,16 +1,14 @@
 import { GoogleGenAI } from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordingTelemetry } from '../../test/support/spans.ts';
 import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
 import { instrumentGoogleGenAI } from './google-genai.ts';
 import { LlmTelemetry } from './llm-telemetry.ts';
 
 describe('@google/genai instrumentation against a Gemini wire-format server', () => {
   let server: GeminiWireServer;
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const telemetry = new LlmTelemetry({ tracerProvider: provider, captureContent: false, disabled: false });
+  const { exporter, provider, telemetry, onlySpan } = recordingTelemetry();
   let ai: GoogleGenAI;
 
   beforeAll(async () => {
@@ -25,13 +23,6 @@ describe('@google/genai instrumentation against a Gemini wire-format server', ()
     exporter.reset();
     server.setReply(undefined);
   });
-
-  const onlySpan = async () => {
-    await provider.forceFlush();
-    const spans = exporter.getFinishedSpans();
-    expect(spans).toHaveLength(1);
-    return spans[0]!;
-  };
 
   it('records one CLIENT span per call with the GenAI attributes, buckets and exact cost', async () => {
     server.setReply(() => ({

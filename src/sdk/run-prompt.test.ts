@@ -1,7 +1,7 @@
 import { GoogleGenAI } from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordingTelemetry } from '../../test/support/spans.ts';
 import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
 import { GuardrailBlockedError } from './errors.ts';
 import { instrumentGoogleGenAI } from './google-genai.ts';
@@ -21,9 +21,7 @@ const template = (guardrails: PromptData['guardrails'], text = 'Answer {{questio
 
 describe('running a template through an instrumented model call', () => {
   let server: GeminiWireServer;
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const telemetry = new LlmTelemetry({ tracerProvider: provider, disabled: false, captureContent: false });
+  const { exporter, provider, telemetry, spans } = recordingTelemetry();
   let ai: GoogleGenAI;
 
   beforeAll(async () => {
@@ -40,10 +38,6 @@ describe('running a template through an instrumented model call', () => {
     server.requests.length = 0;
   });
 
-  const spans = async () => {
-    await provider.forceFlush();
-    return exporter.getFinishedSpans();
-  };
   const ask = (prompt: Prompt, question: string) =>
     telemetry.runPrompt(prompt, { question }, (r) =>
       ai.models.generateContent({ model: 'gemini-2.5-flash', contents: r.text! }),

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import tlsModule from 'node:tls';
 import { VertexAI } from '@google-cloud/vertexai';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordingTelemetry } from '../../test/support/spans.ts';
 import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
-import { LlmTelemetry } from './llm-telemetry.ts';
 import { instrumentVertexAI } from './vertexai.ts';
 
 const tls = {
@@ -18,9 +17,7 @@ tlsModule.setDefaultCACertificates([...tlsModule.getCACertificates('default'), t
 
 describe('@google-cloud/vertexai instrumentation against a Vertex AI wire-format server', () => {
   let server: GeminiWireServer;
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const telemetry = new LlmTelemetry({ tracerProvider: provider, disabled: false, captureContent: false });
+  const { exporter, telemetry, onlySpan } = recordingTelemetry();
   let vertex: VertexAI;
 
   beforeAll(async () => {
@@ -40,13 +37,6 @@ describe('@google-cloud/vertexai instrumentation against a Vertex AI wire-format
     exporter.reset();
     server.setReply(undefined);
   });
-
-  const onlySpan = async () => {
-    await provider.forceFlush();
-    const spans = exporter.getFinishedSpans();
-    expect(spans).toHaveLength(1);
-    return spans[0]!;
-  };
 
   it('records generateContent on Vertex AI with usage buckets and cost', async () => {
     server.setReply(() => ({

@@ -130,6 +130,14 @@ const archive = (archived: boolean) =>
     responses: { 200: jsonResponse(anyJson, 'The template'), ...errorResponses, ...notFoundResponse },
   });
 
+function refuseAutomaticLabel(label: string, verb: 'moved' | 'removed') {
+  if ((AUTOMATIC_LABELS as readonly string[]).includes(label)) {
+    throw new ApiError('validation_failed', `'${label}' is maintained automatically and cannot be ${verb}`, {
+      fields: [{ field: 'label', message: 'reserved label' }],
+    });
+  }
+}
+
 const refersTo = (ref: string) =>
   /^\d+$/.test(ref) || ref.includes('.') ? { version: ref } : { label: ref };
 
@@ -158,15 +166,7 @@ export function adminTemplateRoutes(deps: ApiDeps) {
     })
     .openapi(putLabel, async (c) => {
       const { name, label } = c.req.valid('param');
-      if ((AUTOMATIC_LABELS as readonly string[]).includes(label)) {
-        throw new ApiError(
-          'validation_failed',
-          `'${label}' is maintained automatically and cannot be moved`,
-          {
-            fields: [{ field: 'label', message: 'reserved label' }],
-          },
-        );
-      }
+      refuseAutomaticLabel(label, 'moved');
       const body = c.req.valid('json');
       const result = await moveLabel(
         deps.sql,
@@ -181,15 +181,7 @@ export function adminTemplateRoutes(deps: ApiDeps) {
     })
     .openapi(deleteLabel, async (c) => {
       const { name, label } = c.req.valid('param');
-      if ((AUTOMATIC_LABELS as readonly string[]).includes(label)) {
-        throw new ApiError(
-          'validation_failed',
-          `'${label}' is maintained automatically and cannot be removed`,
-          {
-            fields: [{ field: 'label', message: 'reserved label' }],
-          },
-        );
-      }
+      refuseAutomaticLabel(label, 'removed');
       await removeLabel(deps.sql, name, label, actorName(c.get('principal')));
       changed(name);
       return c.body(null, 204);
