@@ -22,6 +22,7 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
   await fs.chmod(dataDir, 0o755);
   const config = loadConfig({
     PORT: String(await freePort()),
+    PROMPTSCOPE_OTLP_PORT: String(await freePort()),
     PROMPTSCOPE_DATA_DIR: dataDir,
     PROMPTSCOPE_EMBEDDED_PG_PORT: String(await freePort()),
   });

@@ -19,6 +19,16 @@ export interface Config {
   maxBodyBytes: number;
   /** Where the first-start admin key is written (mode 0600). */
   bootstrapKeyFile: string;
+  /** OTLP/HTTP receiver port (the collector). */
+  otlpPort: number;
+  /** Largest OTLP request body, before and after decompression. */
+  otlpMaxBodyBytes: number;
+  /** Unsent spool bytes past which the collector answers 503 + Retry-After. */
+  spoolMaxBytes: number;
+  /** Days otel_traces keeps data (0 = forever). */
+  tracesTtlDays: number;
+  /** A deployment's own prices (catalog JSON), used over the shipped ones. */
+  pricesFile: string | undefined;
   /** Credentials for executing test renders against real models (POST /api/v1/admin/prompts/test, execute). */
   models: ModelAccess;
 }
@@ -100,6 +110,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     embeddedPostgresPort: int('PROMPTSCOPE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     maxBodyBytes: int('PROMPTSCOPE_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     bootstrapKeyFile: path.join(dataDir, 'admin-key'),
+    otlpPort: int('PROMPTSCOPE_OTLP_PORT', 4318, 0, 65535),
+    otlpMaxBodyBytes: int('PROMPTSCOPE_OTLP_MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    spoolMaxBytes: int(
+      'PROMPTSCOPE_SPOOL_MAX_BYTES',
+      1024 * 1024 * 1024,
+      1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    tracesTtlDays: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
+    pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
     models: {
       geminiApiKey: optional('GEMINI_API_KEY') ?? optional('GOOGLE_API_KEY'),
       geminiBaseUrl: url('PROMPTSCOPE_GEMINI_BASE_URL', ['http:', 'https:']),

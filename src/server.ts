@@ -1,16 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import { startCollector } from '../collector/collector.ts';
 import { createApp } from './api/app.ts';
 import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './bootstrap-key.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { loadPriceCatalog } from './pricing/catalog.ts';
 import { LlmTelemetry } from './sdk/llm-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
+import { applyTracesTtl } from './store/traces-ttl.ts';
 
 export interface Stores {
   postgres: PostgresStore;
@@ -49,6 +52,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
 
 export interface RunningSystem {
   apiUrl: string;
+  otlpUrl: string;
   stores: Stores;
   /** Set on the very first start: the admin key that was created, and where it was written. */
   bootstrapKey?: { key: string; file: string };
@@ -71,6 +75,19 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const pg = await migrators.postgres.up();
     const ch = await migrators.clickhouse.up();
     const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
+    await applyTracesTtl(stores.clickhouse.client, config.tracesTtlDays);
+    const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
+    const collector = await startCollector({
+      clickhouse: stores.clickhouse.client,
+      catalog,
+      log,
+      dataDir: config.dataDir,
+      host: config.host,
+      port: config.otlpPort,
+      maxBodyBytes: config.otlpMaxBodyBytes,
+      maxSpoolBytes: config.spoolMaxBytes,
+    });
+    stopping.push(() => collector.stop());
 
     const auth = new Authenticator({ sql, log });
     const promptCache = new ResolvedPromptCache();
@@ -88,7 +105,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       auth,
       promptCache,
       postgresEmbedded: stores.postgres.embedded,
-      telemetry: new LlmTelemetry({ disabled: false }),
+      telemetry: new LlmTelemetry({ disabled: false, prices: catalog }),
     });
     const server = createAdaptorServer({ fetch: app.fetch });
     await listen(server, config.port, config.host);
@@ -97,6 +114,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
       apiUrl: `http://${host}:${address.port}`,
+      otlpUrl: `${collector.url}/v1/traces`,
       stores,
       bootstrapKey,
       migrations: { postgres: pg.applied, clickhouse: ch.applied },

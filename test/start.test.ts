@@ -28,6 +28,7 @@ describe('promptscope start on embedded stores', () => {
       DATABASE_URL: '',
       CLICKHOUSE_URL: '',
       PORT: String(await freePort()),
+      PROMPTSCOPE_OTLP_PORT: String(await freePort()),
       PROMPTSCOPE_DATA_DIR: dataDir,
       PROMPTSCOPE_EMBEDDED_PG_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',

@@ -1,3 +1,5 @@
+import { withDefaults } from '../with-defaults.ts';
+
 export interface CachedResponse {
   body: string;
   etag: string;
@@ -23,7 +25,7 @@ export class ResolvedPromptCache {
   #generation = 0;
 
   constructor(options: Partial<ResolvedPromptCacheOptions> = {}) {
-    this.#o = { ...DEFAULTS, ...options };
+    this.#o = withDefaults(DEFAULTS, options);
   }
 
   get(key: string): CachedResponse | undefined {

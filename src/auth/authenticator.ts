@@ -1,6 +1,7 @@
 import { ApiError } from '../api/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/postgres.ts';
+import { withDefaults } from '../with-defaults.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
 import { hasScope, parseKey, type Scope, secretMatches } from './keys.ts';
 
@@ -34,7 +35,7 @@ export class Authenticator {
   #lastTouched = new Map<string, number>();
 
   constructor(options: AuthenticatorOptions) {
-    const o = { ...DEFAULTS, ...options };
+    const o = withDefaults(DEFAULTS, options);
     this.#sql = o.sql;
     this.#log = o.log;
     this.#ttl = o.cacheTtlMs;

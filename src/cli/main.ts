@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { startCollector } from '../../collector/collector.ts';
 import { recordAudit } from '../audit.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { loadPriceCatalog } from '../pricing/catalog.ts';
 import { startSystem } from '../server.ts';
 import { publishChange } from '../store/change-feed.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
@@ -15,7 +17,8 @@ import { openPostgres } from '../store/postgres.ts';
 const USAGE = `promptscope — prompt management and LLM telemetry
 
 usage:
-  promptscope start                          API (+ stores, migrations) in one process
+  promptscope start                          API, collector, stores and migrations in one process
+  promptscope collector                      the OTLP/HTTP collector alone (run migrate up first)
   promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
   promptscope keys create --name NAME --scopes admin[,prompts:read]
   promptscope keys list [--all]
@@ -51,6 +54,8 @@ export async function main(
       return start(config, log, out);
     case 'migrate':
       return migrate(config, log, rest, out);
+    case 'collector':
+      return collector(config, log, out);
     case 'keys':
       return keys(config, log, rest, out);
     case 'gemini-server':
@@ -68,6 +73,7 @@ async function start(config: Config, log: Logger, out: (s: string) => void): Pro
   API            ${system.apiUrl}
   OpenAPI        ${system.apiUrl}/openapi.json
   API reference  ${system.apiUrl}/docs
+  OTLP/HTTP      ${system.otlpUrl}  (collector; self-metrics at /metrics)
   Postgres       ${postgres.embedded ? 'embedded' : 'external'}${postgres.embedded ? ` (${config.dataDir}/postgres)` : ''}
   ClickHouse     ${clickhouse.embedded ? 'embedded' : 'external'} (${clickhouse.location})
   data dir       ${config.dataDir}`);
@@ -82,7 +88,54 @@ First start: created an admin API key. It is shown only this once and saved (mod
 `);
   }
   out('Press Ctrl+C to stop.');
-  await new Promise<void>((resolve) => {
+  await waitForSignal(log);
+  await system.stop();
+  return 0;
+}
+
+async function collector(config: Config, log: Logger, out: (s: string) => void): Promise<number> {
+  const ch = await openClickHouse({
+    clickhouseUrl: config.clickhouseUrl,
+    database: config.clickhouseDatabase,
+    dataDir: config.dataDir,
+  });
+  try {
+    const rs = await ch.client.query({
+      query:
+        "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls')",
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ n: number | string }>();
+    if (Number(row?.n) < 2) {
+      process.stderr.write("the ClickHouse tables are missing: run 'promptscope migrate up' first\n");
+      return 1;
+    }
+    const running = await startCollector({
+      clickhouse: ch.client,
+      catalog: loadPriceCatalog({ overridesFile: config.pricesFile }),
+      log,
+      dataDir: config.dataDir,
+      host: config.host,
+      port: config.otlpPort,
+      maxBodyBytes: config.otlpMaxBodyBytes,
+      maxSpoolBytes: config.spoolMaxBytes,
+    });
+    out(`promptscope collector is running
+  OTLP/HTTP      ${running.url}/v1/traces
+  metrics        ${running.url}/metrics
+  ClickHouse     ${ch.embedded ? 'embedded' : 'external'} (${ch.location})
+  spool          ${config.dataDir}/spool
+Press Ctrl+C to stop.`);
+    await waitForSignal(log);
+    await running.stop();
+    return 0;
+  } finally {
+    await ch.close();
+  }
+}
+
+function waitForSignal(log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info('shutting down', { signal });
       resolve();
@@ -90,8 +143,6 @@ First start: created an admin API key. It is shown only this once and saved (mod
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  await system.stop();
-  return 0;
 }
 
 async function migrate(

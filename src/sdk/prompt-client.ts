@@ -1,3 +1,4 @@
+import { withDefaults } from '../with-defaults.ts';
 import { PromptUnavailableError } from './errors.ts';
 import { type FallbackTemplate, fallbackPrompt, Prompt, type PromptData } from './prompt.ts';
 
@@ -73,8 +74,7 @@ export class PromptClient {
         'PromptClient needs apiKey (or PROMPTSCOPE_API_KEY), a key with the prompts:read scope',
       );
     this.#o = {
-      ...DEFAULTS,
-      ...stripUndefined(options),
+      ...withDefaults(DEFAULTS, options),
       baseUrl: baseUrl.replace(/\/+$/, ''),
       apiKey,
     } as ResolvedOptions;
@@ -245,8 +245,4 @@ export function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Logger } from '../src/log.ts';
+import type { PriceCatalog } from '../src/pricing/catalog.ts';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { withDefaults } from '../src/with-defaults.ts';
+import { enrichCost } from './enrich-cost.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { createReceiver } from './receiver.ts';
+import { Spool, type SpoolBatch } from './spool.ts';
+import { SpoolWriter } from './writer.ts';
+
+export interface CollectorOptions {
+  clickhouse: ClickHouseClient;
+  catalog: PriceCatalog;
+  log: Logger;
+  /** Holds the spool (`<dataDir>/spool`). */
+  dataDir: string;
+  host: string;
+  port: number;
+  maxBodyBytes?: number;
+  maxSpoolBytes?: number;
+  maxInFlightBytes?: number;
+  retryAfterSeconds?: number;
+  batchBytes?: number;
+  flushIntervalMs?: number;
+  /** Replaces the ClickHouse insert (fault-injection tests only). */
+  insert?: (batch: SpoolBatch) => Promise<void>;
+}
+
+export interface RunningCollector {
+  url: string;
+  port: number;
+  metrics: CollectorMetrics;
+  spool: Spool;
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = {
+  maxBodyBytes: 20 * 1024 * 1024,
+  maxSpoolBytes: 1024 * 1024 * 1024,
+  maxInFlightBytes: 128 * 1024 * 1024,
+  retryAfterSeconds: 5,
+};
+
+/** Inserts a spooled batch into otel_traces with a token that makes a retried batch a no-op. */
+export function otelTracesInsert(
+  client: ClickHouseClient,
+  instanceId: string,
+): (batch: SpoolBatch) => Promise<void> {
+  return async (batch) => {
+    // The rows are already JSONEachRow text; exec streams them to ClickHouse as they are.
+    const result = await client.exec({
+      query: 'INSERT INTO otel_traces FORMAT JSONEachRow',
+      values: Readable.from([Buffer.from(batch.payload)], { objectMode: false }),
+      clickhouse_settings: {
+        insert_deduplication_token: `${instanceId}:${batch.token}`,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
+    });
+    result.stream.resume();
+  };
+}
+
+/** The collector role: OTLP/HTTP receiver → fsynced spool → batched, deduplicated inserts into ClickHouse. */
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const o = withDefaults(DEFAULTS, options);
+  const spoolDir = path.join(o.dataDir, 'spool');
+  const spool = new Spool({ dir: spoolDir });
+  const metrics = new CollectorMetrics();
+  const writer = new SpoolWriter({
+    spool,
+    insert: o.insert ?? otelTracesInsert(o.clickhouse, instanceId(spoolDir)),
+    metrics,
+    log: o.log,
+    deadLetterDir: path.join(spoolDir, 'dead-letter'),
+    batchBytes: o.batchBytes,
+    flushIntervalMs: o.flushIntervalMs,
+  });
+  const server = http.createServer(
+    createReceiver({
+      spool,
+      metrics,
+      log: o.log,
+      enrich: enrichCost(o.catalog),
+      maxBodyBytes: o.maxBodyBytes,
+      maxSpoolBytes: o.maxSpoolBytes,
+      maxInFlightBytes: o.maxInFlightBytes,
+      retryAfterSeconds: o.retryAfterSeconds,
+    }),
+  );
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`OTLP port ${o.port} on ${o.host} is already in use: set PROMPTSCOPE_OTLP_PORT`)
+          : error,
+      ),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  writer.start();
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    metrics,
+    spool,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await writer.stop();
+      spool.close();
+    },
+  };
+}
+
+/** A stable id per spool, so insert tokens of two collectors never collide. */
+function instanceId(spoolDir: string): string {
+  const file = path.join(spoolDir, 'instance-id');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    writeFileSync(file, id);
+    return id;
+  }
+}

@@ -1,0 +1,39 @@
+import type { PriceCatalog } from '../src/pricing/catalog.ts';
+import { computeCost } from '../src/pricing/cost.ts';
+import { bucketsFromSemconv } from '../src/pricing/usage.ts';
+import { ATTR } from '../src/sdk/semconv.ts';
+import type { OtelTraceRow } from './otlp/spans-to-rows.ts';
+
+/**
+ * An LLM span that arrives without a cost but with a priced model gets one from the shared price catalog (marked
+ * `promptscope.cost.source=collector`); one whose model has no price is marked unpriced. Spans that carry a cost
+ * are left exactly as sent.
+ */
+export function enrichCost(catalog: PriceCatalog): (row: OtelTraceRow, startNanos: bigint) => void {
+  return (row, startNanos) => {
+    const a = row.SpanAttributes;
+    if (!a[ATTR.operationName] || a[ATTR.usageCostAmount] || a['gen_ai.usage.cost']) return;
+    const provider = a[ATTR.providerName] || a['gen_ai.system'] || '';
+    const model = a[ATTR.responseModel] || a[ATTR.requestModel] || '';
+    const input = a[ATTR.usageInputTokens] ?? a['gen_ai.usage.prompt_tokens'];
+    const output = a[ATTR.usageOutputTokens] ?? a['gen_ai.usage.completion_tokens'];
+    if (input === undefined && output === undefined) return;
+    const usage = bucketsFromSemconv({
+      inputTokens: Number(input ?? 0),
+      outputTokens: Number(output ?? 0),
+      cacheReadTokens: Number(a[ATTR.usageCacheReadInputTokens] ?? 0),
+      reasoningTokens: Number(a[ATTR.usageReasoningOutputTokens] ?? 0),
+    });
+    const cost = computeCost(catalog, { provider, model, usage, at: Number(startNanos / 1_000_000n) });
+    if (cost.status === 'priced') {
+      a[ATTR.usageCostAmount] = cost.amount;
+      a[ATTR.usageCostCurrency] = cost.currency;
+      a[ATTR.costStatus] = 'priced';
+      a[ATTR.costPriceId] = cost.priceId;
+      a['promptscope.cost.source'] = 'collector';
+    } else if (!a[ATTR.costStatus]) {
+      a[ATTR.costStatus] = 'unpriced';
+      a[ATTR.costUnpricedReason] = cost.reason;
+    }
+  };
+}

@@ -1,0 +1,190 @@
+import { attributesToMap, type KeyValueLike } from './any-value.ts';
+
+/** One row of `otel_traces`, in the clickhouseexporter's column names and value formats (JSONEachRow). */
+export interface OtelTraceRow {
+  Timestamp: string;
+  TraceId: string;
+  SpanId: string;
+  ParentSpanId: string;
+  TraceState: string;
+  SpanName: string;
+  SpanKind: string;
+  ServiceName: string;
+  ResourceAttributes: Record<string, string>;
+  ScopeName: string;
+  ScopeVersion: string;
+  SpanAttributes: Record<string, string>;
+  Duration: string;
+  StatusCode: string;
+  StatusMessage: string;
+  'Events.Timestamp': string[];
+  'Events.Name': string[];
+  'Events.Attributes': Record<string, string>[];
+  'Links.TraceId': string[];
+  'Links.SpanId': string[];
+  'Links.TraceState': string[];
+  'Links.Attributes': Record<string, string>[];
+}
+
+type Id = Uint8Array | string | null | undefined;
+type Nanos = unknown;
+
+interface SpanLike {
+  traceId?: Id;
+  spanId?: Id;
+  parentSpanId?: Id;
+  traceState?: string;
+  name?: string;
+  kind?: number | string;
+  startTimeUnixNano?: Nanos;
+  endTimeUnixNano?: Nanos;
+  attributes?: KeyValueLike[] | null;
+  events?: { timeUnixNano?: Nanos; name?: string; attributes?: KeyValueLike[] | null }[] | null;
+  links?: { traceId?: Id; spanId?: Id; traceState?: string; attributes?: KeyValueLike[] | null }[] | null;
+  status?: { code?: number | string; message?: string } | null;
+}
+
+export interface ExportRequestLike {
+  resourceSpans?:
+    | {
+        resource?: { attributes?: KeyValueLike[] | null } | null;
+        scopeSpans?:
+          | { scope?: { name?: string; version?: string } | null; spans?: SpanLike[] | null }[]
+          | null;
+      }[]
+    | null;
+}
+
+export interface ConversionResult {
+  rows: OtelTraceRow[];
+  rejected: number;
+  /** One message per kind of rejection, for partial_success.error_message. */
+  problems: string[];
+}
+
+const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+const SPAN_KIND_NAMES: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+const STATUS_CODES = ['Unset', 'Ok', 'Error'];
+const STATUS_NAMES: Record<string, number> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+const HEX = /^[0-9a-fA-F]*$/;
+
+class InvalidSpan extends Error {}
+
+/** Turns an export request (decoded protobuf or OTLP/JSON) into otel_traces rows; bad spans are counted, not fatal. */
+export function toRows(
+  request: ExportRequestLike,
+  enrich?: (row: OtelTraceRow, startNanos: bigint) => void,
+): ConversionResult {
+  const rows: OtelTraceRow[] = [];
+  const problems = new Set<string>();
+  let rejected = 0;
+  for (const rs of request.resourceSpans ?? []) {
+    const resourceAttributes = attributesToMap(rs.resource?.attributes);
+    const serviceName = resourceAttributes['service.name'] ?? '';
+    for (const ss of rs.scopeSpans ?? []) {
+      const scopeName = ss.scope?.name ?? '';
+      const scopeVersion = ss.scope?.version ?? '';
+      for (const span of ss.spans ?? []) {
+        try {
+          const start = nanos(span.startTimeUnixNano, 'startTimeUnixNano');
+          const end = nanos(span.endTimeUnixNano, 'endTimeUnixNano');
+          const row: OtelTraceRow = {
+            Timestamp: formatNanos(start),
+            TraceId: id(span.traceId, 16, 'traceId'),
+            SpanId: id(span.spanId, 8, 'spanId'),
+            ParentSpanId: id(span.parentSpanId, 8, 'parentSpanId'),
+            TraceState: span.traceState ?? '',
+            SpanName: span.name ?? '',
+            SpanKind: SPAN_KINDS[enumValue(span.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
+            ServiceName: serviceName,
+            ResourceAttributes: resourceAttributes,
+            ScopeName: scopeName,
+            ScopeVersion: scopeVersion,
+            SpanAttributes: attributesToMap(span.attributes),
+            Duration: (end > start ? end - start : 0n).toString(),
+            StatusCode: STATUS_CODES[enumValue(span.status?.code, STATUS_NAMES)] ?? 'Unset',
+            StatusMessage: span.status?.message ?? '',
+            'Events.Timestamp': [],
+            'Events.Name': [],
+            'Events.Attributes': [],
+            'Links.TraceId': [],
+            'Links.SpanId': [],
+            'Links.TraceState': [],
+            'Links.Attributes': [],
+          };
+          for (const e of span.events ?? []) {
+            row['Events.Timestamp'].push(formatNanos(nanos(e.timeUnixNano, 'events.timeUnixNano')));
+            row['Events.Name'].push(e.name ?? '');
+            row['Events.Attributes'].push(attributesToMap(e.attributes));
+          }
+          for (const l of span.links ?? []) {
+            row['Links.TraceId'].push(id(l.traceId, 16, 'links.traceId'));
+            row['Links.SpanId'].push(id(l.spanId, 8, 'links.spanId'));
+            row['Links.TraceState'].push(l.traceState ?? '');
+            row['Links.Attributes'].push(attributesToMap(l.attributes));
+          }
+          if (!row.TraceId || !row.SpanId) throw new InvalidSpan('a span without traceId or spanId');
+          enrich?.(row, start);
+          rows.push(row);
+        } catch (error) {
+          if (!(error instanceof InvalidSpan)) throw error;
+          rejected++;
+          problems.add(error.message);
+        }
+      }
+    }
+  }
+  return { rows, rejected, problems: [...problems] };
+}
+
+/** Lowercase hex, as the exporter writes ids; protobuf gives bytes, OTLP/JSON gives (any-case) hex. */
+function id(value: Id, bytes: number, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') {
+    if (value === '') return '';
+    if (value.length !== bytes * 2 || !HEX.test(value))
+      throw new InvalidSpan(`${field} must be ${bytes * 2} hex characters`);
+    return value.toLowerCase();
+  }
+  if (value.length === 0) return '';
+  if (value.length !== bytes) throw new InvalidSpan(`${field} must be ${bytes} bytes`);
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+}
+
+function nanos(value: Nanos, field: string): bigint {
+  if (value === undefined || value === null) return 0n;
+  try {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number') return BigInt(Math.trunc(value));
+    if (typeof value === 'string') return BigInt(value);
+    const long = value as { low: number; high: number; unsigned?: boolean };
+    if (typeof long.low === 'number' && typeof long.high === 'number') {
+      return (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0);
+    }
+  } catch {}
+  throw new InvalidSpan(`${field} must be a whole number of nanoseconds`);
+}
+
+function enumValue(value: number | string | undefined, names: Record<string, number>): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return names[value] ?? Number(value);
+  return 0;
+}
+
+/** Nanoseconds since the epoch as "seconds.nanoseconds", which DateTime64(9) parses exactly whatever the time zone. */
+export function formatNanos(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${seconds}.${fraction}`;
+}

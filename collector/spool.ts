@@ -1,0 +1,256 @@
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+
+export interface SpoolOptions {
+  dir: string;
+  /** A new segment file is started past this size. */
+  segmentBytes?: number;
+}
+
+export interface SpoolBatch {
+  /** JSONEachRow text of every record in the batch. */
+  payload: string;
+  records: number;
+  /** Identifies exactly these records: the same batch read again after a crash gets the same token. */
+  token: string;
+  end: Cursor;
+}
+
+interface Cursor {
+  segment: number;
+  offset: number;
+}
+
+const HEADER = 8; // 4 bytes length + 4 bytes crc32
+const DEFAULTS = { segmentBytes: 64 * 1024 * 1024 };
+
+/**
+ * A durable append-only queue on disk. `append` resolves only once the record is fsynced (concurrent appends share
+ * one write + fsync: group commit). A reader takes batches from a committed cursor and commits after ClickHouse
+ * confirmed, so a crash at any point replays what was not confirmed and loses nothing that was acknowledged.
+ */
+export class Spool {
+  #dir: string;
+  #segmentBytes: number;
+  #fd = -1;
+  #segment = 0;
+  #size = 0;
+  #cursor: Cursor = { segment: 0, offset: 0 };
+  #pending: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #flushing = false;
+  /** Bytes appended and not yet committed by the reader. */
+  #unsentBytes = 0;
+  #oldestUnsentAt: number | undefined;
+
+  constructor(options: SpoolOptions) {
+    this.#dir = options.dir;
+    this.#segmentBytes = options.segmentBytes ?? DEFAULTS.segmentBytes;
+    mkdirSync(this.#dir, { recursive: true });
+    this.#recover();
+  }
+
+  /** Bytes waiting for ClickHouse. */
+  get unsentBytes(): number {
+    return this.#unsentBytes;
+  }
+
+  /** When the oldest unsent record was appended (undefined when nothing waits); after a restart, the start time. */
+  get oldestUnsentAt(): number | undefined {
+    return this.#oldestUnsentAt;
+  }
+
+  /** Appends one record; resolves once it is on disk (fsync). */
+  append(payload: string): Promise<void> {
+    const body = Buffer.from(payload, 'utf8');
+    const buf = Buffer.allocUnsafe(HEADER + body.length);
+    buf.writeUInt32LE(body.length, 0);
+    buf.writeUInt32LE(crc32(body), 4);
+    body.copy(buf, HEADER);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ buf, resolve, reject });
+      if (!this.#flushing) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    if (this.#flushing || this.#pending.length === 0) return;
+    this.#flushing = true;
+    const group = this.#pending.splice(0);
+    try {
+      if (this.#size > 0 && this.#size >= this.#segmentBytes) this.#rotate();
+      const data = group.length === 1 ? group[0]!.buf : Buffer.concat(group.map((g) => g.buf));
+      let written = 0;
+      while (written < data.length)
+        written += writeSync(this.#fd, data, written, data.length - written, this.#size + written);
+      fsyncSync(this.#fd);
+      this.#size += data.length;
+      this.#unsentBytes += data.length;
+      this.#oldestUnsentAt ??= Date.now();
+      for (const g of group) g.resolve();
+    } catch (error) {
+      for (const g of group) g.reject(error as Error);
+    } finally {
+      this.#flushing = false;
+      if (this.#pending.length > 0) setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Reads the next batch of up to `maxBytes` from the cursor (at least one record), or undefined when caught up. */
+  read(maxBytes: number): SpoolBatch | undefined {
+    let { segment, offset } = this.#cursor;
+    const parts: string[] = [];
+    let bytes = 0;
+    let records = 0;
+    const start = { segment, offset };
+    while (bytes < maxBytes) {
+      const segSize = segment === this.#segment ? this.#size : this.#fileSize(segment);
+      if (offset >= segSize) {
+        const next = this.#segments().find((s) => s > segment);
+        if (next === undefined || records > 0) break;
+        segment = next;
+        offset = 0;
+        start.segment = segment;
+        start.offset = 0;
+        continue;
+      }
+      const record = this.#readRecord(segment, offset);
+      if (!record) break;
+      parts.push(record.payload);
+      bytes += record.length;
+      records++;
+      offset += record.length;
+    }
+    if (records === 0) return undefined;
+    return {
+      payload: parts.join('\n'),
+      records,
+      token: `${start.segment}:${start.offset}-${offset}`,
+      end: { segment, offset },
+    };
+  }
+
+  /** Marks everything up to `end` as confirmed: advances the cursor durably and removes spent segments. */
+  commit(batch: SpoolBatch): void {
+    const consumed = this.#bytesBetween(this.#cursor, batch.end);
+    this.#cursor = batch.end;
+    const tmp = path.join(this.#dir, 'cursor.json.tmp');
+    writeFileSync(tmp, JSON.stringify(this.#cursor));
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path.join(this.#dir, 'cursor.json'));
+    for (const s of this.#segments())
+      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
+    this.#unsentBytes = Math.max(0, this.#unsentBytes - consumed);
+    if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
+    else this.#oldestUnsentAt = Date.now();
+  }
+
+  close(): void {
+    if (this.#fd >= 0) closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  #bytesBetween(a: Cursor, b: Cursor): number {
+    if (a.segment === b.segment) return b.offset - a.offset;
+    let total = (a.segment === this.#segment ? this.#size : this.#fileSize(a.segment)) - a.offset;
+    for (const s of this.#segments()) if (s > a.segment && s < b.segment) total += this.#fileSize(s);
+    return total + b.offset;
+  }
+
+  #readRecord(segment: number, offset: number): { payload: string; length: number } | undefined {
+    const fd = segment === this.#segment ? this.#fd : openSync(this.#segmentPath(segment), 'r');
+    try {
+      const header = Buffer.alloc(HEADER);
+      if (readSync(fd, header, 0, HEADER, offset) < HEADER) return undefined;
+      const length = header.readUInt32LE(0);
+      const body = Buffer.allocUnsafe(length);
+      if (readSync(fd, body, 0, length, offset + HEADER) < length) return undefined;
+      if (crc32(body) !== header.readUInt32LE(4))
+        throw new Error(`spool record at ${segment}:${offset} is corrupt`);
+      return { payload: body.toString('utf8'), length: HEADER + length };
+    } finally {
+      if (fd !== this.#fd) closeSync(fd);
+    }
+  }
+
+  /** On start: find the cursor, cut a torn last record left by a crash, and count what is still unsent. */
+  #recover(): void {
+    let saved: Cursor | undefined;
+    try {
+      saved = JSON.parse(readFileSync(path.join(this.#dir, 'cursor.json'), 'utf8')) as Cursor;
+    } catch {}
+    const segments = this.#segments();
+    this.#segment = segments.at(-1) ?? 1;
+    const first = segments[0] ?? this.#segment;
+    this.#cursor = saved && saved.segment >= first ? saved : { segment: first, offset: 0 };
+    this.#fd = openSync(this.#segmentPath(this.#segment), 'a+');
+    this.#size = this.#validLength(this.#segment);
+    ftruncateSync(this.#fd, this.#size);
+    this.#unsentBytes = this.#bytesBetween(this.#cursor, { segment: this.#segment, offset: this.#size });
+    if (this.#unsentBytes > 0) this.#oldestUnsentAt = 0;
+  }
+
+  #validLength(segment: number): number {
+    const fd = openSync(this.#segmentPath(segment), 'r');
+    try {
+      const size = statSync(this.#segmentPath(segment)).size;
+      let offset = 0;
+      const header = Buffer.alloc(HEADER);
+      while (offset + HEADER <= size) {
+        readSync(fd, header, 0, HEADER, offset);
+        const length = header.readUInt32LE(0);
+        if (offset + HEADER + length > size) break;
+        const body = Buffer.allocUnsafe(length);
+        readSync(fd, body, 0, length, offset + HEADER);
+        if (crc32(body) !== header.readUInt32LE(4)) break;
+        offset += HEADER + length;
+      }
+      return offset;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #rotate(): void {
+    closeSync(this.#fd);
+    this.#segment++;
+    this.#size = 0;
+    this.#fd = openSync(this.#segmentPath(this.#segment), 'a+');
+  }
+
+  #segments(): number[] {
+    return readdirSync(this.#dir)
+      .map((f) => /^seg-(\d{16})\.log$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  #segmentPath(segment: number): string {
+    return path.join(this.#dir, `seg-${String(segment).padStart(16, '0')}.log`);
+  }
+
+  #fileSize(segment: number): number {
+    try {
+      return statSync(this.#segmentPath(segment)).size;
+    } catch {
+      return 0;
+    }
+  }
+}

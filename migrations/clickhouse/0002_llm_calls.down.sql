@@ -1,0 +1,2 @@
+DROP VIEW IF EXISTS llm_calls_mv;
+DROP TABLE IF EXISTS llm_calls;
