@@ -6,6 +6,7 @@ import { ApiError, errorBody, handleError } from './errors.ts';
 import { adminMiscRoutes } from './routes/admin-misc.ts';
 import { adminPromptRoutes } from './routes/admin-prompts.ts';
 import { adminTemplateRoutes } from './routes/admin-templates.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes } from './routes/prompts.ts';
 
@@ -46,12 +47,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
 
   app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
+  app.use('/api/v1/executions', requireScope(deps.auth, 'prompts:read'));
+  app.use('/api/v1/analytics/*', requireScope(deps.auth, 'prompts:read'));
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/prompts', promptRoutes(deps));
   app.route('/api/v1/admin/prompts', adminPromptRoutes(deps));
   app.route('/api/v1/admin/templates', adminTemplateRoutes(deps));
   app.route('/api/v1/admin', adminMiscRoutes(deps));
+  app.route('/api/v1', analyticsRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

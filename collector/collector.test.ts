@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClickHouse } from '../test/support/api.ts';
+import {
+  countSpans,
+  eventually,
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  type Protocol,
+  rows,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import type { RunningCollector } from './collector.ts';
+
+const T0 = Date.parse('2026-11-25T10:00:00.123Z');
+
+/** What the clickhouseexporter writes for the golden span (values from its contract, written by hand). */
+const GOLDEN = {
+  ts_ns: String(BigInt(T0) * 1_000_000n),
+  TraceId: '0af7651916cd43dd8448eb211c803191',
+  SpanId: '0000000000000001',
+  ParentSpanId: '',
+  TraceState: '',
+  SpanName: 'generate_content gemini-2.5-flash',
+  SpanKind: 'Client',
+  ScopeName: 'golden-scope',
+  ScopeVersion: '1.2.3',
+  SpanAttributes: {
+    'gen_ai.operation.name': 'generate_content',
+    'gen_ai.provider.name': 'gcp.gemini',
+    'gen_ai.request.model': 'gemini-2.5-flash',
+    'gen_ai.request.temperature': '0.2',
+    'gen_ai.usage.input_tokens': '1200',
+    'gen_ai.usage.output_tokens': '400',
+    'gen_ai.request.stream': 'true',
+    'gen_ai.response.finish_reasons': '["stop","length"]',
+    'gen_ai.usage.cost.amount': '0.001306',
+    'gen_ai.usage.cost.currency': 'USD',
+    'list.ints': '[1,2,3]',
+    'list.doubles': '[0.5,1.25]',
+    'list.bools': '[true,false]',
+  },
+  Duration: '250000000',
+  StatusCode: 'Error',
+  StatusMessage: 'upstream 429',
+  'Events.Name': ['promptscope.guardrail'],
+  'Events.Attributes': [{ 'promptscope.guardrail.rule': 'pii', 'promptscope.guardrail.matches': '2' }],
+  events_ns: [String(BigInt(T0 + 10) * 1_000_000n)],
+  'Links.TraceId': ['4bf92f3577b34da6a3ce929d0e0e4736'],
+  'Links.SpanId': ['00f067aa0ba902b7'],
+  'Links.TraceState': [''],
+  'Links.Attributes': [{ 'link.kind': 'retry-of' }],
+};
+
+async function goldenSpan(service: string) {
+  return spanFactory(service).span({
+    name: 'generate_content gemini-2.5-flash',
+    startMs: T0,
+    durationMs: 250,
+    error: 'upstream 429',
+    attributes: {
+      'gen_ai.operation.name': 'generate_content',
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.usage.output_tokens': 400,
+      'gen_ai.request.stream': true,
+      'gen_ai.response.finish_reasons': ['stop', 'length'],
+      'gen_ai.usage.cost.amount': '0.001306',
+      'gen_ai.usage.cost.currency': 'USD',
+      'list.ints': [1, 2, 3],
+      'list.doubles': [0.5, 1.25],
+      'list.bools': [true, false],
+    },
+    events: [{ name: 'promptscope.guardrail', attributes: { 'promptscope.guardrail.rule': 'pii', 'promptscope.guardrail.matches': 2 }, atMs: T0 + 10 }],
+    links: [
+      {
+        context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 },
+        attributes: { 'link.kind': 'retry-of' },
+      },
+    ],
+  });
+}
+
+describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client);
+  });
+  afterAll(() => collector.stop());
+
+  it.each([
+    ['protobuf', false],
+    ['protobuf', true],
+    ['json', false],
+    ['json', true],
+  ] as [Protocol, boolean][])('writes every otel_traces column as the clickhouseexporter would (%s, gzip %s)', async (protocol, gzip) => {
+    const service = `golden-${protocol}-${gzip}`;
+    const code = await exportSpans(otlpExporter(collector.url, protocol, gzip), [await goldenSpan(service)]);
+    expect(code).toBe(0);
+    const [row] = await eventually(
+      () =>
+        rows<Record<string, unknown>>(
+          client,
+          `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts_ns, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
+             ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode,
+             StatusMessage, arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS events_ns, Events.Name,
+             Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes
+           FROM otel_traces WHERE ServiceName = '${service}'`,
+        ).then((r) => (r.length > 0 ? r : undefined)),
+      `the ${service} span`,
+    );
+    const { ServiceName, ResourceAttributes, ...rest } = row!;
+    expect(rest).toEqual(GOLDEN);
+    expect(ServiceName).toBe(service);
+    expect(ResourceAttributes).toMatchObject({ 'service.name': service, 'deployment.environment.name': 'test' });
+  });
+
+  it('answers success in the request encoding and reports invalid spans in partial_success', async () => {
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'partial' } }] },
+          scopeSpans: [
+            {
+              scope: { name: 's' },
+              spans: [
+                { traceId: '5B8EFFF798038103D269B633813FC60C', spanId: 'EEE19B7EC3C1B174', name: 'ok', kind: 3, startTimeUnixNano: '1764064800000000000', endTimeUnixNano: '1764064800500000000' },
+                { traceId: 'xyz', spanId: 'EEE19B7EC3C1B175', name: 'bad id', startTimeUnixNano: '1', endTimeUnixNano: '2' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: 'traceId must be 32 hex characters' } });
+    const [row] = await eventually(
+      () => rows<{ TraceId: string; SpanId: string }>(client, "SELECT TraceId, SpanId FROM otel_traces WHERE ServiceName = 'partial'").then((r) => (r.length ? r : undefined)),
+      'the valid span',
+    );
+    expect(row).toEqual({ TraceId: '5b8efff798038103d269b633813fc60c', SpanId: 'eee19b7ec3c1b174' });
+  });
+
+  it('prices an LLM span that arrives without cost from the shared catalog', async () => {
+    const span = await spanFactory('unpriced-sender').span({
+      name: 'chat gemini-2.5-pro',
+      startMs: T0,
+      durationMs: 100,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.system': 'vertex_ai',
+        'gen_ai.request.model': 'gemini-2.5-pro',
+        'gen_ai.usage.prompt_tokens': 1000,
+        'gen_ai.usage.completion_tokens': 100,
+      },
+    });
+    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), [span])).toBe(0);
+    const [call] = await eventually(
+      () =>
+        rows<{ cost: string; cost_status: string; provider: string; input_tokens: string }>(
+          client,
+          "SELECT toString(cost_amount) AS cost, cost_status, provider, input_tokens FROM llm_calls WHERE service_name = 'unpriced-sender'",
+        ).then((r) => (r.length ? r : undefined)),
+      'the priced call',
+    );
+    // 1000 × 1.25 + 100 × 10, per 1M tokens
+    expect(call).toEqual({ cost: '0.00225', cost_status: 'priced', provider: 'vertex_ai', input_tokens: '1000' });
+  });
+
+  it('exposes self-metrics in the Prometheus text format', async () => {
+    const text = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(text).toMatch(/^promptscope_collector_spans_accepted_total \d+$/m);
+    expect(text).toMatch(/^promptscope_collector_spans_written_total \d+$/m);
+    expect(text).toMatch(/^promptscope_collector_spool_bytes \d+$/m);
+    expect(text).toContain('promptscope_collector_requests_total{status="200"}');
+    expect(Number(/^promptscope_collector_spans_rejected_total (\d+)$/m.exec(text)![1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps every acknowledged span exactly once', async () => {
+    expect(await countSpans(client)).toBe(Number((await rows<{ n: string }>(client, 'SELECT uniqExact(ServiceName, SpanId) AS n FROM otel_traces'))[0]!.n));
+  });
+});

@@ -1,0 +1,170 @@
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+
+export interface ExecutionFilter {
+  template?: string;
+  version?: string;
+  model?: string;
+  service?: string;
+  status?: 'success' | 'error';
+  /** Unix milliseconds. */
+  from?: number;
+  to?: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Execution {
+  id: string;
+  trace_id: string;
+  timestamp: string;
+  service_name: string;
+  environment: string;
+  provider: string;
+  operation: string;
+  request_model: string;
+  response_model: string;
+  template_name: string;
+  template_version: string;
+  template_label: string;
+  prompt_source: string;
+  input_tokens: number;
+  cache_read_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  /** Exact decimal string, or null when unpriced. */
+  cost: string | null;
+  cost_currency: string;
+  cost_status: string;
+  duration_ms: number;
+  success: boolean;
+  error_type: string;
+  finish_reasons: string[];
+}
+
+const WHERE = `
+  ({template:String} = '' OR prompt_name = {template:String})
+  AND ({version:String} = '' OR prompt_version = {version:String})
+  AND ({model:String} = '' OR request_model = {model:String} OR response_model = {model:String})
+  AND ({service:String} = '' OR service_name = {service:String})
+  AND ({status:String} = '' OR success = if({status:String} = 'success', 1, 0))
+  AND timestamp >= fromUnixTimestamp64Milli({from:Int64})
+  AND timestamp < fromUnixTimestamp64Milli({to:Int64})`;
+
+function params(f: ExecutionFilter) {
+  return {
+    template: f.template ?? '',
+    version: f.version ?? '',
+    model: f.model ?? '',
+    service: f.service ?? '',
+    status: f.status ?? '',
+    from: f.from ?? 0,
+    to: f.to ?? 32503680000000,
+  };
+}
+
+/** Recent LLM calls, newest first, each span once (FINAL collapses duplicate deliveries). */
+export async function listExecutions(
+  client: ClickHouseClient,
+  f: ExecutionFilter,
+): Promise<{ executions: Execution[]; total: number }> {
+  const rs = await client.query({
+    query: `SELECT span_id AS id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS timestamp,
+        service_name, environment, provider, operation, request_model, response_model,
+        prompt_name AS template_name, prompt_version AS template_version, prompt_label AS template_label, prompt_source,
+        toUInt32(input_tokens) AS input_tokens, toUInt32(cache_read_tokens) AS cache_read_tokens,
+        toUInt32(output_tokens) AS output_tokens, toUInt32(reasoning_tokens) AS reasoning_tokens,
+        if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
+        round(duration_ns / 1e6, 3) AS duration_ms, success = 1 AS success, error_type, finish_reasons
+      FROM llm_calls FINAL WHERE ${WHERE}
+      ORDER BY timestamp DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    query_params: { ...params(f), limit: f.limit, offset: f.offset },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<Execution & { success: number | boolean; cost: string | null }>();
+  const count = await client.query({
+    query: `SELECT toUInt32(count()) AS n FROM llm_calls FINAL WHERE ${WHERE}`,
+    query_params: params(f),
+    format: 'JSONEachRow',
+  });
+  const [{ n }] = (await count.json<{ n: number }>()) as [{ n: number }];
+  return {
+    executions: rows.map((r) => ({
+      ...r,
+      cost: r.cost === null ? null : trimDecimal(r.cost),
+      success: Boolean(r.success),
+    })),
+    total: Number(n),
+  };
+}
+
+export interface Summary {
+  window_seconds: number;
+  total: number;
+  successful: number;
+  failed: number;
+  success_rate: number | null;
+  avg_latency_ms: number | null;
+  p95_latency_ms: number | null;
+  total_cost: string;
+  cost_currency: string;
+  unpriced_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** The seed's "recent execution metrics", over the last `windowSeconds`. */
+export async function summarise(
+  client: ClickHouseClient,
+  windowSeconds: number,
+  now = Date.now(),
+): Promise<Summary> {
+  const rs = await client.query({
+    query: `SELECT toUInt64(count()) AS total, toUInt64(countIf(success = 1)) AS successful,
+        toUInt64(countIf(success = 0)) AS failed,
+        if(count() = 0, NULL, avg(duration_ns) / 1e6) AS avg_latency_ms,
+        if(count() = 0, NULL, quantileExact(0.95)(duration_ns) / 1e6) AS p95_latency_ms,
+        toString(sumOrDefault(assumeNotNull(cost_amount) * (cost_amount IS NOT NULL))) AS total_cost,
+        toUInt64(countIf(cost_status = 'unpriced')) AS unpriced_calls,
+        toUInt64(sum(input_tokens)) AS input_tokens, toUInt64(sum(output_tokens)) AS output_tokens
+      FROM llm_calls FINAL
+      WHERE timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})`,
+    query_params: { from: now - windowSeconds * 1000, to: now + 1 },
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const [r] = (await rs.json<Record<string, number | string | null>>()) as [
+    Record<string, number | string | null>,
+  ];
+  const total = Number(r.total);
+  return {
+    window_seconds: windowSeconds,
+    total,
+    successful: Number(r.successful),
+    failed: Number(r.failed),
+    success_rate: total === 0 ? null : Number(r.successful) / total,
+    avg_latency_ms: r.avg_latency_ms === null ? null : round3(Number(r.avg_latency_ms)),
+    p95_latency_ms: r.p95_latency_ms === null ? null : round3(Number(r.p95_latency_ms)),
+    total_cost: trimDecimal(String(r.total_cost)),
+    cost_currency: 'USD',
+    unpriced_calls: Number(r.unpriced_calls),
+    input_tokens: Number(r.input_tokens),
+    output_tokens: Number(r.output_tokens),
+  };
+}
+
+/** "1h", "15m", "7d", "30s" → seconds. */
+export function parseWindow(text: string): number | undefined {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const seconds = n * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return seconds > 0 && seconds <= 366 * 86400 ? seconds : undefined;
+}
+
+function trimDecimal(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,60 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
+import { type ApiDeps, createRouter } from '../context.ts';
+import { validationFailed } from '../errors.ts';
+import { errorResponses, jsonResponse, paging, security } from '../schemas.ts';
+
+const anyJson = z.record(z.string(), z.unknown());
+const instant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)) || /^\d+$/.test(s), 'an ISO 8601 time or Unix milliseconds')
+  .transform((s) => (/^\d+$/.test(s) ? Number(s) : Date.parse(s)));
+
+const executions = createRoute({
+  method: 'get',
+  path: '/executions',
+  tags: ['telemetry'],
+  security,
+  summary: 'Recent LLM calls, newest first (each span once)',
+  request: {
+    query: z.object({
+      template: z.string().optional(),
+      version: z.string().optional(),
+      model: z.string().optional(),
+      service: z.string().optional(),
+      status: z.enum(['success', 'error']).optional(),
+      from: instant.optional(),
+      to: instant.optional(),
+      ...paging,
+    }),
+  },
+  responses: { 200: jsonResponse(anyJson, '{executions, total}'), ...errorResponses },
+});
+
+const summary = createRoute({
+  method: 'get',
+  path: '/analytics/summary',
+  tags: ['telemetry'],
+  security,
+  summary: 'Totals over a recent window: calls, successes, failures, average and P95 latency, cost',
+  request: { query: z.object({ window: z.string().default('1h').describe('30s, 15m, 1h, 7d …') }) },
+  responses: { 200: jsonResponse(anyJson, 'The summary'), ...errorResponses },
+});
+
+/** What arrived in ClickHouse, for users and tests. */
+export function analyticsRoutes(deps: ApiDeps) {
+  return createRouter()
+    .openapi(executions, async (c) =>
+      c.json(await listExecutions(deps.clickhouse.client, c.req.valid('query')), 200),
+    )
+    .openapi(summary, async (c) => {
+      const window = c.req.valid('query').window;
+      const seconds = parseWindow(window);
+      if (seconds === undefined) {
+        throw validationFailed('invalid window', [
+          { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
+        ]);
+      }
+      return c.json({ ...(await summarise(deps.clickhouse.client, seconds)) }, 200);
+    });
+}

@@ -1,0 +1,109 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Attributes, type Link, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type IdGenerator, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { silentLogger } from '../../src/log.ts';
+import { loadPriceCatalog } from '../../src/pricing/catalog.ts';
+import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import { clickhouseMigrationTarget } from '../../src/store/clickhouse-migration-target.ts';
+import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { loadMigrations } from '../../src/store/migrations.ts';
+import { Migrator } from '../../src/store/migrator.ts';
+import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
+
+/** Applies our ClickHouse migrations (one process, so no lock is needed). */
+export async function migrateClickHouse(client: ClickHouseClient): Promise<void> {
+  const migrator = new Migrator(clickhouseMigrationTarget(client, (fn) => fn()), await loadMigrations(MIGRATIONS_DIR.clickhouse), silentLogger);
+  await migrator.up();
+}
+
+/** A collector on a free port with its own spool folder. */
+export async function testCollector(client: ClickHouseClient, options: Partial<CollectorOptions> = {}): Promise<RunningCollector & { dataDir: string }> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-collector-'));
+  const running = await startCollector({
+    clickhouse: client,
+    catalog: loadPriceCatalog(),
+    log: silentLogger,
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    flushIntervalMs: 50,
+    ...options,
+  });
+  return { ...running, dataDir };
+}
+
+export type Protocol = 'protobuf' | 'json';
+
+/** The real OTLP/HTTP exporter of the given encoding, optionally gzipping. */
+export function otlpExporter(url: string, protocol: Protocol, gzip: boolean) {
+  const config = { url: `${url}/v1/traces`, compression: (gzip ? 'gzip' : 'none') as never };
+  return protocol === 'json' ? new JsonExporter(config) : new ProtoExporter(config);
+}
+
+/** Exports finished spans with a real exporter and resolves with the export result code (0 = success). */
+export function exportSpans(exporter: ReturnType<typeof otlpExporter>, spans: ReadableSpan[]): Promise<number> {
+  return new Promise((resolve) => exporter.export(spans, (r) => resolve(r.code)));
+}
+
+/** Spans made by a real tracer with fixed ids, so rows can be compared with a golden fixture. */
+export function spanFactory(service = 'checkout') {
+  let n = 0;
+  const ids: IdGenerator = {
+    generateTraceId: () => `0af7651916cd43dd8448eb211c80319${(n % 10).toString()}`,
+    generateSpanId: () => (++n).toString(16).padStart(16, '0'),
+  };
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    idGenerator: ids,
+    resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment.name': 'test' }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  });
+  const tracer = provider.getTracer('golden-scope', '1.2.3');
+  return {
+    async span(o: {
+      name: string;
+      attributes?: Attributes;
+      startMs: number;
+      durationMs: number;
+      kind?: SpanKind;
+      error?: string;
+      events?: { name: string; attributes?: Attributes; atMs: number }[];
+      links?: Link[];
+    }): Promise<ReadableSpan> {
+      const span = tracer.startSpan(o.name, { kind: o.kind ?? SpanKind.CLIENT, attributes: o.attributes, startTime: o.startMs, links: o.links });
+      for (const e of o.events ?? []) span.addEvent(e.name, e.attributes, e.atMs);
+      if (o.error) span.setStatus({ code: SpanStatusCode.ERROR, message: o.error });
+      span.end(o.startMs + o.durationMs);
+      await provider.forceFlush();
+      const done = memory.getFinishedSpans();
+      memory.reset();
+      return done[done.length - 1]!;
+    },
+  };
+}
+
+/** Polls until fn returns a truthy value (bounded), for data that lands asynchronously. */
+export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const rs = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
+  return rs.json<T>();
+}
+
+export async function countSpans(client: ClickHouseClient): Promise<number> {
+  const [r] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM otel_traces');
+  return Number(r?.n ?? 0);
+}
