@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { testClickHouse } from '../test/support/api.ts';
 import {
   countSpans,
@@ -11,7 +12,6 @@ import {
   spanFactory,
   testCollector,
 } from '../test/support/collector.ts';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import type { RunningCollector } from './collector.ts';
 
 const T0 = Date.parse('2026-11-25T10:00:00.123Z');
@@ -75,7 +75,13 @@ async function goldenSpan(service: string) {
       'list.doubles': [0.5, 1.25],
       'list.bools': [true, false],
     },
-    events: [{ name: 'promptscope.guardrail', attributes: { 'promptscope.guardrail.rule': 'pii', 'promptscope.guardrail.matches': 2 }, atMs: T0 + 10 }],
+    events: [
+      {
+        name: 'promptscope.guardrail',
+        attributes: { 'promptscope.guardrail.rule': 'pii', 'promptscope.guardrail.matches': 2 },
+        atMs: T0 + 10,
+      },
+    ],
     links: [
       {
         context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 },
@@ -101,27 +107,37 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
     ['protobuf', true],
     ['json', false],
     ['json', true],
-  ] as [Protocol, boolean][])('writes every otel_traces column as the clickhouseexporter would (%s, gzip %s)', async (protocol, gzip) => {
-    const service = `golden-${protocol}-${gzip}`;
-    const code = await exportSpans(otlpExporter(collector.url, protocol, gzip), [await goldenSpan(service)]);
-    expect(code).toBe(0);
-    const [row] = await eventually(
-      () =>
-        rows<Record<string, unknown>>(
-          client,
-          `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts_ns, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
+  ] as [Protocol, boolean][])(
+    'writes every otel_traces column as the clickhouseexporter would (%s, gzip %s)',
+    async (protocol, gzip) => {
+      const service = `golden-${protocol}-${gzip}`;
+      // Its own collector: the same golden span ids arrive four times, and one collector drops repeats.
+      const own = await testCollector(client);
+      const code = await exportSpans(otlpExporter(own.url, protocol, gzip), [await goldenSpan(service)]);
+      await eventually(async () => own.spool.unsentBytes === 0, 'the spool to drain');
+      await own.stop();
+      expect(code).toBe(0);
+      const [row] = await eventually(
+        () =>
+          rows<Record<string, unknown>>(
+            client,
+            `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts_ns, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
              ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode,
              StatusMessage, arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS events_ns, Events.Name,
              Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes
            FROM otel_traces WHERE ServiceName = '${service}'`,
-        ).then((r) => (r.length > 0 ? r : undefined)),
-      `the ${service} span`,
-    );
-    const { ServiceName, ResourceAttributes, ...rest } = row!;
-    expect(rest).toEqual(GOLDEN);
-    expect(ServiceName).toBe(service);
-    expect(ResourceAttributes).toMatchObject({ 'service.name': service, 'deployment.environment.name': 'test' });
-  });
+          ).then((r) => (r.length > 0 ? r : undefined)),
+        `the ${service} span`,
+      );
+      const { ServiceName, ResourceAttributes, ...rest } = row!;
+      expect(rest).toEqual(GOLDEN);
+      expect(ServiceName).toBe(service);
+      expect(ResourceAttributes).toMatchObject({
+        'service.name': service,
+        'deployment.environment.name': 'test',
+      });
+    },
+  );
 
   it('answers success in the request encoding and reports invalid spans in partial_success', async () => {
     const body = JSON.stringify({
@@ -132,20 +148,43 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
             {
               scope: { name: 's' },
               spans: [
-                { traceId: '5B8EFFF798038103D269B633813FC60C', spanId: 'EEE19B7EC3C1B174', name: 'ok', kind: 3, startTimeUnixNano: '1764064800000000000', endTimeUnixNano: '1764064800500000000' },
-                { traceId: 'xyz', spanId: 'EEE19B7EC3C1B175', name: 'bad id', startTimeUnixNano: '1', endTimeUnixNano: '2' },
+                {
+                  traceId: '5B8EFFF798038103D269B633813FC60C',
+                  spanId: 'EEE19B7EC3C1B174',
+                  name: 'ok',
+                  kind: 3,
+                  startTimeUnixNano: '1764064800000000000',
+                  endTimeUnixNano: '1764064800500000000',
+                },
+                {
+                  traceId: 'xyz',
+                  spanId: 'EEE19B7EC3C1B175',
+                  name: 'bad id',
+                  startTimeUnixNano: '1',
+                  endTimeUnixNano: '2',
+                },
               ],
             },
           ],
         },
       ],
     });
-    const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: 'traceId must be 32 hex characters' } });
+    expect(await res.json()).toEqual({
+      partialSuccess: { rejectedSpans: '1', errorMessage: 'traceId must be 32 hex characters' },
+    });
     const [row] = await eventually(
-      () => rows<{ TraceId: string; SpanId: string }>(client, "SELECT TraceId, SpanId FROM otel_traces WHERE ServiceName = 'partial'").then((r) => (r.length ? r : undefined)),
+      () =>
+        rows<{ TraceId: string; SpanId: string }>(
+          client,
+          "SELECT TraceId, SpanId FROM otel_traces WHERE ServiceName = 'partial'",
+        ).then((r) => (r.length ? r : undefined)),
       'the valid span',
     );
     expect(row).toEqual({ TraceId: '5b8efff798038103d269b633813fc60c', SpanId: 'eee19b7ec3c1b174' });
@@ -174,7 +213,12 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
       'the priced call',
     );
     // 1000 × 1.25 + 100 × 10, per 1M tokens
-    expect(call).toEqual({ cost: '0.00225', cost_status: 'priced', provider: 'vertex_ai', input_tokens: '1000' });
+    expect(call).toEqual({
+      cost: '0.00225',
+      cost_status: 'priced',
+      provider: 'vertex_ai',
+      input_tokens: '1000',
+    });
   });
 
   it('exposes self-metrics in the Prometheus text format', async () => {
@@ -183,10 +227,17 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
     expect(text).toMatch(/^promptscope_collector_spans_written_total \d+$/m);
     expect(text).toMatch(/^promptscope_collector_spool_bytes \d+$/m);
     expect(text).toContain('promptscope_collector_requests_total{status="200"}');
-    expect(Number(/^promptscope_collector_spans_rejected_total (\d+)$/m.exec(text)![1])).toBeGreaterThanOrEqual(1);
+    expect(
+      Number(/^promptscope_collector_spans_rejected_total (\d+)$/m.exec(text)![1]),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps every acknowledged span exactly once', async () => {
-    expect(await countSpans(client)).toBe(Number((await rows<{ n: string }>(client, 'SELECT uniqExact(ServiceName, SpanId) AS n FROM otel_traces'))[0]!.n));
+    expect(await countSpans(client)).toBe(
+      Number(
+        (await rows<{ n: string }>(client, 'SELECT uniqExact(ServiceName, SpanId) AS n FROM otel_traces'))[0]!
+          .n,
+      ),
+    );
   });
 });

@@ -11,6 +11,7 @@ import { withDefaults } from '../src/with-defaults.ts';
 import { enrichCost } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { createReceiver } from './receiver.ts';
+import { RecentSpans } from './recent-spans.ts';
 import { Spool, type SpoolBatch } from './spool.ts';
 import { SpoolWriter } from './writer.ts';
 
@@ -28,6 +29,8 @@ export interface CollectorOptions {
   retryAfterSeconds?: number;
   batchBytes?: number;
   flushIntervalMs?: number;
+  /** How many recently accepted span ids are remembered to drop client retries. */
+  recentSpanIds?: number;
   /** Replaces the ClickHouse insert (fault-injection tests only). */
   insert?: (batch: SpoolBatch) => Promise<void>;
 }
@@ -45,6 +48,7 @@ const DEFAULTS = {
   maxSpoolBytes: 1024 * 1024 * 1024,
   maxInFlightBytes: 128 * 1024 * 1024,
   retryAfterSeconds: 5,
+  recentSpanIds: 200_000,
 };
 
 /** Inserts a spooled batch into otel_traces with a token that makes a retried batch a no-op. */
@@ -91,6 +95,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       maxSpoolBytes: o.maxSpoolBytes,
       maxInFlightBytes: o.maxInFlightBytes,
       retryAfterSeconds: o.retryAfterSeconds,
+      recent: new RecentSpans(o.recentSpanIds),
+      onAccepted: () => {
+        if (spool.unsentBytes >= (o.batchBytes ?? 16 * 1024 * 1024)) writer.poke();
+      },
     }),
   );
   server.keepAliveTimeout = 65_000;

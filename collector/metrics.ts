@@ -4,6 +4,7 @@ export class CollectorMetrics {
   spansReceived = 0;
   spansAccepted = 0;
   spansRejected = 0;
+  spansDuplicate = 0;
   spansWritten = 0;
   insertRetries = 0;
   insertFailuresPermanent = 0;
@@ -49,6 +50,11 @@ export class CollectorMetrics {
       'promptscope_collector_spans_rejected_total',
       'Spans refused as invalid (reported in partial_success)',
       this.spansRejected,
+    );
+    counter(
+      'promptscope_collector_spans_duplicate_total',
+      'Spans acknowledged again without storing (client retries)',
+      this.spansDuplicate,
     );
     counter('promptscope_collector_spans_written_total', 'Spans ClickHouse confirmed', this.spansWritten);
     counter(

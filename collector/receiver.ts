@@ -4,6 +4,7 @@ import type { Logger } from '../src/log.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { type ExportRequestLike, type OtelTraceRow, toRows } from './otlp/spans-to-rows.ts';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from './otlp/trace-proto.ts';
+import type { RecentSpans } from './recent-spans.ts';
 import type { Spool } from './spool.ts';
 
 export interface ReceiverOptions {
@@ -19,6 +20,8 @@ export interface ReceiverOptions {
   maxInFlightBytes: number;
   retryAfterSeconds: number;
   onAccepted?: () => void;
+  /** Recently accepted span ids, to drop client retries. */
+  recent?: RecentSpans;
 }
 
 type Encoding = 'protobuf' | 'json';
@@ -137,9 +140,15 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     }
     o.metrics.spansReceived += result.rows.length + result.rejected;
     o.metrics.spansRejected += result.rejected;
-    if (result.rows.length > 0) {
-      await o.spool.append(result.rows.map((r) => JSON.stringify(r)).join('\n'));
-      o.metrics.spansAccepted += result.rows.length;
+    // A span already accepted (the client retried after losing our answer) is acknowledged, not stored again.
+    const fresh = o.recent
+      ? result.rows.filter((r) => !o.recent!.has(`${r.TraceId}${r.SpanId}`))
+      : result.rows;
+    o.metrics.spansDuplicate += result.rows.length - fresh.length;
+    if (fresh.length > 0) {
+      await o.spool.append(fresh.map((r) => JSON.stringify(r)).join('\n'));
+      for (const r of fresh) o.recent?.add(`${r.TraceId}${r.SpanId}`);
+      o.metrics.spansAccepted += fresh.length;
       o.onAccepted?.();
     }
     const partial =

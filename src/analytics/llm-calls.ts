@@ -58,7 +58,7 @@ function params(f: ExecutionFilter) {
     service: f.service ?? '',
     status: f.status ?? '',
     from: f.from ?? 0,
-    to: f.to ?? 32503680000000,
+    to: f.to ?? 9_000_000_000_000, // 2255: DateTime64 ends in 2299
   };
 }
 
@@ -68,19 +68,21 @@ export async function listExecutions(
   f: ExecutionFilter,
 ): Promise<{ executions: Execution[]; total: number }> {
   const rs = await client.query({
-    query: `SELECT span_id AS id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS timestamp,
+    query: `SELECT span_id AS id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at,
         service_name, environment, provider, operation, request_model, response_model,
         prompt_name AS template_name, prompt_version AS template_version, prompt_label AS template_label, prompt_source,
-        toUInt32(input_tokens) AS input_tokens, toUInt32(cache_read_tokens) AS cache_read_tokens,
-        toUInt32(output_tokens) AS output_tokens, toUInt32(reasoning_tokens) AS reasoning_tokens,
+        input_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
         if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
-        round(duration_ns / 1e6, 3) AS duration_ms, success = 1 AS success, error_type, finish_reasons
+        round(duration_ns / 1e6, 3) AS duration_ms, success AS ok, error_type, finish_reasons
       FROM llm_calls FINAL WHERE ${WHERE}
       ORDER BY timestamp DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
     query_params: { ...params(f), limit: f.limit, offset: f.offset },
     format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
-  const rows = await rs.json<Execution & { success: number | boolean; cost: string | null }>();
+  // `at`, not `timestamp`: a SELECT alias would shadow the column in WHERE and ORDER BY.
+  // `at` and `ok`, not `timestamp` and `success`: a SELECT alias would shadow the column in WHERE and ORDER BY.
+  const rows = await rs.json<Omit<Execution, 'timestamp' | 'success'> & { at: string; ok: number }>();
   const count = await client.query({
     query: `SELECT toUInt32(count()) AS n FROM llm_calls FINAL WHERE ${WHERE}`,
     query_params: params(f),
@@ -88,11 +90,14 @@ export async function listExecutions(
   });
   const [{ n }] = (await count.json<{ n: number }>()) as [{ n: number }];
   return {
-    executions: rows.map((r) => ({
-      ...r,
-      cost: r.cost === null ? null : trimDecimal(r.cost),
-      success: Boolean(r.success),
-    })),
+    executions: rows.map(
+      ({ at, ok, ...r }): Execution => ({
+        ...r,
+        timestamp: at,
+        cost: r.cost === null ? null : trimDecimal(r.cost),
+        success: ok === 1,
+      }),
+    ),
     total: Number(n),
   };
 }

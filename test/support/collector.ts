@@ -5,29 +5,42 @@ import { type Attributes, type Link, SpanKind, SpanStatusCode } from '@opentelem
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { type IdGenerator, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { silentLogger } from '../../src/log.ts';
+import {
+  type IdGenerator,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
+import { createLogger, silentLogger } from '../../src/log.ts';
 import { loadPriceCatalog } from '../../src/pricing/catalog.ts';
 import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
 import { clickhouseMigrationTarget } from '../../src/store/clickhouse-migration-target.ts';
 import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { loadMigrations } from '../../src/store/migrations.ts';
 import { Migrator } from '../../src/store/migrator.ts';
-import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
 
 /** Applies our ClickHouse migrations (one process, so no lock is needed). */
 export async function migrateClickHouse(client: ClickHouseClient): Promise<void> {
-  const migrator = new Migrator(clickhouseMigrationTarget(client, (fn) => fn()), await loadMigrations(MIGRATIONS_DIR.clickhouse), silentLogger);
+  const migrator = new Migrator(
+    clickhouseMigrationTarget(client, (fn) => fn()),
+    await loadMigrations(MIGRATIONS_DIR.clickhouse),
+    silentLogger,
+  );
   await migrator.up();
 }
 
 /** A collector on a free port with its own spool folder. */
-export async function testCollector(client: ClickHouseClient, options: Partial<CollectorOptions> = {}): Promise<RunningCollector & { dataDir: string }> {
+export async function testCollector(
+  client: ClickHouseClient,
+  options: Partial<CollectorOptions> = {},
+): Promise<RunningCollector & { dataDir: string }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-collector-'));
   const running = await startCollector({
     clickhouse: client,
     catalog: loadPriceCatalog(),
-    log: silentLogger,
+    log: process.env.DEBUG_COLLECTOR ? createLogger('debug') : silentLogger,
     dataDir,
     host: '127.0.0.1',
     port: 0,
@@ -46,7 +59,10 @@ export function otlpExporter(url: string, protocol: Protocol, gzip: boolean) {
 }
 
 /** Exports finished spans with a real exporter and resolves with the export result code (0 = success). */
-export function exportSpans(exporter: ReturnType<typeof otlpExporter>, spans: ReadableSpan[]): Promise<number> {
+export function exportSpans(
+  exporter: ReturnType<typeof otlpExporter>,
+  spans: ReadableSpan[],
+): Promise<number> {
   return new Promise((resolve) => exporter.export(spans, (r) => resolve(r.code)));
 }
 
@@ -75,7 +91,12 @@ export function spanFactory(service = 'checkout') {
       events?: { name: string; attributes?: Attributes; atMs: number }[];
       links?: Link[];
     }): Promise<ReadableSpan> {
-      const span = tracer.startSpan(o.name, { kind: o.kind ?? SpanKind.CLIENT, attributes: o.attributes, startTime: o.startMs, links: o.links });
+      const span = tracer.startSpan(o.name, {
+        kind: o.kind ?? SpanKind.CLIENT,
+        attributes: o.attributes,
+        startTime: o.startMs,
+        links: o.links,
+      });
       for (const e of o.events ?? []) span.addEvent(e.name, e.attributes, e.atMs);
       if (o.error) span.setStatus({ code: SpanStatusCode.ERROR, message: o.error });
       span.end(o.startMs + o.durationMs);
@@ -88,7 +109,11 @@ export function spanFactory(service = 'checkout') {
 }
 
 /** Polls until fn returns a truthy value (bounded), for data that lands asynchronously. */
-export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -99,7 +124,11 @@ export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutM
 }
 
 export async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
-  const rs = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
+  const rs = await client.query({
+    query,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+  });
   return rs.json<T>();
 }
 

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_QUERIES } from '../src/analytics/seed-queries.ts';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
+import {
+  eventually,
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  rows,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
+import type { RunningCollector } from './collector.ts';
+
+const NOW = Date.now();
+const HOUR = 3_600_000;
+
+/** Known calls: template, version, model, latency, cost (as the sdk writes it), error, minutes ago. */
+const CALLS = [
+  { template: 'support', version: '1', ms: 100, cost: '0.0010', error: false, ago: 5 },
+  { template: 'support', version: '1', ms: 200, cost: '0.0020', error: false, ago: 10 },
+  { template: 'support', version: '2', ms: 300, cost: '0.0030', error: true, ago: 20 },
+  { template: 'search', version: '1', ms: 400, cost: undefined, error: false, ago: 30 },
+  { template: 'search', version: '1', ms: 1000, cost: '0.0100', error: false, ago: 90 },
+  { template: 'search', version: '1', ms: 500, cost: '0.0005', error: true, ago: 26 * 60 },
+];
+
+describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queries and the read API', () => {
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+  let api: TestApi;
+  const q = async <T>(sql: string) => {
+    const rs = await client.query({
+      query: sql,
+      query_params: { now: new Date(NOW + 1000).toISOString().replace('T', ' ').replace('Z', '') },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    return rs.json<T>();
+  };
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client);
+    api = await createTestApi();
+    const factory = spanFactory('analytics-svc');
+    const spans = [];
+    for (const c of CALLS) {
+      spans.push(
+        await factory.span({
+          name: 'generate_content gemini-2.5-flash',
+          startMs: NOW - c.ago * 60_000,
+          durationMs: c.ms,
+          error: c.error ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.provider.name': 'gcp.gemini',
+            'gen_ai.request.model': c.cost === undefined ? 'mystery-model' : 'gemini-2.5-flash',
+            'gen_ai.prompt.name': c.template,
+            'gen_ai.prompt.version': c.version,
+            'gen_ai.usage.input_tokens': 100,
+            'gen_ai.usage.output_tokens': 10,
+            ...(c.cost ? { 'gen_ai.usage.cost.amount': c.cost, 'gen_ai.usage.cost.currency': 'USD' } : {}),
+            ...(c.error ? { 'error.type': '429' } : {}),
+          },
+        }),
+      );
+    }
+    // A span that is not an LLM call stays out of llm_calls.
+    spans.push(
+      await factory.span({
+        name: 'GET /health',
+        startMs: NOW,
+        durationMs: 1,
+        attributes: { 'http.method': 'GET' },
+      }),
+    );
+    const exporter = otlpExporter(collector.url, 'protobuf', false);
+    expect(await exportSpans(exporter, spans)).toBe(0);
+    // The same spans delivered again (a client retry) are acknowledged but not stored twice.
+    expect(await exportSpans(exporter, spans.slice(0, 2))).toBe(0);
+    expect(collector.metrics.spansDuplicate).toBe(2);
+    await eventually(
+      async () => (await rows<{ n: string }>(client, 'SELECT count() AS n FROM otel_traces'))[0]!.n === '7',
+      'all spans',
+    );
+  });
+  afterAll(async () => {
+    await collector.stop();
+    await api.close();
+  });
+
+  it('llm_calls holds one typed row per LLM call, duplicates collapsed', async () => {
+    const calls = await q<{
+      prompt_name: string;
+      prompt_version: string;
+      cost: string | null;
+      cost_status: string;
+      success: number;
+      error_type: string;
+      duration_ns: number;
+    }>(
+      `SELECT prompt_name, prompt_version, toString(cost_amount) AS cost, cost_status, success, error_type, duration_ns
+       FROM llm_calls FINAL ORDER BY timestamp DESC`,
+    );
+    expect(calls).toHaveLength(6);
+    expect(calls[0]).toEqual({
+      prompt_name: 'support',
+      prompt_version: '1',
+      cost: '0.001',
+      cost_status: 'priced',
+      success: 1,
+      error_type: '',
+      duration_ns: 100_000_000,
+    });
+    expect(calls[2]).toMatchObject({ prompt_version: '2', success: 0, error_type: '429' });
+    expect(calls[3]).toMatchObject({ prompt_name: 'search', cost: null, cost_status: 'unpriced' });
+  });
+
+  it('the per-minute rollup sums calls, errors, tokens and cost, and keeps latency quantiles', async () => {
+    const [r] = await q<{
+      calls: number;
+      errors: number;
+      input_tokens: number;
+      cost: string;
+      unpriced: number;
+    }>(
+      'SELECT sum(calls) AS calls, sum(errors) AS errors, sum(input_tokens) AS input_tokens, toString(sum(cost)) AS cost, sum(unpriced_calls) AS unpriced FROM llm_calls_1m',
+    );
+    expect(r).toEqual({ calls: 6, errors: 2, input_tokens: 600, cost: '0.0165', unpriced: 1 });
+    const [p] = await q<{ p: number[] }>(
+      "SELECT quantilesTDigestMerge(0.5, 0.95, 0.99)(duration_quantiles) AS p FROM llm_calls_1m WHERE prompt_name = 'support' AND prompt_version = '1'",
+    );
+    expect(p!.p[0]).toBeGreaterThanOrEqual(100_000_000);
+    expect(p!.p[2]).toBeLessThanOrEqual(200_000_000);
+  });
+
+  it("prompt_executions answers with the seed's column names", async () => {
+    const [e] = await q<Record<string, unknown>>(
+      "SELECT template_name, success, response_time_ms, input_token_count, output_token_count, toString(cost_usd) AS cost_usd FROM prompt_executions WHERE template_name = 'support' ORDER BY executed_at DESC LIMIT 1",
+    );
+    expect(e).toEqual({
+      template_name: 'support',
+      success: 1,
+      response_time_ms: 100,
+      input_token_count: 100,
+      output_token_count: 10,
+      cost_usd: '0.001',
+    });
+  });
+
+  it("the seed's monitoring queries give the right numbers", async () => {
+    expect(await q(SEED_QUERIES.lastHourMetrics)).toEqual([
+      {
+        total_executions: 4,
+        successful_executions: 3,
+        failed_executions: 1,
+        avg_response_time_ms: 250,
+        p95_response_time_ms: 400,
+        total_cost_usd: '0.006',
+      },
+    ]);
+    expect(await q(SEED_QUERIES.costByTemplate24h)).toEqual([
+      { template_name: 'search', executions: 2, total_cost_usd: '0.01', unpriced_executions: 1 },
+      { template_name: 'support', executions: 3, total_cost_usd: '0.006', unpriced_executions: 0 },
+    ]);
+    const hourly = await q<{ executions: number; errors: number }>(SEED_QUERIES.hourlyErrorRate);
+    expect(hourly.reduce((s, h) => s + h.executions, 0)).toBe(5);
+    expect(hourly.reduce((s, h) => s + h.errors, 0)).toBe(1);
+    const daily = await q<{ executions: number; total_cost_usd: string }>(
+      SEED_QUERIES.dailyCostP95SuccessRate,
+    );
+    expect(daily.reduce((s, d) => s + d.executions, 0)).toBe(6);
+  });
+
+  it('GET /api/v1/executions lists calls newest first with filters and paging', async () => {
+    const all = await api.call('GET', '/api/v1/executions?limit=2', { key: api.keys.reader });
+    expect(all.status).toBe(200);
+    expect(all.body.total).toBe(6);
+    expect(all.body.executions).toHaveLength(2);
+    expect(all.body.executions[0]).toMatchObject({
+      template_name: 'support',
+      template_version: '1',
+      cost: '0.001',
+      cost_status: 'priced',
+      success: true,
+      duration_ms: 100,
+      service_name: 'analytics-svc',
+    });
+    const errors = await api.call('GET', '/api/v1/executions?status=error', { key: api.keys.reader });
+    expect(errors.body.executions.map((e: { error_type: string }) => e.error_type)).toEqual(['429', '429']);
+    const v2 = await api.call('GET', '/api/v1/executions?template=support&version=2', {
+      key: api.keys.reader,
+    });
+    expect(v2.body.total).toBe(1);
+    const recent = await api.call(
+      'GET',
+      `/api/v1/executions?from=${new Date(NOW - 15 * 60_000).toISOString()}`,
+      { key: api.keys.reader },
+    );
+    expect(recent.body.total).toBe(2);
+    expect((await api.call('GET', '/api/v1/executions', { key: null })).status).toBe(401);
+    expect((await api.call('GET', '/api/v1/executions?status=meh', { key: api.keys.reader })).status).toBe(
+      422,
+    );
+  });
+
+  it('GET /api/v1/analytics/summary gives the recent execution metrics', async () => {
+    const res = await api.call('GET', '/api/v1/analytics/summary?window=1h', { key: api.keys.reader });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      window_seconds: 3600,
+      total: 4,
+      successful: 3,
+      failed: 1,
+      success_rate: 0.75,
+      avg_latency_ms: 250,
+      p95_latency_ms: 400,
+      total_cost: '0.006',
+      cost_currency: 'USD',
+      unpriced_calls: 1,
+      input_tokens: 400,
+      output_tokens: 40,
+    });
+    expect(
+      (await api.call('GET', '/api/v1/analytics/summary?window=1y', { key: api.keys.reader })).status,
+    ).toBe(422);
+    void HOUR;
+  });
+});
