@@ -5,6 +5,7 @@
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
   'read-path': () => import('./read-path.ts'),
   'sdk-overhead': () => import('./sdk-overhead.ts'),
+  collector: () => import('./collector.ts'),
 };
 
 const wanted = process.argv.slice(2);
