@@ -52,7 +52,8 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
 
 export interface RunningSystem {
   apiUrl: string;
-  otlpUrl: string;
+  /** Where spans go, when this process runs the collector. */
+  otlpUrl: string | undefined;
   stores: Stores;
   /** Set on the very first start: the admin key that was created, and where it was written. */
   bootstrapKey?: { key: string; file: string };
@@ -61,7 +62,11 @@ export interface RunningSystem {
 }
 
 /** `promptscope start`: stores, migrations, first admin key, and the API, in one process. */
-export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
+export async function startSystem(
+  config: Config,
+  log: Logger,
+  roles: { collector: boolean } = { collector: true },
+): Promise<RunningSystem> {
   const stores = await openStores(config, log);
   const stopping: (() => Promise<void>)[] = [() => stores.close()];
   const stopAll = async () => {
@@ -77,17 +82,19 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
     await applyTracesTtl(stores.clickhouse.client, config.tracesTtlDays);
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
-    const collector = await startCollector({
-      clickhouse: stores.clickhouse.client,
-      catalog,
-      log,
-      dataDir: config.dataDir,
-      host: config.host,
-      port: config.otlpPort,
-      maxBodyBytes: config.otlpMaxBodyBytes,
-      maxSpoolBytes: config.spoolMaxBytes,
-    });
-    stopping.push(() => collector.stop());
+    const collector = roles.collector
+      ? await startCollector({
+          clickhouse: stores.clickhouse.client,
+          catalog,
+          log,
+          dataDir: config.dataDir,
+          host: config.host,
+          port: config.otlpPort,
+          maxBodyBytes: config.otlpMaxBodyBytes,
+          maxSpoolBytes: config.spoolMaxBytes,
+        })
+      : undefined;
+    if (collector) stopping.push(() => collector.stop());
 
     const auth = new Authenticator({ sql, log });
     const promptCache = new ResolvedPromptCache();
@@ -114,7 +121,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
       apiUrl: `http://${host}:${address.port}`,
-      otlpUrl: `${collector.url}/v1/traces`,
+      otlpUrl: collector ? `${collector.url}/v1/traces` : undefined,
       stores,
       bootstrapKey,
       migrations: { postgres: pg.applied, clickhouse: ch.applied },

@@ -99,6 +99,7 @@ describe('promptscope start on embedded stores', () => {
     running = await start();
     const out = running.output();
     expect(out).toContain('OpenAPI        http://');
+    expect(out).toMatch(/OTLP\/HTTP\s+http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
     expect(out).toMatch(/Postgres\s+embedded/);
     expect(out).toMatch(/ClickHouse\s+embedded/);
     expect(running.key).toMatch(/^psk_/);

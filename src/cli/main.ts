@@ -19,6 +19,7 @@ const USAGE = `promptscope — prompt management and LLM telemetry
 usage:
   promptscope start                          API, collector, stores and migrations in one process
   promptscope collector                      the OTLP/HTTP collector alone (run migrate up first)
+  promptscope api                            the API alone (migrates first), for running roles apart
   promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
   promptscope keys create --name NAME --scopes admin[,prompts:read]
   promptscope keys list [--all]
@@ -51,7 +52,9 @@ export async function main(
   const log = createLogger(config.logLevel);
   switch (command) {
     case 'start':
-      return start(config, log, out);
+      return start(config, log, out, { collector: true });
+    case 'api':
+      return start(config, log, out, { collector: false });
     case 'migrate':
       return migrate(config, log, rest, out);
     case 'collector':
@@ -66,14 +69,18 @@ export async function main(
   }
 }
 
-async function start(config: Config, log: Logger, out: (s: string) => void): Promise<number> {
-  const system = await startSystem(config, log);
+async function start(
+  config: Config,
+  log: Logger,
+  out: (s: string) => void,
+  roles: { collector: boolean },
+): Promise<number> {
+  const system = await startSystem(config, log, roles);
   const { postgres, clickhouse } = system.stores;
   out(`promptscope is running
   API            ${system.apiUrl}
   OpenAPI        ${system.apiUrl}/openapi.json
-  API reference  ${system.apiUrl}/docs
-  OTLP/HTTP      ${system.otlpUrl}  (collector; self-metrics at /metrics)
+  API reference  ${system.apiUrl}/docs${system.otlpUrl ? `\n  OTLP/HTTP      ${system.otlpUrl}  (collector; self-metrics at /metrics)` : ''}
   Postgres       ${postgres.embedded ? 'embedded' : 'external'}${postgres.embedded ? ` (${config.dataDir}/postgres)` : ''}
   ClickHouse     ${clickhouse.embedded ? 'embedded' : 'external'} (${clickhouse.location})
   data dir       ${config.dataDir}`);
