@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from '../src/log.ts';
 import type { PriceCatalog } from '../src/pricing/catalog.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
@@ -17,6 +18,8 @@ import { SpoolWriter } from './writer.ts';
 
 export interface CollectorOptions {
   clickhouse: ClickHouseClient;
+  /** When ClickHouse is the in-process engine: its folder and database, so inserts can run on a worker thread. */
+  embeddedClickHouse?: { location: string; database: string };
   catalog: PriceCatalog;
   log: Logger;
   /** Holds the spool (`<dataDir>/spool`). */
@@ -70,15 +73,62 @@ export function otelTracesInsert(
   };
 }
 
+/**
+ * The same insert run on a worker thread against the in-process ClickHouse (chDB), whose inserts would otherwise
+ * stall the receiver's event loop for as long as they take.
+ */
+export async function chdbInsertOnWorker(
+  location: string,
+  database: string,
+  instanceId: string,
+): Promise<{ insert: (batch: SpoolBatch) => Promise<void>; close: () => Promise<void> }> {
+  const worker = new Worker(new URL('./chdb-insert-worker.ts', import.meta.url), {
+    workerData: { path: location, database },
+  });
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => resolve());
+  });
+  worker.on('message', (m: { id: number; ok: boolean; message?: string; code?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve();
+    else p?.reject(Object.assign(new Error(m.message), { code: m.code }));
+  });
+  worker.on('error', (error) => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  });
+  return {
+    insert: (batch) =>
+      new Promise<void>((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        const payload = Buffer.from(batch.payload);
+        worker.postMessage({ id, payload, token: `${instanceId}:${batch.token}` }, [
+          payload.buffer as ArrayBuffer,
+        ]);
+      }),
+    close: () => worker.terminate().then(() => undefined),
+  };
+}
+
 /** The collector role: OTLP/HTTP receiver → fsynced spool → batched, deduplicated inserts into ClickHouse. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const o = withDefaults(DEFAULTS, options);
   const spoolDir = path.join(o.dataDir, 'spool');
   const spool = new Spool({ dir: spoolDir });
   const metrics = new CollectorMetrics();
+  const id = instanceId(spoolDir);
+  const onWorker =
+    !o.insert && o.embeddedClickHouse
+      ? await chdbInsertOnWorker(o.embeddedClickHouse.location, o.embeddedClickHouse.database, id)
+      : undefined;
   const writer = new SpoolWriter({
     spool,
-    insert: o.insert ?? otelTracesInsert(o.clickhouse, instanceId(spoolDir)),
+    insert: o.insert ?? onWorker?.insert ?? otelTracesInsert(o.clickhouse, id),
     metrics,
     log: o.log,
     deadLetterDir: path.join(spoolDir, 'dead-letter'),
@@ -126,6 +176,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         server.closeAllConnections();
       });
       await writer.stop();
+      await onWorker?.close();
       spool.close();
     },
   };

@@ -85,6 +85,9 @@ export async function startSystem(
     const collector = roles.collector
       ? await startCollector({
           clickhouse: stores.clickhouse.client,
+          embeddedClickHouse: stores.clickhouse.embedded
+            ? { location: stores.clickhouse.location, database: stores.clickhouse.database }
+            : undefined,
           catalog,
           log,
           dataDir: config.dataDir,

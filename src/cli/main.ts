@@ -119,6 +119,7 @@ async function collector(config: Config, log: Logger, out: (s: string) => void):
     }
     const running = await startCollector({
       clickhouse: ch.client,
+      embeddedClickHouse: ch.embedded ? { location: ch.location, database: ch.database } : undefined,
       catalog: loadPriceCatalog({ overridesFile: config.pricesFile }),
       log,
       dataDir: config.dataDir,
