@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@clickhouse/client';
+import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
 
 /**
  * Runs inserts into the in-process ClickHouse (chDB) on its own thread: a chDB insert holds the thread that calls
@@ -23,7 +24,7 @@ interface InsertMessage {
 parentPort!.on('message', async (m: InsertMessage) => {
   try {
     await client.command({
-      query: `INSERT INTO otel_traces FORMAT JSONEachRow\n${Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('utf8')}`,
+      query: `${OTEL_INSERT}\n${Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('utf8')}`,
       clickhouse_settings: {
         insert_deduplication_token: m.token,
         deduplicate_blocks_in_dependent_materialized_views: 1,

@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { withDefaults } from '../src/with-defaults.ts';
 import { enrichCost } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
+import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
 import { createReceiver } from './receiver.ts';
 import { RecentSpans } from './recent-spans.ts';
 import { Spool, type SpoolBatch } from './spool.ts';
@@ -60,9 +61,9 @@ export function otelTracesInsert(
   instanceId: string,
 ): (batch: SpoolBatch) => Promise<void> {
   return async (batch) => {
-    // The rows are already JSONEachRow text; exec streams them to ClickHouse as they are.
+    // The rows are already JSONCompactEachRow text; exec streams them to ClickHouse as they are.
     const result = await client.exec({
-      query: 'INSERT INTO otel_traces FORMAT JSONEachRow',
+      query: OTEL_INSERT,
       values: Readable.from([Buffer.from(batch.payload)], { objectMode: false }),
       clickhouse_settings: {
         insert_deduplication_token: `${instanceId}:${batch.token}`,
@@ -106,10 +107,9 @@ export async function chdbInsertOnWorker(
       new Promise<void>((resolve, reject) => {
         const id = next++;
         pending.set(id, { resolve, reject });
-        const payload = Buffer.from(batch.payload);
-        worker.postMessage({ id, payload, token: `${instanceId}:${batch.token}` }, [
-          payload.buffer as ArrayBuffer,
-        ]);
+        // Its own ArrayBuffer (never Buffer's shared pool), so it can be handed over without a copy.
+        const payload = new TextEncoder().encode(batch.payload);
+        worker.postMessage({ id, payload, token: `${instanceId}:${batch.token}` }, [payload.buffer]);
       }),
     close: () => worker.terminate().then(() => undefined),
   };

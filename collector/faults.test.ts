@@ -192,7 +192,7 @@ describe('collector under bad input and failing dependencies', () => {
     let down = true;
     const realInsert = otelTracesInsert(client, 'full-test');
     const full = await testCollector(client, {
-      maxSpoolBytes: 512,
+      maxSpoolBytes: 200,
       retryAfterSeconds: 3,
       insert: async (batch) => {
         if (down) throw new Error('ClickHouse unavailable');

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../src/log.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import { type ExportRequestLike, type OtelTraceRow, toRows } from './otlp/spans-to-rows.ts';
+import { compactRow, type ExportRequestLike, type OtelTraceRow, toRows } from './otlp/spans-to-rows.ts';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from './otlp/trace-proto.ts';
 import type { RecentSpans } from './recent-spans.ts';
 import type { Spool } from './spool.ts';
@@ -146,7 +146,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
       : result.rows;
     o.metrics.spansDuplicate += result.rows.length - fresh.length;
     if (fresh.length > 0) {
-      await o.spool.append(fresh.map((r) => JSON.stringify(r)).join('\n'));
+      await o.spool.append(fresh.map(compactRow).join('\n'));
       for (const r of fresh) o.recent?.add(`${r.TraceId}${r.SpanId}`);
       o.metrics.spansAccepted += fresh.length;
       o.onAccepted?.();

@@ -23,7 +23,7 @@ export interface SpoolOptions {
 }
 
 export interface SpoolBatch {
-  /** JSONEachRow text of every record in the batch. */
+  /** The records' text, one row per line (JSONCompactEachRow in the collector's use). */
   payload: string;
   records: number;
   /** Identifies exactly these records: the same batch read again after a crash gets the same token. */
