@@ -7,7 +7,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './bootstrap-key.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { loadPriceCatalog } from './pricing/catalog.ts';
+import { loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import { LlmTelemetry } from './sdk/llm-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
@@ -50,6 +50,28 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   };
 }
 
+/** The collector with the deployment's settings, on the given ClickHouse (inserting on a worker when embedded). */
+export function startConfiguredCollector(
+  config: Config,
+  clickhouse: ClickHouseStore,
+  catalog: PriceCatalog,
+  log: Logger,
+) {
+  return startCollector({
+    clickhouse: clickhouse.client,
+    embeddedClickHouse: clickhouse.embedded
+      ? { location: clickhouse.location, database: clickhouse.database }
+      : undefined,
+    catalog,
+    log,
+    dataDir: config.dataDir,
+    host: config.host,
+    port: config.otlpPort,
+    maxBodyBytes: config.otlpMaxBodyBytes,
+    maxSpoolBytes: config.spoolMaxBytes,
+  });
+}
+
 export interface RunningSystem {
   apiUrl: string;
   /** Where spans go, when this process runs the collector. */
@@ -83,19 +105,7 @@ export async function startSystem(
     await applyTracesTtl(stores.clickhouse.client, config.tracesTtlDays);
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
     const collector = roles.collector
-      ? await startCollector({
-          clickhouse: stores.clickhouse.client,
-          embeddedClickHouse: stores.clickhouse.embedded
-            ? { location: stores.clickhouse.location, database: stores.clickhouse.database }
-            : undefined,
-          catalog,
-          log,
-          dataDir: config.dataDir,
-          host: config.host,
-          port: config.otlpPort,
-          maxBodyBytes: config.otlpMaxBodyBytes,
-          maxSpoolBytes: config.spoolMaxBytes,
-        })
+      ? await startConfiguredCollector(config, stores.clickhouse, catalog, log)
       : undefined;
     if (collector) stopping.push(() => collector.stop());
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { startCollector } from '../../collector/collector.ts';
 import { recordAudit } from '../audit.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { loadPriceCatalog } from '../pricing/catalog.ts';
-import { startSystem } from '../server.ts';
+import { startConfiguredCollector, startSystem } from '../server.ts';
 import { publishChange } from '../store/change-feed.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
@@ -117,17 +116,12 @@ async function collector(config: Config, log: Logger, out: (s: string) => void):
       process.stderr.write("the ClickHouse tables are missing: run 'promptscope migrate up' first\n");
       return 1;
     }
-    const running = await startCollector({
-      clickhouse: ch.client,
-      embeddedClickHouse: ch.embedded ? { location: ch.location, database: ch.database } : undefined,
-      catalog: loadPriceCatalog({ overridesFile: config.pricesFile }),
+    const running = await startConfiguredCollector(
+      config,
+      ch,
+      loadPriceCatalog({ overridesFile: config.pricesFile }),
       log,
-      dataDir: config.dataDir,
-      host: config.host,
-      port: config.otlpPort,
-      maxBodyBytes: config.otlpMaxBodyBytes,
-      maxSpoolBytes: config.spoolMaxBytes,
-    });
+    );
     out(`promptscope collector is running
   OTLP/HTTP      ${running.url}/v1/traces
   metrics        ${running.url}/metrics
