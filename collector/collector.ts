@@ -177,7 +177,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       });
       await writer.stop();
       await onWorker?.close();
-      spool.close();
+      await spool.close();
     },
   };
 }

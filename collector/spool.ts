@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -10,11 +11,27 @@ import {
   renameSync,
   rmSync,
   statSync,
+  write,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+
+function writeAt(
+  fd: number,
+  data: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) =>
+    write(fd, data, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))),
+  );
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
 
 export interface SpoolOptions {
   dir: string;
@@ -53,6 +70,7 @@ export class Spool {
   #cursor: Cursor = { segment: 0, offset: 0 };
   #pending: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
   #flushing = false;
+  #inFlight: Promise<void> = Promise.resolve();
   /** Bytes appended and not yet committed by the reader. */
   #unsentBytes = 0;
   #oldestUnsentAt: number | undefined;
@@ -87,27 +105,32 @@ export class Spool {
     });
   }
 
+  /** Writes and fsyncs everything queued, off the event loop (libuv thread pool); appends meanwhile form the next group. */
   #flush(): void {
     if (this.#flushing || this.#pending.length === 0) return;
     this.#flushing = true;
     const group = this.#pending.splice(0);
-    try {
-      if (this.#size > 0 && this.#size >= this.#segmentBytes) this.#rotate();
-      const data = group.length === 1 ? group[0]!.buf : Buffer.concat(group.map((g) => g.buf));
-      let written = 0;
-      while (written < data.length)
-        written += writeSync(this.#fd, data, written, data.length - written, this.#size + written);
-      fsyncSync(this.#fd);
-      this.#size += data.length;
-      this.#unsentBytes += data.length;
-      this.#oldestUnsentAt ??= Date.now();
-      for (const g of group) g.resolve();
-    } catch (error) {
-      for (const g of group) g.reject(error as Error);
-    } finally {
-      this.#flushing = false;
-      if (this.#pending.length > 0) setImmediate(() => this.#flush());
-    }
+    this.#inFlight = (async () => {
+      try {
+        if (this.#size > 0 && this.#size >= this.#segmentBytes) this.#rotate();
+        const data = group.length === 1 ? group[0]!.buf : Buffer.concat(group.map((g) => g.buf));
+        let written = 0;
+        while (written < data.length) {
+          written += await writeAt(this.#fd, data, written, data.length - written, this.#size + written);
+        }
+        await fsyncFd(this.#fd);
+        // Only now may readers see the new records.
+        this.#size += data.length;
+        this.#unsentBytes += data.length;
+        this.#oldestUnsentAt ??= Date.now();
+        for (const g of group) g.resolve();
+      } catch (error) {
+        for (const g of group) g.reject(error as Error);
+      } finally {
+        this.#flushing = false;
+        if (this.#pending.length > 0) setImmediate(() => this.#flush());
+      }
+    })();
   }
 
   /** Reads the next batch of up to `maxBytes` from the cursor (at least one record), or undefined when caught up. */
@@ -161,7 +184,9 @@ export class Spool {
     else this.#oldestUnsentAt = Date.now();
   }
 
-  close(): void {
+  /** Waits for the write in flight, then closes the file. */
+  async close(): Promise<void> {
+    await this.#inFlight;
     if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
   }
