@@ -1,0 +1,33 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../log.ts';
+import { freePort, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { connectPostgres } from './postgres.ts';
+
+describe('embedded PostgreSQL', () => {
+  it('takes another free port when its port is in use, and removes a stale pid file left by a crash', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-pg-clash-'));
+    await fs.chmod(dataDir, 0o755);
+    const wanted = await freePort();
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(wanted, '127.0.0.1', r));
+    try {
+      const first = await startEmbeddedPostgres({ dataDir, port: wanted, log: silentLogger });
+      expect(first.port).not.toBe(wanted);
+      await first.stop();
+      // A crash leaves postmaster.pid naming a process that no longer exists.
+      await fs.writeFile(path.join(dataDir, 'postgres', 'postmaster.pid'), '999999\n/nowhere\n');
+      const second = await startEmbeddedPostgres({ dataDir, port: wanted, log: silentLogger });
+      const sql = connectPostgres(second.url, 1);
+      expect(await sql`select 1 as ok`).toEqual([{ ok: 1 }]);
+      await sql.end();
+      await second.stop();
+    } finally {
+      squatter.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
