@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createClient } from '@clickhouse/client';
+import { type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
+import { decodeFrames } from './spool.ts';
 
 /**
  * Runs inserts into the in-process ClickHouse (chDB) on its own thread: a chDB insert holds the thread that calls
@@ -15,29 +16,43 @@ const client = createClient({ connection: createChdbConnection({ path }) } as un
 >[0]);
 await client.command({ query: `USE ${database}` });
 
+/** One core for parsing (unless PROMPTSCOPE_EMBEDDED_PARALLEL_PARSING=1): the other stays with the receiver. */
+const PARSING: ClickHouseSettings =
+  process.env.PROMPTSCOPE_EMBEDDED_PARALLEL_PARSING === '1'
+    ? {}
+    : { input_format_parallel_parsing: 0, max_threads: 1, max_insert_threads: '1' };
+
 interface InsertMessage {
   id: number;
-  payload: Uint8Array;
+  /** Spool records as stored; decoded here so the receiver's thread never builds the batch text. */
+  frames: Uint8Array;
   token: string;
 }
 
 parentPort!.on('message', async (m: InsertMessage) => {
   try {
+    const { text, rows } = decodeFrames(m.frames);
     await client.command({
-      query: `${OTEL_INSERT}\n${Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('utf8')}`,
+      query: `${OTEL_INSERT}\n${text}`,
       clickhouse_settings: {
         insert_deduplication_token: m.token,
         deduplicate_blocks_in_dependent_materialized_views: 1,
+        ...PARSING,
       },
     });
-    parentPort!.postMessage({ id: m.id, ok: true });
+    parentPort!.postMessage({ id: m.id, ok: true, rows });
   } catch (error) {
-    parentPort!.postMessage({
-      id: m.id,
-      ok: false,
-      message: (error as Error).message,
-      code: (error as { code?: string }).code,
-    });
+    // The frames go back, so a batch ClickHouse refuses can still be dead-lettered by the writer.
+    parentPort!.postMessage(
+      {
+        id: m.id,
+        ok: false,
+        message: (error as Error).message,
+        code: (error as { code?: string }).code,
+        frames: m.frames,
+      },
+      [m.frames.buffer as ArrayBuffer],
+    );
   }
 });
 parentPort!.postMessage({ ready: true });

@@ -82,34 +82,44 @@ export async function chdbInsertOnWorker(
   location: string,
   database: string,
   instanceId: string,
-): Promise<{ insert: (batch: SpoolBatch) => Promise<void>; close: () => Promise<void> }> {
+): Promise<{ insert: (batch: SpoolBatch) => Promise<number>; close: () => Promise<void> }> {
   const worker = new Worker(new URL('./chdb-insert-worker.ts', import.meta.url), {
     workerData: { path: location, database },
   });
-  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    { batch: SpoolBatch; resolve: (rows: number) => void; reject: (e: Error) => void }
+  >();
   let next = 0;
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', () => resolve());
   });
-  worker.on('message', (m: { id: number; ok: boolean; message?: string; code?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.ok) p?.resolve();
-    else p?.reject(Object.assign(new Error(m.message), { code: m.code }));
-  });
+  worker.on(
+    'message',
+    (m: { id: number; ok: boolean; rows?: number; message?: string; code?: string; frames?: Uint8Array }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) return p.resolve(m.rows ?? 0);
+      if (m.frames) p.batch.frames = Buffer.from(m.frames.buffer, m.frames.byteOffset, m.frames.byteLength);
+      p.reject(Object.assign(new Error(m.message), { code: m.code }));
+    },
+  );
   worker.on('error', (error) => {
     for (const p of pending.values()) p.reject(error);
     pending.clear();
   });
   return {
+    // The spool bytes move to the worker without a copy; it decodes them and comes back with the row count.
     insert: (batch) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<number>((resolve, reject) => {
         const id = next++;
-        pending.set(id, { resolve, reject });
-        // Its own ArrayBuffer (never Buffer's shared pool), so it can be handed over without a copy.
-        const payload = new TextEncoder().encode(batch.payload);
-        worker.postMessage({ id, payload, token: `${instanceId}:${batch.token}` }, [payload.buffer]);
+        pending.set(id, { batch, resolve, reject });
+        const frames = batch.frames;
+        worker.postMessage({ id, frames, token: `${instanceId}:${batch.token}` }, [
+          frames.buffer as ArrayBuffer,
+        ]);
       }),
     close: () => worker.terminate().then(() => undefined),
   };

@@ -40,8 +40,10 @@ export interface SpoolOptions {
 }
 
 export interface SpoolBatch {
-  /** The records' text, one row per line (JSONCompactEachRow in the collector's use). */
-  payload: string;
+  /** The records as stored: length + crc32 headers and bodies (decode with decodeFrames). */
+  frames: Buffer;
+  /** The records' text, one row per line (JSONCompactEachRow in the collector's use); decoded on first use. */
+  readonly payload: string;
   records: number;
   /** Identifies exactly these records: the same batch read again after a crash gets the same token. */
   token: string;
@@ -54,6 +56,38 @@ interface Cursor {
 }
 
 const HEADER = 8; // 4 bytes length + 4 bytes crc32
+
+/** Record bodies joined by newlines, each checked against its crc32, and the number of rows (lines). */
+export function decodeFrames(frames: Uint8Array): { text: string; rows: number } {
+  const buf = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
+  const parts: string[] = [];
+  let rows = 0;
+  for (let at = 0; at + HEADER <= buf.length; ) {
+    const length = buf.readUInt32LE(at);
+    const body = buf.subarray(at + HEADER, at + HEADER + length);
+    if (body.length !== length || crc32(body) !== buf.readUInt32LE(at + 4))
+      throw new Error(`spool record at byte ${at} is corrupt`);
+    parts.push(body.toString('utf8'));
+    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows++;
+    rows++;
+    at += HEADER + length;
+  }
+  return { text: parts.join('\n'), rows };
+}
+
+function batchOf(frames: Buffer, records: number, token: string, end: Cursor): SpoolBatch {
+  let decoded: string | undefined;
+  return {
+    frames,
+    records,
+    token,
+    end,
+    get payload() {
+      decoded ??= decodeFrames(this.frames).text;
+      return decoded;
+    },
+  };
+}
 const DEFAULTS = { segmentBytes: 64 * 1024 * 1024 };
 
 /**
@@ -133,38 +167,46 @@ export class Spool {
     })();
   }
 
-  /** Reads the next batch of up to `maxBytes` from the cursor (at least one record), or undefined when caught up. */
+  /**
+   * The next batch of up to `maxBytes` from the cursor (at least one record), or undefined when caught up: the
+   * records' bytes as stored (headers included), read in one call; decoding happens where the batch is used.
+   */
   read(maxBytes: number): SpoolBatch | undefined {
     let { segment, offset } = this.#cursor;
-    const parts: string[] = [];
-    let bytes = 0;
-    let records = 0;
-    const start = { segment, offset };
-    while (bytes < maxBytes) {
-      const segSize = segment === this.#segment ? this.#size : this.#fileSize(segment);
-      if (offset >= segSize) {
-        const next = this.#segments().find((s) => s > segment);
-        if (next === undefined || records > 0) break;
-        segment = next;
-        offset = 0;
-        start.segment = segment;
-        start.offset = 0;
-        continue;
-      }
-      const record = this.#readRecord(segment, offset);
-      if (!record) break;
-      parts.push(record.payload);
-      bytes += record.length;
-      records++;
-      offset += record.length;
+    let segSize = segment === this.#segment ? this.#size : this.#fileSize(segment);
+    if (offset >= segSize) {
+      const next = this.#segments().find((s) => s > segment);
+      if (next === undefined) return undefined;
+      segment = next;
+      offset = 0;
+      segSize = segment === this.#segment ? this.#size : this.#fileSize(segment);
+      if (segSize === 0) return undefined;
     }
-    if (records === 0) return undefined;
-    return {
-      payload: parts.join('\n'),
-      records,
-      token: `${start.segment}:${start.offset}-${offset}`,
-      end: { segment, offset },
-    };
+    const fd = segment === this.#segment ? this.#fd : openSync(this.#segmentPath(segment), 'r');
+    try {
+      const header = Buffer.alloc(HEADER);
+      if (readSync(fd, header, 0, HEADER, offset) < HEADER) return undefined;
+      const first = HEADER + header.readUInt32LE(0);
+      const want = Math.min(segSize - offset, Math.max(maxBytes, first));
+      // Never from Buffer's shared pool: the bytes may be handed to a worker thread without a copy.
+      const frames = Buffer.allocUnsafeSlow(want);
+      const got = readSync(fd, frames, 0, want, offset);
+      let end = 0;
+      let records = 0;
+      while (end + HEADER <= got) {
+        const length = HEADER + frames.readUInt32LE(end);
+        if (end + length > got) break;
+        end += length;
+        records++;
+      }
+      if (records === 0) return undefined;
+      return batchOf(frames.subarray(0, end), records, `${segment}:${offset}-${offset + end}`, {
+        segment,
+        offset: offset + end,
+      });
+    } finally {
+      if (fd !== this.#fd) closeSync(fd);
+    }
   }
 
   /** Marks everything up to `end` as confirmed: advances the cursor durably and removes spent segments. */
@@ -196,22 +238,6 @@ export class Spool {
     let total = (a.segment === this.#segment ? this.#size : this.#fileSize(a.segment)) - a.offset;
     for (const s of this.#segments()) if (s > a.segment && s < b.segment) total += this.#fileSize(s);
     return total + b.offset;
-  }
-
-  #readRecord(segment: number, offset: number): { payload: string; length: number } | undefined {
-    const fd = segment === this.#segment ? this.#fd : openSync(this.#segmentPath(segment), 'r');
-    try {
-      const header = Buffer.alloc(HEADER);
-      if (readSync(fd, header, 0, HEADER, offset) < HEADER) return undefined;
-      const length = header.readUInt32LE(0);
-      const body = Buffer.allocUnsafe(length);
-      if (readSync(fd, body, 0, length, offset + HEADER) < length) return undefined;
-      if (crc32(body) !== header.readUInt32LE(4))
-        throw new Error(`spool record at ${segment}:${offset} is corrupt`);
-      return { payload: body.toString('utf8'), length: HEADER + length };
-    } finally {
-      if (fd !== this.#fd) closeSync(fd);
-    }
   }
 
   /** On start: find the cursor, cut a torn last record left by a crash, and count what is still unsent. */

@@ -7,8 +7,8 @@ import type { Spool, SpoolBatch } from './spool.ts';
 
 export interface WriterOptions {
   spool: Spool;
-  /** Inserts one batch; must be idempotent for the same batch token. */
-  insert: (batch: SpoolBatch) => Promise<void>;
+  /** Inserts one batch; must be idempotent for the same batch token. May resolve with the number of rows. */
+  insert: (batch: SpoolBatch) => Promise<unknown>;
   metrics: CollectorMetrics;
   log: Logger;
   deadLetterDir: string;
@@ -91,10 +91,10 @@ export class SpoolWriter {
       }
       const started = performance.now();
       try {
-        await this.#o.insert(batch);
+        const rows = await this.#o.insert(batch);
         this.#o.metrics.observeInsert(
           (performance.now() - started) / 1000,
-          batch.records === 0 ? 0 : countRows(batch.payload),
+          typeof rows === 'number' ? rows : countRows(batch.payload),
         );
         spool.commit(batch);
         backoff = this.#o.retryInitialMs;
