@@ -16,11 +16,12 @@ const client = createClient({ connection: createChdbConnection({ path }) } as un
 >[0]);
 await client.command({ query: `USE ${database}` });
 
-/** One core for parsing (unless PROMPTSCOPE_EMBEDDED_PARALLEL_PARSING=1): the other stays with the receiver. */
-const PARSING: ClickHouseSettings =
-  process.env.PROMPTSCOPE_EMBEDDED_PARALLEL_PARSING === '1'
-    ? {}
-    : { input_format_parallel_parsing: 0, max_threads: 1, max_insert_threads: '1' };
+/** One core for parsing: the other stays with the receiver, which must keep acknowledging. */
+const PARSING: ClickHouseSettings = {
+  input_format_parallel_parsing: 0,
+  max_threads: 1,
+  max_insert_threads: '1',
+};
 
 interface InsertMessage {
   id: number;
