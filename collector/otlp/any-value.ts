@@ -29,9 +29,14 @@ const KINDS = [
 ] as const;
 type Kind = (typeof KINDS)[number];
 
+const KIND_SET: ReadonlySet<string> = new Set(KINDS);
+
 function kindOf(v: AnyValueLike): Kind | undefined {
-  for (const key in v)
-    if ((KINDS as readonly string[]).includes(key) && Object.hasOwn(v, key)) return key as Kind;
+  // protobufjs messages name their set oneof member in the virtual `value` property.
+  const named = (v as { value?: unknown }).value;
+  if (typeof named === 'string' && KIND_SET.has(named)) return named as Kind;
+  // OTLP/JSON objects carry only the member that is set.
+  for (const key of Object.keys(v)) if (KIND_SET.has(key)) return key as Kind;
   return undefined;
 }
 
