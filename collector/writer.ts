@@ -21,7 +21,7 @@ export interface WriterOptions {
 }
 
 const DEFAULTS = {
-  batchBytes: 16 * 1024 * 1024,
+  batchBytes: 4 * 1024 * 1024,
   flushIntervalMs: 1_000,
   retryInitialMs: 250,
   retryMaxMs: 30_000,
