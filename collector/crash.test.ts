@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { freePort } from '../src/store/embedded-postgres.ts';
+import { exited, startCli } from '../test/support/cli.ts';
 import {
   eventually,
   exportSpans,
@@ -13,29 +13,6 @@ import {
   rows,
   spanFactory,
 } from '../test/support/collector.ts';
-
-const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
-
-/** `promptscope collector` as a separate process on its own data dir (embedded ClickHouse, spool). */
-async function startCollectorProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'collector'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  await eventually(
-    async () => out.includes('Press Ctrl+C') || child.exitCode !== null,
-    'the collector to start',
-  );
-  if (child.exitCode !== null) throw new Error(`collector exited: ${out}`);
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
 
 describe('collector killed with SIGKILL mid-stream', () => {
   it('loses no acknowledged span and duplicates none after a restart', async () => {
@@ -70,7 +47,7 @@ describe('collector killed with SIGKILL mid-stream', () => {
     };
     const sendBatch = async () => send(await makeBatch());
 
-    let child = await startCollectorProcess(env);
+    let child = await startCli(['collector'], env).then((p) => p.child);
     for (let i = 0; i < 8; i++) await sendBatch();
     // Kill while requests are in flight.
     const batches = [await makeBatch(), await makeBatch(), await makeBatch()];
@@ -82,7 +59,7 @@ describe('collector killed with SIGKILL mid-stream', () => {
     const ackedBeforeRestart = acked.size;
     expect(ackedBeforeRestart).toBeGreaterThanOrEqual(200);
 
-    child = await startCollectorProcess(env);
+    child = await startCli(['collector'], env).then((p) => p.child);
     for (let i = 0; i < 4; i++) await sendBatch();
     await eventually(
       async () => /^promptscope_collector_spool_bytes 0$/m.test(await (await fetch(`${url}/metrics`)).text()),

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/store/embedded-postgres.ts';
+import { startCli } from './support/cli.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 
@@ -40,29 +41,11 @@ describe('promptscope start on embedded stores', () => {
   });
 
   async function start(): Promise<Started> {
-    const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-    });
-    child.stderr!.on('data', (d) => {
-      out += d;
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (out.includes('Press Ctrl+C to stop.')) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 50);
-      child.once('exit', (code) => {
-        clearInterval(timer);
-        reject(new Error(`start exited with ${code}:\n${out}`));
-      });
-    });
+    const { child, output } = await startCli(['start'], env);
+    const out = output();
     return {
       child,
-      output: () => out,
+      output,
       apiUrl: /API\s+(http:\S+)/.exec(out)![1]!,
       key: /PROMPTSCOPE_KEY=(\S+)/.exec(out)?.[1],
     };

@@ -18,7 +18,8 @@ export interface KeyValueLike {
   value?: AnyValueLike | null;
 }
 
-const KINDS = [
+/** The members of OTLP's AnyValue oneof (the protobuf descriptor uses the same list). */
+export const ANY_VALUE_KINDS = [
   'stringValue',
   'boolValue',
   'intValue',
@@ -27,9 +28,9 @@ const KINDS = [
   'kvlistValue',
   'bytesValue',
 ] as const;
-type Kind = (typeof KINDS)[number];
+type Kind = (typeof ANY_VALUE_KINDS)[number];
 
-const KIND_SET: ReadonlySet<string> = new Set(KINDS);
+const KIND_SET: ReadonlySet<string> = new Set(ANY_VALUE_KINDS);
 
 function kindOf(v: AnyValueLike): Kind | undefined {
   // protobufjs messages name their set oneof member in the virtual `value` property.

@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { ANY_VALUE_KINDS } from './any-value.ts';
 
 /**
  * The OTLP trace messages a receiver decodes, written from the opentelemetry-proto v1.x wire contract (field
@@ -89,15 +90,7 @@ const descriptor = {
         AnyValue: {
           oneofs: {
             value: {
-              oneof: [
-                'stringValue',
-                'boolValue',
-                'intValue',
-                'doubleValue',
-                'arrayValue',
-                'kvlistValue',
-                'bytesValue',
-              ],
+              oneof: [...ANY_VALUE_KINDS],
             },
           },
           fields: {

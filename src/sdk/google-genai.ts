@@ -59,18 +59,21 @@ export function instrumentGoogleGenAI<T extends GoogleGenAILike>(client: T, tele
     );
   models.generateContentStream = async (params) => {
     const recorder = telemetry.startCall(start(params, true));
-    let stream: AsyncGenerator<GeminiResponseLike>;
-    try {
-      stream = await generateContentStream(params);
-    } catch (error) {
-      recorder.fail(error);
-      recorder.end();
-      throw error;
-    }
-    return traceStream(stream, recorder);
+    return traceStream(await opened(recorder, () => generateContentStream(params)), recorder);
   };
   models[INSTRUMENTED] = true;
   return client;
+}
+
+/** Awaits the call that opens a stream; if it fails, the span records the error and ends, and the error goes on. */
+export async function opened<T>(recorder: LlmCallRecorder, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    recorder.fail(error);
+    recorder.end();
+    throw error;
+  }
 }
 
 /** Passes chunks through unchanged, noting the first one and the final usage; the span ends with the stream. */

@@ -5,7 +5,7 @@ import {
   resultOf,
   serverOf,
 } from './gemini-response.ts';
-import { traceStream } from './google-genai.ts';
+import { opened, traceStream } from './google-genai.ts';
 import type { LlmCallRecorder, LlmCallStart, LlmTelemetry } from './llm-telemetry.ts';
 import { PROVIDERS } from './semconv.ts';
 
@@ -71,14 +71,7 @@ export function instrumentVertexModel<M extends VertexGenerativeModelLike>(
     );
   m.generateContentStream = async (request) => {
     const recorder = telemetry.startCall(start(request, true));
-    let result: Awaited<ReturnType<VertexGenerativeModelLike['generateContentStream']>>;
-    try {
-      result = await generateContentStream(request);
-    } catch (error) {
-      recorder.fail(error);
-      recorder.end();
-      throw error;
-    }
+    const result = await opened(recorder, () => generateContentStream(request));
     // Callers read the chunks, the aggregated `response` promise, or both: whichever finishes first records.
     let recorded = false;
     const once: LlmCallRecorder = {

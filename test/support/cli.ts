@@ -1,0 +1,41 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const CLI = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/** Runs a long-lived `promptscope` command as a user would and resolves once it says it is running. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (!out.includes('Press Ctrl+C to stop.')) return;
+      clearInterval(timer);
+      child.removeAllListeners('exit');
+      resolve({ child, output: () => out });
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`promptscope ${args.join(' ')} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** Resolves with the exit code once the process has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+  );
+}
