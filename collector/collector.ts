@@ -156,9 +156,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       maxInFlightBytes: o.maxInFlightBytes,
       retryAfterSeconds: o.retryAfterSeconds,
       recent: new RecentSpans(o.recentSpanIds),
-      onAccepted: () => {
-        if (spool.unsentBytes >= (o.batchBytes ?? 16 * 1024 * 1024)) writer.poke();
-      },
+      // The writer decides whether a batch is due (its own size and interval); a poke only makes it look now.
+      onAccepted: () => writer.poke(),
     }),
   );
   server.keepAliveTimeout = 65_000;

@@ -28,11 +28,12 @@ export function computeCost(
   const tierIndex = entry.tiers.findIndex(
     (t) => t.upToPromptTokens === undefined || call.usage.promptTotal <= t.upToPromptTokens,
   );
-  if (tierIndex === -1)
+  if (tierIndex === -1) {
     return {
       status: 'unpriced',
       reason: `${entry.id} has no tier for ${call.usage.promptTotal} prompt tokens`,
     };
+  }
   const tier = entry.tiers[tierIndex] as PriceTier;
   if (call.usage.cacheRead > 0 && tier.cacheRead === undefined) {
     return {
@@ -40,19 +41,37 @@ export function computeCost(
       reason: `${entry.id} has no cache-read price but the call read ${call.usage.cacheRead} cached tokens`,
     };
   }
-  const input = costOfTokens(call.usage.inputUncached, tier.input);
-  const cacheRead = costOfTokens(call.usage.cacheRead, tier.cacheRead ?? 0n);
-  const output = costOfTokens(call.usage.output, tier.output);
+  const u = call.usage;
+  const p = tier.perToken;
+  // Whole pico-units per bucket: exact in a double below 2^53 (billions of tokens at today's prices); BigInt beyond.
+  const parts = [u.inputUncached * p.input, u.cacheRead * p.cacheRead, u.output * p.output];
+  const fast = parts[0]! + parts[1]! + parts[2]!;
+  const exact = Number.isSafeInteger(fast);
+  const total = exact
+    ? fast
+    : costOfTokens(u.inputUncached, tier.input) +
+      costOfTokens(u.cacheRead, tier.cacheRead ?? 0n) +
+      costOfTokens(u.output, tier.output);
   return {
     status: 'priced',
-    amount: formatDecimal(input + cacheRead + output),
+    amount: formatDecimal(total),
     currency: entry.currency,
     priceId: entry.id,
     tier: tierIndex,
-    breakdown: {
-      input: formatDecimal(input),
-      cache_read: formatDecimal(cacheRead),
-      output: formatDecimal(output),
+    // Formatted only when read: the sdk's hot path needs the total alone.
+    get breakdown() {
+      const [input, cacheRead, output] = exact
+        ? parts
+        : [
+            costOfTokens(u.inputUncached, tier.input),
+            costOfTokens(u.cacheRead, tier.cacheRead ?? 0n),
+            costOfTokens(u.output, tier.output),
+          ];
+      return {
+        input: formatDecimal(input!),
+        cache_read: formatDecimal(cacheRead!),
+        output: formatDecimal(output!),
+      };
     },
   };
 }
