@@ -4,11 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../src/log.ts';
 import type { PriceCatalog } from '../src/pricing/catalog.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { withDefaults } from '../src/with-defaults.ts';
+import { chdbInsertOnWorker } from './chdb-insert.ts';
 import { enrichCost } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
@@ -74,57 +74,6 @@ export function otelTracesInsert(
   };
 }
 
-/**
- * The same insert run on a worker thread against the in-process ClickHouse (chDB), whose inserts would otherwise
- * stall the receiver's event loop for as long as they take.
- */
-export async function chdbInsertOnWorker(
-  location: string,
-  database: string,
-  instanceId: string,
-): Promise<{ insert: (batch: SpoolBatch) => Promise<number>; close: () => Promise<void> }> {
-  const worker = new Worker(new URL('./chdb-insert-worker.ts', import.meta.url), {
-    workerData: { path: location, database },
-  });
-  const pending = new Map<
-    number,
-    { batch: SpoolBatch; resolve: (rows: number) => void; reject: (e: Error) => void }
-  >();
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', () => resolve());
-  });
-  worker.on(
-    'message',
-    (m: { id: number; ok: boolean; rows?: number; message?: string; code?: string; frames?: Uint8Array }) => {
-      const p = pending.get(m.id);
-      if (!p) return;
-      pending.delete(m.id);
-      if (m.ok) return p.resolve(m.rows ?? 0);
-      if (m.frames) p.batch.frames = Buffer.from(m.frames.buffer, m.frames.byteOffset, m.frames.byteLength);
-      p.reject(Object.assign(new Error(m.message), { code: m.code }));
-    },
-  );
-  worker.on('error', (error) => {
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
-  });
-  return {
-    // The spool bytes move to the worker without a copy; it decodes them and comes back with the row count.
-    insert: (batch) =>
-      new Promise<number>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { batch, resolve, reject });
-        const frames = batch.frames;
-        worker.postMessage({ id, frames, token: `${instanceId}:${batch.token}` }, [
-          frames.buffer as ArrayBuffer,
-        ]);
-      }),
-    close: () => worker.terminate().then(() => undefined),
-  };
-}
-
 /** The collector role: OTLP/HTTP receiver → fsynced spool → batched, deduplicated inserts into ClickHouse. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const o = withDefaults(DEFAULTS, options);
@@ -138,7 +87,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : undefined;
   const writer = new SpoolWriter({
     spool,
-    insert: o.insert ?? onWorker?.insert ?? otelTracesInsert(o.clickhouse, id),
+    insert: o.insert ?? onWorker ?? otelTracesInsert(o.clickhouse, id),
     metrics,
     log: o.log,
     deadLetterDir: path.join(spoolDir, 'dead-letter'),
@@ -185,7 +134,6 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         server.closeAllConnections();
       });
       await writer.stop();
-      await onWorker?.close();
       await spool.close();
     },
   };

@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
@@ -12,8 +15,11 @@ import {
   spanFactory,
   testCollector,
 } from '../test/support/collector.ts';
+import { chdbInsertOnWorker } from './chdb-insert.ts';
 import { otelTracesInsert, type RunningCollector } from './collector.ts';
+import { compactRow, toRows } from './otlp/spans-to-rows.ts';
 import { ExportTraceServiceRequest, RpcStatus } from './otlp/trace-proto.ts';
+import { Spool } from './spool.ts';
 
 function validBody(service: string, spanId = 'eee19b7ec3c1b174') {
   return {
@@ -226,5 +232,50 @@ describe('collector under bad input and failing dependencies', () => {
     ).toBe(200);
     await full.stop();
     expect(await countSpans(client)).toBeGreaterThan(0);
+  });
+
+  it('stores a batch replayed with the same token once, in otel_traces and in the tables fed from it', async () => {
+    const store = await testClickHouse();
+    // The insert the collector uses against this ClickHouse: chDB's raw insert on a worker thread when embedded.
+    const insert = store.embedded
+      ? await chdbInsertOnWorker(store.location, store.database, 'replay-test')
+      : otelTracesInsert(client, 'replay-test');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-replay-'));
+    const spool = new Spool({ dir });
+    const spans = Array.from({ length: 3 }, (_, i) => ({
+      traceId: '5b8efff798038103d269b633813fc60c',
+      spanId: `abcdef000000000${i}`,
+      name: 'generate_content gemini-2.5-flash',
+      startTimeUnixNano: '1764064800000000000',
+      endTimeUnixNano: '1764064800250000000',
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'generate_content' } },
+        { key: 'gen_ai.request.model', value: { stringValue: 'gemini-2.5-flash' } },
+        { key: 'gen_ai.prompt.name', value: { stringValue: 'replay-template' } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: '100' } },
+      ],
+    }));
+    const { rows: spanRows } = toRows({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'replay' } }] },
+          scopeSpans: [{ spans }],
+        },
+      ],
+    });
+    await spool.append(spanRows.map(compactRow).join('\n'));
+    // The first attempt lands but its confirmation is lost (a crash before the spool commit): read again, insert again.
+    await insert(spool.read(1024 * 1024)!);
+    await insert(spool.read(1024 * 1024)!);
+    await spool.close();
+    await fs.rm(dir, { recursive: true, force: true });
+    const counts = await rows<{ traces: string; calls: string; rollup: string }>(
+      client,
+      `SELECT
+         (SELECT count() FROM otel_traces WHERE ServiceName = 'replay') AS traces,
+         (SELECT count() FROM llm_calls WHERE prompt_name = 'replay-template') AS calls,
+         (SELECT sum(calls) FROM llm_calls_1m WHERE prompt_name = 'replay-template') AS rollup`,
+    );
+    expect(counts[0]).toEqual({ traces: '3', calls: '3', rollup: '3' });
   });
 });

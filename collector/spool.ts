@@ -58,21 +58,23 @@ interface Cursor {
 const HEADER = 8; // 4 bytes length + 4 bytes crc32
 
 /** Record bodies joined by newlines, each checked against its crc32, and the number of rows (lines). */
-export function decodeFrames(frames: Uint8Array): { text: string; rows: number } {
+export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number } {
   const buf = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
-  const parts: string[] = [];
+  const body = Buffer.allocUnsafe(buf.length);
+  let size = 0;
   let rows = 0;
   for (let at = 0; at + HEADER <= buf.length; ) {
     const length = buf.readUInt32LE(at);
-    const body = buf.subarray(at + HEADER, at + HEADER + length);
-    if (body.length !== length || crc32(body) !== buf.readUInt32LE(at + 4))
+    const record = buf.subarray(at + HEADER, at + HEADER + length);
+    if (record.length !== length || crc32(record) !== buf.readUInt32LE(at + 4))
       throw new Error(`spool record at byte ${at} is corrupt`);
-    parts.push(body.toString('utf8'));
-    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows++;
+    if (size > 0) body[size++] = 10;
+    size += record.copy(body, size);
+    for (let i = record.indexOf(10); i !== -1; i = record.indexOf(10, i + 1)) rows++;
     rows++;
     at += HEADER + length;
   }
-  return { text: parts.join('\n'), rows };
+  return { body: body.subarray(0, size), rows };
 }
 
 function batchOf(frames: Buffer, records: number, token: string, end: Cursor): SpoolBatch {
@@ -83,7 +85,7 @@ function batchOf(frames: Buffer, records: number, token: string, end: Cursor): S
     token,
     end,
     get payload() {
-      decoded ??= decodeFrames(this.frames).text;
+      decoded ??= decodeFrames(this.frames).body.toString('utf8');
       return decoded;
     },
   };
