@@ -25,11 +25,15 @@ const { createChdbConnection } = (await import('chdb/connection')) as unknown as
 // path parses the same rows at about half the speed.)
 const connection = createChdbConnection({ path });
 
-/** One core for parsing: the other stays with the receiver, which must keep acknowledging. */
+/**
+ * One core for parsing, at a lower CPU priority (nice 10): the receiver, which must keep acknowledging, wins the
+ * cores whenever it has work, and the insert takes what is left.
+ */
 const PARSING = {
   input_format_parallel_parsing: 0,
   max_threads: 1,
   max_insert_threads: 1,
+  os_thread_priority: 10,
 };
 
 interface InsertMessage {

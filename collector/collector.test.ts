@@ -230,6 +230,15 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
     expect(
       Number(/^promptscope_collector_spans_rejected_total (\d+)$/m.exec(text)![1]),
     ).toBeGreaterThanOrEqual(1);
+    // Every acknowledged request waited for one group commit, so the fsync histogram has counted some.
+    expect(
+      Number(/^promptscope_collector_spool_fsync_duration_seconds_count (\d+)$/m.exec(text)![1]),
+    ).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^promptscope_collector_spool_fsync_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
+    // The process metrics Prometheus users expect from any exporter.
+    expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)![1])).toBeGreaterThan(10 * 1024 * 1024);
+    expect(text).toMatch(/^process_cpu_seconds_total [\d.]+$/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
   });
 
   it('keeps every acknowledged span exactly once', async () => {

@@ -78,8 +78,8 @@ export function otelTracesInsert(
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const o = withDefaults(DEFAULTS, options);
   const spoolDir = path.join(o.dataDir, 'spool');
-  const spool = new Spool({ dir: spoolDir });
   const metrics = new CollectorMetrics();
+  const spool = new Spool({ dir: spoolDir, onFsync: (seconds) => metrics.fsyncDuration.observe(seconds) });
   const id = instanceId(spoolDir);
   const onWorker =
     !o.insert && o.embeddedClickHouse

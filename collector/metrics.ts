@@ -8,10 +8,8 @@ export class CollectorMetrics {
   spansWritten = 0;
   insertRetries = 0;
   insertFailuresPermanent = 0;
-  inserts = 0;
-  insertSecondsSum = 0;
-  #insertBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-  #insertCounts = new Array(this.#insertBuckets.length).fill(0) as number[];
+  readonly insertDuration = new Histogram([0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  readonly fsyncDuration = new Histogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
   countRequest(status: number): void {
     const key = String(status);
@@ -19,11 +17,8 @@ export class CollectorMetrics {
   }
 
   observeInsert(seconds: number, rows: number): void {
-    this.inserts++;
     this.spansWritten += rows;
-    this.insertSecondsSum += seconds;
-    for (let i = 0; i < this.#insertBuckets.length; i++)
-      if (seconds <= this.#insertBuckets[i]!) this.#insertCounts[i]!++;
+    this.insertDuration.observe(seconds);
   }
 
   render(gauges: { spoolBytes: number; spoolOldestAgeSeconds: number }): string {
@@ -78,17 +73,80 @@ export class CollectorMetrics {
     );
     lines.push(`promptscope_collector_spool_oldest_age_seconds ${gauges.spoolOldestAgeSeconds}`);
     lines.push(
-      '# HELP promptscope_collector_insert_duration_seconds ClickHouse insert latency',
-      '# TYPE promptscope_collector_insert_duration_seconds histogram',
+      ...this.insertDuration.render(
+        'promptscope_collector_insert_duration_seconds',
+        'ClickHouse insert latency',
+      ),
+      ...this.fsyncDuration.render(
+        'promptscope_collector_spool_fsync_duration_seconds',
+        'Spool write + fsync latency per group commit (what every acknowledgement waits for)',
+      ),
     );
-    for (let i = 0; i < this.#insertBuckets.length; i++) {
-      lines.push(
-        `promptscope_collector_insert_duration_seconds_bucket{le="${this.#insertBuckets[i]}"} ${this.#insertCounts[i]}`,
-      );
-    }
-    lines.push(`promptscope_collector_insert_duration_seconds_bucket{le="+Inf"} ${this.inserts}`);
-    lines.push(`promptscope_collector_insert_duration_seconds_sum ${this.insertSecondsSum}`);
-    lines.push(`promptscope_collector_insert_duration_seconds_count ${this.inserts}`);
+    lines.push(...processMetrics());
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A Prometheus histogram: cumulative bucket counts, sum and count. */
+export class Histogram {
+  readonly #bounds: number[];
+  readonly #counts: number[];
+  count = 0;
+  sum = 0;
+
+  constructor(bounds: number[]) {
+    this.#bounds = bounds;
+    this.#counts = bounds.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.count++;
+    this.sum += value;
+    for (let i = 0; i < this.#bounds.length; i++) if (value <= this.#bounds[i]!) this.#counts[i]!++;
+  }
+
+  render(name: string, help: string): string[] {
+    return [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} histogram`,
+      ...this.#bounds.map((le, i) => `${name}_bucket{le="${le}"} ${this.#counts[i]}`),
+      `${name}_bucket{le="+Inf"} ${this.count}`,
+      `${name}_sum ${this.sum}`,
+      `${name}_count ${this.count}`,
+    ];
+  }
+}
+
+const startTimeSeconds = Math.round(Date.now() / 1000 - process.uptime());
+
+/** The process metrics Prometheus client libraries export under these names (prom-client's, for Node). */
+function processMetrics(): string[] {
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const gauge = (name: string, help: string, value: number, type = 'gauge') => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} ${type}`,
+    `${name} ${value}`,
+  ];
+  return [
+    ...gauge(
+      'process_cpu_seconds_total',
+      'User and system CPU time spent, in seconds',
+      (cpu.user + cpu.system) / 1e6,
+      'counter',
+    ),
+    ...gauge('process_resident_memory_bytes', 'Resident memory size in bytes', memory.rss),
+    ...gauge(
+      'process_start_time_seconds',
+      'Start time of the process since the epoch, in seconds',
+      startTimeSeconds,
+    ),
+    ...gauge('nodejs_heap_size_total_bytes', 'V8 heap size, in bytes', memory.heapTotal),
+    ...gauge('nodejs_heap_size_used_bytes', 'V8 heap used, in bytes', memory.heapUsed),
+    ...gauge(
+      'nodejs_external_memory_bytes',
+      'Memory of C++ objects bound to JavaScript, in bytes',
+      memory.external,
+    ),
+  ];
 }

@@ -112,7 +112,19 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
       });
   };
 
-  async function accept(body: Buffer, encoding: Encoding): Promise<Buffer | string> {
+  /**
+   * Decodes and converts synchronously, then waits for the fsync holding only the spool text and the ids: the
+   * decoded request and its rows are garbage by then, so at high rates they die young instead of being promoted.
+   */
+  function accept(body: Buffer, encoding: Encoding): Promise<Buffer | string> {
+    const { text, ids, partial } = prepare(body, encoding);
+    return persist(text, ids).then(() => successBody(encoding, partial));
+  }
+
+  function prepare(
+    body: Buffer,
+    encoding: Encoding,
+  ): { text: string; ids: string[]; partial?: PartialSuccess } {
     let request: ExportRequestLike;
     try {
       request =
@@ -145,33 +157,47 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
       ? result.rows.filter((r) => !o.recent!.has(`${r.TraceId}${r.SpanId}`))
       : result.rows;
     o.metrics.spansDuplicate += result.rows.length - fresh.length;
-    if (fresh.length > 0) {
-      await o.spool.append(fresh.map(compactRow).join('\n'));
-      for (const r of fresh) o.recent?.add(`${r.TraceId}${r.SpanId}`);
-      o.metrics.spansAccepted += fresh.length;
-      o.onAccepted?.();
-    }
-    const partial =
-      result.rejected > 0
-        ? { rejectedSpans: result.rejected, errorMessage: result.problems.join('; ') }
-        : undefined;
-    if (encoding === 'json')
-      return JSON.stringify(
-        partial
-          ? {
-              partialSuccess: {
-                rejectedSpans: String(partial.rejectedSpans),
-                errorMessage: partial.errorMessage,
-              },
-            }
-          : {},
-      );
-    return Buffer.from(
-      ExportTraceServiceResponse.encode(
-        ExportTraceServiceResponse.fromObject(partial ? { partialSuccess: partial } : {}),
-      ).finish(),
-    );
+    return {
+      text: fresh.map(compactRow).join('\n'),
+      ids: fresh.map((r) => `${r.TraceId}${r.SpanId}`),
+      partial:
+        result.rejected > 0
+          ? { rejectedSpans: result.rejected, errorMessage: result.problems.join('; ') }
+          : undefined,
+    };
   }
+
+  async function persist(text: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await o.spool.append(text);
+    for (const id of ids) o.recent?.add(id);
+    o.metrics.spansAccepted += ids.length;
+    o.onAccepted?.();
+  }
+}
+
+interface PartialSuccess {
+  rejectedSpans: number;
+  errorMessage: string;
+}
+
+function successBody(encoding: Encoding, partial: PartialSuccess | undefined): Buffer | string {
+  if (encoding === 'json')
+    return JSON.stringify(
+      partial
+        ? {
+            partialSuccess: {
+              rejectedSpans: String(partial.rejectedSpans),
+              errorMessage: partial.errorMessage,
+            },
+          }
+        : {},
+    );
+  return Buffer.from(
+    ExportTraceServiceResponse.encode(
+      ExportTraceServiceResponse.fromObject(partial ? { partialSuccess: partial } : {}),
+    ).finish(),
+  );
 }
 
 /** Reads the body, enforcing the limit while reading and after decompression (a gzip bomb never inflates fully). */

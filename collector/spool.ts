@@ -37,6 +37,8 @@ export interface SpoolOptions {
   dir: string;
   /** A new segment file is started past this size. */
   segmentBytes?: number;
+  /** Told how long each group commit (write + fsync) took, in seconds. */
+  onFsync?: (seconds: number) => void;
 }
 
 export interface SpoolBatch {
@@ -100,6 +102,7 @@ const DEFAULTS = { segmentBytes: 64 * 1024 * 1024 };
 export class Spool {
   #dir: string;
   #segmentBytes: number;
+  #onFsync: ((seconds: number) => void) | undefined;
   #fd = -1;
   #segment = 0;
   #size = 0;
@@ -114,6 +117,7 @@ export class Spool {
   constructor(options: SpoolOptions) {
     this.#dir = options.dir;
     this.#segmentBytes = options.segmentBytes ?? DEFAULTS.segmentBytes;
+    this.#onFsync = options.onFsync;
     mkdirSync(this.#dir, { recursive: true });
     this.#recover();
   }
@@ -149,12 +153,14 @@ export class Spool {
     this.#inFlight = (async () => {
       try {
         if (this.#size > 0 && this.#size >= this.#segmentBytes) this.#rotate();
+        const started = performance.now();
         const data = group.length === 1 ? group[0]!.buf : Buffer.concat(group.map((g) => g.buf));
         let written = 0;
         while (written < data.length) {
           written += await writeAt(this.#fd, data, written, data.length - written, this.#size + written);
         }
         await fsyncFd(this.#fd);
+        this.#onFsync?.((performance.now() - started) / 1000);
         // Only now may readers see the new records.
         this.#size += data.length;
         this.#unsentBytes += data.length;

@@ -43,10 +43,12 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
       close: () => client.close(),
     };
   }
-  const createChdbConnection = await loadChdb();
+  const chdb = await loadChdb();
   const dir = path.join(options.dataDir, 'clickhouse');
   const release = await claimDataDir(path.join(options.dataDir, 'clickhouse.owner.json'), dir);
-  const connection = createChdbConnection({ path: dir });
+  // The first session on a folder starts the engine with its server settings; later ones share it.
+  const engine = new chdb.Session(dir, { connectionArgs: ENGINE_ARGS });
+  const connection = chdb.createChdbConnection({ path: dir });
   // chDB keeps no per-request database: create it and make it the session's current one.
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
@@ -58,19 +60,35 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     location: dir,
     async close() {
       await client.close();
+      engine.close();
       await release();
     },
   };
 }
 
-type CreateChdbConnection = (options: { path: string }) => unknown;
+/**
+ * Server settings of the in-process engine. Background merges run at a lower CPU priority (nice 10): on a small
+ * machine they share cores with the OTLP receiver, whose acknowledgements must not wait behind them.
+ */
+const ENGINE_ARGS = ['--os_threads_nice_value_merge_mutate=10'];
 
-async function loadChdb(): Promise<CreateChdbConnection> {
+interface Chdb {
+  createChdbConnection: (options: { path: string }) => unknown;
+  Session: new (
+    path: string,
+    options: { connectionArgs: readonly string[] },
+  ) => {
+    close(): void;
+  };
+}
+
+async function loadChdb(): Promise<Chdb> {
   try {
-    const mod = (await import('chdb/connection')) as unknown as {
-      createChdbConnection: CreateChdbConnection;
+    const [connection, chdb] = await Promise.all([import('chdb/connection'), import('chdb')]);
+    return {
+      createChdbConnection: (connection as unknown as Chdb).createChdbConnection,
+      Session: (chdb as unknown as Chdb).Session,
     };
-    return mod.createChdbConnection;
   } catch (error) {
     throw new Error(
       `CLICKHOUSE_URL is not set and the optional package 'chdb' is not installed: set CLICKHOUSE_URL to a ClickHouse server or run 'npm install chdb' (${String(error)})`,
