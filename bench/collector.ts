@@ -1,15 +1,18 @@
 /**
- * Benchmark: spans through the collector into the embedded ClickHouse, end to end, sent with the real OTel
- * exporter (protobuf, ~15 attributes per span like the sdk's). The collector runs as `promptscope collector` in its
- * own process (peak RSS is that process's VmHWM); the load comes from this one. In the same run, the same number of
- * rows is inserted straight into a second embedded ClickHouse with @clickhouse/client, for comparison.
+ * Benchmark: spans through the collector into ClickHouse, end to end, sent with the real OTel exporter (protobuf,
+ * ~15 attributes per span like the sdk's). The collector runs as `promptscope collector` in its own process (peak
+ * RSS is that process's VmHWM); the load comes from this one. Two runs: on the embedded defaults (the ClickHouse
+ * engine inside the collector's process), then with ClickHouse in a process of its own (the collector's own
+ * footprint). In the same run, the same rows are inserted straight into a third embedded ClickHouse with
+ * @clickhouse/client, for comparison.
  *
- * First 12 s at a steady 5,000 spans/s (2 s warm-up, then acknowledgement latency is measured), then the
+ * Each run: first 12 s at a steady 5,000 spans/s (2 s warm-up, then acknowledgement latency is measured), then the
  * throughput phase as fast as the exporters go.
  *
  *   npm run bench -- collector        (BENCH_SPANS=150000 BENCH_CONCURRENCY=4 BENCH_BATCH=512)
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,110 +35,187 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 512);
 const PACED_RATE = 5_000;
 const PACED_SECONDS = 10;
 
+interface DriveResult {
+  endToEnd: number;
+  acknowledged: number;
+  p99Full: number;
+  p99Paced: number;
+  p50Paced: number;
+  peakRssMb: number;
+  /** Peak of the file-backed part of RSS: mapped libraries, above all the chDB engine (~550 MB on disk). */
+  peakFileRssMb: number;
+}
+
 export async function run(): Promise<Record<string, string | number>> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-collector-'));
+  const externalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-external-'));
   const straightDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-straight-'));
+  const spans = makeSpans(TOTAL + PACED_RATE * (PACED_SECONDS + 2));
+  const children: ChildProcess[] = [];
   try {
-    const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
-    await migrateClickHouse(ch.client);
-    await ch.close();
+    // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
+    await migrated(dataDir);
+    const embedded = await drive(spans, { CLICKHOUSE_URL: '', PROMPTSCOPE_DATA_DIR: dataDir }, children);
 
-    const spans = makeSpans(TOTAL + PACED_RATE * (PACED_SECONDS + 2));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
+    // 2. The same load with ClickHouse in a process of its own, as deployed at scale (CLICKHOUSE_URL set): the
+    //    collector's own footprint. The server is chDB behind a small HTTP front (bench/clickhouse-http.ts).
+    await migrated(externalDir);
+    const chPort = await freePort();
+    const server = spawn(
       process.execPath,
-      [path.resolve(import.meta.dirname, '../src/cli/main.ts'), 'collector'],
+      [
+        path.resolve(import.meta.dirname, 'clickhouse-http.ts'),
+        path.join(externalDir, 'clickhouse'),
+        String(chPort),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children.push(server);
+    await printed(server, 'ready');
+    const external = await drive(
+      spans,
       {
-        env: {
-          ...process.env,
-          CLICKHOUSE_URL: '',
-          PROMPTSCOPE_DATA_DIR: dataDir,
-          PROMPTSCOPE_OTLP_PORT: String(port),
-          LOG_LEVEL: 'error',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        CLICKHOUSE_URL: `http://127.0.0.1:${chPort}`,
+        PROMPTSCOPE_DATA_DIR: path.join(externalDir, 'collector'),
       },
+      children,
     );
-    await new Promise<void>((resolve) =>
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('Press Ctrl+C') && resolve()),
-    );
-    const written = async () =>
-      Number(
-        /^promptscope_collector_spans_written_total (\d+)$/m.exec(
-          await (await fetch(`${url}/metrics`)).text(),
-        )?.[1] ?? 0,
-      );
-
-    // Phase 1: a steady 5,000 spans/s in batches of 100 (steady state, before any burst), measuring each
-    // acknowledgement; the first 2 s warm up and are not counted.
-    const paced: number[] = [];
-    const exporter = new OTLPTraceExporter({ url: `${url}/v1/traces` });
-    const pacedStart = performance.now();
-    const inflight: Promise<void>[] = [];
-    for (let i = 0; i < (PACED_RATE * (PACED_SECONDS + 2)) / 100; i++) {
-      const due = pacedStart + i * (100_000 / PACED_RATE);
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const batch = spans.slice(TOTAL + i * 100, TOTAL + (i + 1) * 100);
-      const t = performance.now();
-      const warmUp = i < (PACED_RATE * 2) / 100;
-      inflight.push(
-        new Promise<void>((r) =>
-          exporter.export(batch, () => {
-            if (!warmUp) paced.push(performance.now() - t);
-            r();
-          }),
-        ),
-      );
-    }
-    await Promise.all(inflight);
-    await exporter.shutdown();
-
-    // Phase 2: as fast as the exporters can send; the clock stops when ClickHouse has every span.
-    const pacedCount = PACED_RATE * (PACED_SECONDS + 2);
-    while ((await written()) < pacedCount) await new Promise((r) => setTimeout(r, 50));
-    const started = performance.now();
-    let next = 0;
-    const ackLatencies: number[] = [];
-    const sender = async () => {
-      const exporter = new OTLPTraceExporter({ url: `${url}/v1/traces` });
-      while (next < TOTAL) {
-        const batch = spans.slice(next, Math.min(next + BATCH, TOTAL));
-        next += batch.length;
-        const t = performance.now();
-        const code = await new Promise<number>((r) => exporter.export(batch, (res) => r(res.code)));
-        if (code !== 0) throw new Error('export failed during the throughput phase');
-        ackLatencies.push(performance.now() - t);
-      }
-      await exporter.shutdown();
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, sender));
-    const ackedAt = performance.now();
-    while ((await written()) < pacedCount + TOTAL) await new Promise((r) => setTimeout(r, 50));
-    const endToEndSeconds = (performance.now() - started) / 1000;
-
-    const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-    const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    server.kill('SIGTERM');
 
     const straight = await straightInsertRate(spans.slice(0, TOTAL), straightDir);
-    const e2e = TOTAL / endToEndSeconds;
     return {
       'spans (throughput phase)': TOTAL,
-      'end-to-end spans/s (acked → in ClickHouse)': Math.round(e2e),
-      'acknowledged spans/s': Math.round(TOTAL / ((ackedAt - started) / 1000)),
+      'end-to-end spans/s (acked → in ClickHouse)': Math.round(embedded.endToEnd),
+      'acknowledged spans/s': Math.round(embedded.acknowledged),
       'straight @clickhouse/client insert rows/s': Math.round(straight),
-      'end-to-end / straight insert': (e2e / straight).toFixed(2),
-      'p99 ack ms at full speed (batch of 512)': percentile(ackLatencies, 0.99).toFixed(1),
-      'p99 ack ms at 5,000 spans/s (batch of 100)': percentile(paced, 0.99).toFixed(1),
-      'p50 ack ms at 5,000 spans/s': percentile(paced, 0.5).toFixed(1),
-      'collector peak RSS MB (with embedded ClickHouse)': Math.round(peakRssMb),
+      'end-to-end / straight insert': (embedded.endToEnd / straight).toFixed(2),
+      'p99 ack ms at full speed (batch of 512)': embedded.p99Full.toFixed(1),
+      'p99 ack ms at 5,000 spans/s (batch of 100)': embedded.p99Paced.toFixed(1),
+      'p50 ack ms at 5,000 spans/s': embedded.p50Paced.toFixed(1),
+      'peak RSS MB, collector + embedded ClickHouse': Math.round(embedded.peakRssMb),
+      '  of which file-backed (chDB library)': Math.round(embedded.peakFileRssMb),
+      'ClickHouse in its own process: end-to-end spans/s': Math.round(external.endToEnd),
+      '  p99 ack ms at 5,000 spans/s': external.p99Paced.toFixed(1),
+      '  collector peak RSS MB': Math.round(external.peakRssMb),
     };
   } finally {
-    await fs.rm(dataDir, { recursive: true, force: true });
-    await fs.rm(straightDir, { recursive: true, force: true });
+    for (const child of children) child.kill('SIGKILL');
+    for (const dir of [dataDir, externalDir, straightDir]) await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function migrated(dataDir: string): Promise<void> {
+  const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
+  await migrateClickHouse(ch.client);
+  await ch.close();
+}
+
+function printed(child: ChildProcess, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${child.spawnargs.join(' ')} exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes(text) && resolve());
+  });
+}
+
+/** Runs `promptscope collector` with `env`, drives both phases through it, and stops it. */
+async function drive(
+  spans: ReadableSpan[],
+  env: Record<string, string>,
+  children: ChildProcess[],
+): Promise<DriveResult> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [path.resolve(import.meta.dirname, '../src/cli/main.ts'), 'collector'],
+    {
+      env: { ...process.env, ...env, PROMPTSCOPE_OTLP_PORT: String(port), LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  children.push(child);
+  await printed(child, 'Press Ctrl+C');
+  let peakFileRssMb = 0;
+  const sampler = setInterval(() => {
+    const status = readStatus(child.pid!);
+    peakFileRssMb = Math.max(peakFileRssMb, Number(/RssFile:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  }, 100);
+  const written = async () =>
+    Number(
+      /^promptscope_collector_spans_written_total (\d+)$/m.exec(
+        await (await fetch(`${url}/metrics`)).text(),
+      )?.[1] ?? 0,
+    );
+
+  // Phase 1: a steady 5,000 spans/s in batches of 100 (steady state, before any burst), measuring each
+  // acknowledgement; the first 2 s warm up and are not counted.
+  const paced: number[] = [];
+  const exporter = new OTLPTraceExporter({ url: `${url}/v1/traces` });
+  const pacedStart = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < (PACED_RATE * (PACED_SECONDS + 2)) / 100; i++) {
+    const due = pacedStart + i * (100_000 / PACED_RATE);
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const batch = spans.slice(TOTAL + i * 100, TOTAL + (i + 1) * 100);
+    const t = performance.now();
+    const warmUp = i < (PACED_RATE * 2) / 100;
+    inflight.push(
+      new Promise<void>((r) =>
+        exporter.export(batch, () => {
+          if (!warmUp) paced.push(performance.now() - t);
+          r();
+        }),
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  await exporter.shutdown();
+
+  // Phase 2: as fast as the exporters can send; the clock stops when ClickHouse has every span.
+  const pacedCount = PACED_RATE * (PACED_SECONDS + 2);
+  while ((await written()) < pacedCount) await new Promise((r) => setTimeout(r, 50));
+  const started = performance.now();
+  let next = 0;
+  const ackLatencies: number[] = [];
+  const sender = async () => {
+    const exporter = new OTLPTraceExporter({ url: `${url}/v1/traces` });
+    while (next < TOTAL) {
+      const batch = spans.slice(next, Math.min(next + BATCH, TOTAL));
+      next += batch.length;
+      const t = performance.now();
+      const code = await new Promise<number>((r) => exporter.export(batch, (res) => r(res.code)));
+      if (code !== 0) throw new Error('export failed during the throughput phase');
+      ackLatencies.push(performance.now() - t);
+    }
+    await exporter.shutdown();
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, sender));
+  const ackedAt = performance.now();
+  while ((await written()) < pacedCount + TOTAL) await new Promise((r) => setTimeout(r, 50));
+  const endToEndSeconds = (performance.now() - started) / 1000;
+
+  clearInterval(sampler);
+  const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readStatus(child.pid!))?.[1] ?? 0) / 1024;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return {
+    endToEnd: TOTAL / endToEndSeconds,
+    acknowledged: TOTAL / ((ackedAt - started) / 1000),
+    p99Full: percentile(ackLatencies, 0.99),
+    p99Paced: percentile(paced, 0.99),
+    p50Paced: percentile(paced, 0.5),
+    peakRssMb,
+    peakFileRssMb,
+  };
+}
+
+function readStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -124,7 +124,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
   function prepare(
     body: Buffer,
     encoding: Encoding,
-  ): { text: string; ids: string[]; partial?: PartialSuccess } {
+  ): { text: string; ids: [traceId: string, spanId: string][]; partial?: PartialSuccess } {
     let request: ExportRequestLike;
     try {
       request =
@@ -153,13 +153,11 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     o.metrics.spansReceived += result.rows.length + result.rejected;
     o.metrics.spansRejected += result.rejected;
     // A span already accepted (the client retried after losing our answer) is acknowledged, not stored again.
-    const fresh = o.recent
-      ? result.rows.filter((r) => !o.recent!.has(`${r.TraceId}${r.SpanId}`))
-      : result.rows;
+    const fresh = o.recent ? result.rows.filter((r) => !o.recent!.has(r.TraceId, r.SpanId)) : result.rows;
     o.metrics.spansDuplicate += result.rows.length - fresh.length;
     return {
       text: fresh.map(compactRow).join('\n'),
-      ids: fresh.map((r) => `${r.TraceId}${r.SpanId}`),
+      ids: fresh.map((r) => [r.TraceId, r.SpanId]),
       partial:
         result.rejected > 0
           ? { rejectedSpans: result.rejected, errorMessage: result.problems.join('; ') }
@@ -167,10 +165,10 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     };
   }
 
-  async function persist(text: string, ids: string[]): Promise<void> {
+  async function persist(text: string, ids: [traceId: string, spanId: string][]): Promise<void> {
     if (ids.length === 0) return;
     await o.spool.append(text);
-    for (const id of ids) o.recent?.add(id);
+    for (const [traceId, spanId] of ids) o.recent?.add(traceId, spanId);
     o.metrics.spansAccepted += ids.length;
     o.onAccepted?.();
   }

@@ -1,26 +1,109 @@
+/** A span's identity: its trace id and span id, lowercase hex (32 + 16 characters), as the rows carry them. */
+const WORDS = 6;
+
 /**
  * The (trace id, span id) pairs this collector accepted lately, so a client's retry of a request whose answer it
  * lost is not stored twice (OTLP is at-least-once). Bounded: the oldest ids are forgotten first.
+ *
+ * Kept in typed arrays rather than a Set of strings: 200,000 ids take ~6 MB instead of ~30 MB of heap objects, and
+ * V8 sizes the heap in proportion to what is live, so this also keeps the collector's peak memory down.
  */
 export class RecentSpans {
-  #seen = new Set<string>();
-  #order: string[];
+  /** Ring of ids, WORDS 32-bit words each, oldest overwritten first. */
+  readonly #ids: Uint32Array;
+  /** Open addressing with linear probing: ring slot + 1, or 0 for empty. */
+  readonly #table: Int32Array;
+  readonly #mask: number;
+  readonly #capacity: number;
   #next = 0;
+  #size = 0;
+  readonly #key = new Uint32Array(WORDS);
 
   constructor(capacity: number) {
-    this.#order = new Array(capacity);
+    this.#capacity = Math.max(1, capacity);
+    this.#ids = new Uint32Array(this.#capacity * WORDS);
+    let size = 1;
+    while (size < this.#capacity * 2) size *= 2;
+    this.#table = new Int32Array(size);
+    this.#mask = size - 1;
   }
 
-  has(key: string): boolean {
-    return this.#seen.has(key);
+  has(traceId: string, spanId: string): boolean {
+    const key = this.#parse(traceId, spanId);
+    return key !== undefined && this.#find(key) >= 0;
   }
 
-  add(key: string): void {
-    if (this.#seen.has(key)) return;
-    const evicted = this.#order[this.#next];
-    if (evicted !== undefined) this.#seen.delete(evicted);
-    this.#order[this.#next] = key;
-    this.#next = (this.#next + 1) % this.#order.length;
-    this.#seen.add(key);
+  add(traceId: string, spanId: string): void {
+    const key = this.#parse(traceId, spanId);
+    if (key === undefined || this.#find(key) >= 0) return;
+    const slot = this.#next;
+    if (this.#size === this.#capacity) this.#remove(slot);
+    else this.#size++;
+    this.#ids.set(key, slot * WORDS);
+    let at = this.#hash(key, 0);
+    while (this.#table[at] !== 0) at = (at + 1) & this.#mask;
+    this.#table[at] = slot + 1;
+    this.#next = (slot + 1) % this.#capacity;
   }
+
+  /**
+   * The id as six words, or undefined when it is not 32 + 16 hex characters (never the case for the rows the
+   * receiver builds): such an id is not remembered, so it can never be mistaken for another.
+   */
+  #parse(traceId: string, spanId: string): Uint32Array | undefined {
+    if (traceId.length !== 32 || spanId.length !== 16) return undefined;
+    const key = this.#key;
+    for (let w = 0; w < WORDS; w++) {
+      const [source, start] = w < 4 ? [traceId, w * 8] : [spanId, (w - 4) * 8];
+      let word = 0;
+      for (let i = start; i < start + 8; i++) {
+        const digit = hexValue(source.charCodeAt(i));
+        if (digit < 0) return undefined;
+        word = (word << 4) | digit;
+      }
+      key[w] = word;
+    }
+    return key;
+  }
+
+  /** Span ids are random, so the span id's words hash well; `offset` picks the words of a stored slot. */
+  #hash(words: Uint32Array, offset: number): number {
+    return Math.imul(words[offset + 4]! ^ words[offset + 5]!, 0x9e3779b1) & this.#mask;
+  }
+
+  #find(key: Uint32Array): number {
+    for (let at = this.#hash(key, 0); ; at = (at + 1) & this.#mask) {
+      const entry = this.#table[at]!;
+      if (entry === 0) return -1;
+      const base = (entry - 1) * WORDS;
+      let same = true;
+      for (let w = 0; w < WORDS && same; w++) same = this.#ids[base + w] === key[w];
+      if (same) return at;
+    }
+  }
+
+  /** Forgets the id in `slot`, shifting later entries of its probe run back so lookups never stop early. */
+  #remove(slot: number): void {
+    let at = this.#hash(this.#ids, slot * WORDS);
+    while (this.#table[at] !== slot + 1) at = (at + 1) & this.#mask;
+    let hole = at;
+    for (let probe = (hole + 1) & this.#mask; this.#table[probe] !== 0; probe = (probe + 1) & this.#mask) {
+      const home = this.#hash(this.#ids, (this.#table[probe]! - 1) * WORDS);
+      // The entry may move into the hole only if its home position is not cyclically within (hole, probe].
+      const stays = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
+      if (!stays) {
+        this.#table[hole] = this.#table[probe]!;
+        hole = probe;
+      }
+    }
+    this.#table[hole] = 0;
+  }
+}
+
+/** 0-15 for a hex digit (either case), -1 otherwise. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
 }
