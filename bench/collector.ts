@@ -16,18 +16,14 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toRows } from '../collector/otlp/spans-to-rows.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { freePort } from '../src/store/embedded-postgres.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
+import { makeSpans } from './llm-spans.ts';
 
 const TOTAL = Number(process.env.BENCH_SPANS ?? 150_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -50,7 +46,7 @@ export async function run(): Promise<Record<string, string | number>> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-collector-'));
   const externalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-external-'));
   const straightDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-straight-'));
-  const spans = makeSpans(TOTAL + PACED_RATE * (PACED_SECONDS + 2));
+  const spans = makeSpans(TOTAL);
   const children: ChildProcess[] = [];
   try {
     // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
@@ -148,29 +144,15 @@ async function drive(
     );
 
   // Phase 1: a steady 5,000 spans/s in batches of 100 (steady state, before any burst), measuring each
-  // acknowledgement; the first 2 s warm up and are not counted.
-  const paced: number[] = [];
-  const exporter = new OTLPTraceExporter({ url: `${url}/v1/traces` });
-  const pacedStart = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < (PACED_RATE * (PACED_SECONDS + 2)) / 100; i++) {
-    const due = pacedStart + i * (100_000 / PACED_RATE);
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const batch = spans.slice(TOTAL + i * 100, TOTAL + (i + 1) * 100);
-    const t = performance.now();
-    const warmUp = i < (PACED_RATE * 2) / 100;
-    inflight.push(
-      new Promise<void>((r) =>
-        exporter.export(batch, () => {
-          if (!warmUp) paced.push(performance.now() - t);
-          r();
-        }),
-      ),
-    );
-  }
-  await Promise.all(inflight);
-  await exporter.shutdown();
+  // acknowledgement; the first 2 s warm up and are not counted. Sent from a worker thread with its own spans, so
+  // pauses of this thread's large heap (the throughput phase's spans) are not mistaken for the collector's.
+  const paced = await new Promise<number[]>((resolve, reject) => {
+    const worker = new Worker(new URL('./paced-load-worker.ts', import.meta.url), {
+      workerData: { url: `${url}/v1/traces`, rate: PACED_RATE, seconds: PACED_SECONDS, warmUpSeconds: 2 },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
 
   // Phase 2: as fast as the exporters can send; the clock stops when ClickHouse has every span.
   const pacedCount = PACED_RATE * (PACED_SECONDS + 2);
@@ -217,44 +199,6 @@ function readStatus(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** Spans shaped like the sdk's: ~15 GenAI attributes, unique ids. */
-function makeSpans(n: number): ReadableSpan[] {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': 'bench-service',
-      'deployment.environment.name': 'bench',
-    }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-  });
-  const tracer = provider.getTracer('promptscope', '0.1.0');
-  for (let i = 0; i < n; i++) {
-    const span = tracer.startSpan('generate_content gemini-2.5-flash', {
-      kind: 2,
-      attributes: {
-        'gen_ai.operation.name': 'generate_content',
-        'gen_ai.provider.name': 'gcp.gemini',
-        'gen_ai.request.model': 'gemini-2.5-flash',
-        'gen_ai.request.temperature': 0.2,
-        'gen_ai.response.model': 'gemini-2.5-flash',
-        'gen_ai.response.id': `resp-${i}`,
-        'gen_ai.response.finish_reasons': ['stop'],
-        'gen_ai.usage.input_tokens': 1200 + (i % 100),
-        'gen_ai.usage.output_tokens': 300,
-        'gen_ai.usage.cache_read.input_tokens': 200,
-        'gen_ai.usage.reasoning.output_tokens': 100,
-        'gen_ai.usage.cost.amount': '0.001306',
-        'gen_ai.usage.cost.currency': 'USD',
-        'gen_ai.prompt.name': `template-${i % 20}`,
-        'gen_ai.prompt.version': String(1 + (i % 3)),
-      },
-    });
-    span.end();
-  }
-  const spans = memory.getFinishedSpans();
-  return spans;
 }
 
 /** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert. */
