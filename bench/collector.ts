@@ -21,6 +21,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toRows } from '../collector/otlp/spans-to-rows.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
+import { applyEmbeddedMergeSettings } from '../src/store/embedded-merge-settings.ts';
 import { freePort } from '../src/store/embedded-postgres.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { makeSpans } from './llm-spans.ts';
@@ -206,6 +207,8 @@ async function straightInsertRate(spans: ReadableSpan[], dir: string): Promise<n
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir: dir });
   try {
     await migrateClickHouse(ch.client);
+    // The tables as the embedded collector runs them.
+    await applyEmbeddedMergeSettings(ch.client);
     const rows = toRows({
       resourceSpans: [
         {

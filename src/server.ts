@@ -11,6 +11,7 @@ import { loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import { LlmTelemetry } from './sdk/llm-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
+import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
 import { applyTracesTtl } from './store/traces-ttl.ts';
@@ -51,12 +52,13 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
 }
 
 /** The collector with the deployment's settings, on the given ClickHouse (inserting on a worker when embedded). */
-export function startConfiguredCollector(
+export async function startConfiguredCollector(
   config: Config,
   clickhouse: ClickHouseStore,
   catalog: PriceCatalog,
   log: Logger,
 ) {
+  if (clickhouse.embedded) await applyEmbeddedMergeSettings(clickhouse.client);
   return startCollector({
     clickhouse: clickhouse.client,
     embeddedClickHouse: clickhouse.embedded

@@ -1,0 +1,31 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testClickHouse } from '../../test/support/api.ts';
+import { migrateClickHouse } from '../../test/support/collector.ts';
+import type { ClickHouseClient } from './clickhouse.ts';
+import { applyEmbeddedMergeSettings } from './embedded-merge-settings.ts';
+
+describe('merge settings of the embedded engine', () => {
+  let client: ClickHouseClient;
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+  });
+
+  it('makes every merge of the span tables vertical, and can be applied again on every start', async () => {
+    await applyEmbeddedMergeSettings(client);
+    await applyEmbeddedMergeSettings(client);
+    const rs = await client.query({
+      query:
+        "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls') ORDER BY name",
+      format: 'JSONEachRow',
+    });
+    const tables = await rs.json<{ name: string; engine_full: string }>();
+    expect(tables.map((t) => t.name)).toEqual(['llm_calls', 'otel_traces']);
+    for (const t of tables) {
+      expect(t.engine_full).toContain('vertical_merge_algorithm_min_rows_to_activate = 1');
+      expect(t.engine_full).toContain('vertical_merge_algorithm_min_columns_to_activate = 1');
+      // The exporter's own settings stay as they were.
+      if (t.name === 'otel_traces') expect(t.engine_full).toContain('ttl_only_drop_parts = 1');
+    }
+  });
+});
