@@ -41,6 +41,8 @@ interface DriveResult {
   peakRssMb: number;
   /** Peak of the file-backed part of RSS: mapped libraries, above all the chDB engine (~550 MB on disk). */
   peakFileRssMb: number;
+  /** Peak size of the V8 heap (`nodejs_heap_size_total_bytes`, sampled every 250 ms). */
+  peakHeapMb: number;
 }
 
 export async function run(): Promise<Record<string, string | number>> {
@@ -91,9 +93,11 @@ export async function run(): Promise<Record<string, string | number>> {
       'p50 ack ms at 5,000 spans/s': embedded.p50Paced.toFixed(1),
       'peak RSS MB, collector + embedded ClickHouse': Math.round(embedded.peakRssMb),
       '  of which file-backed (chDB library)': Math.round(embedded.peakFileRssMb),
+      '  of which V8 heap (peak)': Math.round(embedded.peakHeapMb),
       'ClickHouse in its own process: end-to-end spans/s': Math.round(external.endToEnd),
       '  p99 ack ms at 5,000 spans/s': external.p99Paced.toFixed(1),
       '  collector peak RSS MB': Math.round(external.peakRssMb),
+      '    of which V8 heap (peak)': Math.round(external.peakHeapMb),
     };
   } finally {
     for (const child of children) child.kill('SIGKILL');
@@ -133,10 +137,17 @@ async function drive(
   children.push(child);
   await printed(child, 'Press Ctrl+C');
   let peakFileRssMb = 0;
-  const sampler = setInterval(() => {
+  let peakHeapMb = 0;
+  const sampler = setInterval(async () => {
     const status = readStatus(child.pid!);
     peakFileRssMb = Math.max(peakFileRssMb, Number(/RssFile:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-  }, 100);
+    const metrics = await fetch(`${url}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const heap = Number(/^nodejs_heap_size_total_bytes (\d+)$/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024;
+    peakHeapMb = Math.max(peakHeapMb, heap);
+  }, 250);
   const written = async () =>
     Number(
       /^promptscope_collector_spans_written_total (\d+)$/m.exec(
@@ -191,6 +202,7 @@ async function drive(
     p50Paced: percentile(paced, 0.5),
     peakRssMb,
     peakFileRssMb,
+    peakHeapMb,
   };
 }
 

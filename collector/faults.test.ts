@@ -263,7 +263,7 @@ describe('collector under bad input and failing dependencies', () => {
         },
       ],
     });
-    await spool.append(spanRows.map(compactRow).join('\n'));
+    await spool.append(spanRows.map(compactRow));
     // The first attempt lands but its confirmation is lost (a crash before the spool commit): read again, insert again.
     await insert(spool.read(1024 * 1024)!);
     await insert(spool.read(1024 * 1024)!);

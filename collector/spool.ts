@@ -132,13 +132,22 @@ export class Spool {
     return this.#oldestUnsentAt;
   }
 
-  /** Appends one record; resolves once it is on disk (fsync). */
-  append(payload: string): Promise<void> {
-    const body = Buffer.from(payload, 'utf8');
-    const buf = Buffer.allocUnsafe(HEADER + body.length);
-    buf.writeUInt32LE(body.length, 0);
-    buf.writeUInt32LE(crc32(body), 4);
-    body.copy(buf, HEADER);
+  /**
+   * Appends one record, the lines joined by newlines; resolves once it is on disk (fsync). The lines are encoded
+   * straight into the record's buffer: no joined string, which at a few hundred KB per request would be allocated
+   * in V8's old generation and pile up there until a full collection.
+   */
+  append(lines: readonly string[]): Promise<void> {
+    let length = Math.max(0, lines.length - 1);
+    for (const line of lines) length += Buffer.byteLength(line, 'utf8');
+    const buf = Buffer.allocUnsafe(HEADER + length);
+    let at = HEADER;
+    for (let i = 0; i < lines.length; i++) {
+      if (i > 0) buf[at++] = 10;
+      at += buf.write(lines[i]!, at, 'utf8');
+    }
+    buf.writeUInt32LE(length, 0);
+    buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
     return new Promise((resolve, reject) => {
       this.#pending.push({ buf, resolve, reject });
       if (!this.#flushing) setImmediate(() => this.#flush());
