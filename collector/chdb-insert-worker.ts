@@ -23,11 +23,24 @@ const { createChdbConnection } = (await import('chdb/connection')) as unknown as
 // chDB's raw insert hands the bytes to the engine as they are, with the settings in the INSERT itself. (Settings
 // given through @clickhouse/client become `SET …;` statements in front of the data, and that multi-statement
 // path parses the same rows at about half the speed.)
-const connection = createChdbConnection({ path });
+// Two connections, so two batches are parsed at once (one per core) while the writer works off a backlog.
+const idle = [createChdbConnection({ path }), createChdbConnection({ path })];
+const waiting: ((connection: (typeof idle)[number]) => void)[] = [];
+
+async function withConnection<T>(use: (connection: (typeof idle)[number]) => Promise<T>): Promise<T> {
+  const connection = idle.pop() ?? (await new Promise<(typeof idle)[number]>((r) => waiting.push(r)));
+  try {
+    return await use(connection);
+  } finally {
+    const next = waiting.shift();
+    if (next) next(connection);
+    else idle.push(connection);
+  }
+}
 
 /**
- * One core for parsing, at a lower CPU priority (nice 10): the receiver, which must keep acknowledging, wins the
- * cores whenever it has work, and the insert takes what is left.
+ * One thread per insert, at a lower CPU priority (nice 10): the receiver, which must keep acknowledging, wins the
+ * cores whenever it has work, and inserts take what is left.
  */
 const PARSING = {
   input_format_parallel_parsing: 0,
@@ -48,17 +61,19 @@ interface InsertMessage {
 parentPort!.on('message', async (m: InsertMessage) => {
   try {
     const { body, rows } = decodeFrames(m.frames);
-    await connection.chdb.rawInsert({
-      table: m.table,
-      values: body,
-      format: 'JSONCompactEachRow',
-      columns: OTEL_COLUMNS,
-      settings: {
-        insert_deduplication_token: m.token,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        ...PARSING,
-      },
-    });
+    await withConnection((connection) =>
+      connection.chdb.rawInsert({
+        table: m.table,
+        values: body,
+        format: 'JSONCompactEachRow',
+        columns: OTEL_COLUMNS,
+        settings: {
+          insert_deduplication_token: m.token,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          ...PARSING,
+        },
+      }),
+    );
     parentPort!.postMessage({ id: m.id, ok: true, rows });
   } catch (error) {
     // The frames go back, so a batch ClickHouse refuses can still be dead-lettered by the writer.

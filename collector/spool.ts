@@ -49,6 +49,7 @@ export interface SpoolBatch {
   records: number;
   /** Identifies exactly these records: the same batch read again after a crash gets the same token. */
   token: string;
+  start: Cursor;
   end: Cursor;
 }
 
@@ -79,12 +80,13 @@ export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number }
   return { body: body.subarray(0, size), rows };
 }
 
-function batchOf(frames: Buffer, records: number, token: string, end: Cursor): SpoolBatch {
+function batchOf(frames: Buffer, records: number, token: string, start: Cursor, end: Cursor): SpoolBatch {
   let decoded: string | undefined;
   return {
     frames,
     records,
     token,
+    start,
     end,
     get payload() {
       decoded ??= decodeFrames(this.frames).body.toString('utf8');
@@ -92,12 +94,33 @@ function batchOf(frames: Buffer, records: number, token: string, end: Cursor): S
     },
   };
 }
+
+function sameCursor(a: Cursor, b: Cursor): boolean {
+  return a.segment === b.segment && a.offset === b.offset;
+}
+
+/** cursor.json: the committed cursor, and the batches handed out and not committed as [segment, offset, end]. */
+interface SavedState extends Cursor {
+  pending?: [number, number, number][];
+}
+
 const DEFAULTS = { segmentBytes: 64 * 1024 * 1024 };
+
+/** A batch handed out and not yet committed, in the order batches were read. */
+interface Claim {
+  start: Cursor;
+  end: Cursor;
+  done: boolean;
+}
 
 /**
  * A durable append-only queue on disk. `append` resolves only once the record is fsynced (concurrent appends share
- * one write + fsync: group commit). A reader takes batches from a committed cursor and commits after ClickHouse
- * confirmed, so a crash at any point replays what was not confirmed and loses nothing that was acknowledged.
+ * one write + fsync: group commit). A reader takes batches (several may be out at once) and commits each after
+ * ClickHouse confirmed it; the committed cursor moves past a batch once every batch before it is committed too.
+ *
+ * Every batch handed out is recorded on disk before it is returned, so after a crash the same records are read
+ * again as the same batches, with the same tokens, however much was appended meanwhile: a batch that reached
+ * ClickHouse just before the crash is then recognised by its token and not stored twice.
  */
 export class Spool {
   #dir: string;
@@ -106,7 +129,17 @@ export class Spool {
   #fd = -1;
   #segment = 0;
   #size = 0;
+  /** Everything before this is in ClickHouse. */
   #cursor: Cursor = { segment: 0, offset: 0 };
+  /** Batches handed out and not yet committed (recorded in cursor.json). */
+  #claims: Claim[] = [];
+  /** Batches a previous run had handed out and not committed: read again first, exactly as they were. */
+  #replay: { start: Cursor; end: Cursor }[] = [];
+  /** Where the next new batch starts. */
+  #readAt: Cursor = { segment: 0, offset: 0 };
+  /** Bytes appended and not yet handed out in a batch. */
+  #unreadBytes = 0;
+  #oldestUnreadAt: number | undefined;
   #pending: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
   #flushing = false;
   #inFlight: Promise<void> = Promise.resolve();
@@ -130,6 +163,16 @@ export class Spool {
   /** When the oldest unsent record was appended (undefined when nothing waits); after a restart, the start time. */
   get oldestUnsentAt(): number | undefined {
     return this.#oldestUnsentAt;
+  }
+
+  /** Bytes not yet handed out in a batch. */
+  get unreadBytes(): number {
+    return this.#unreadBytes;
+  }
+
+  /** When the oldest record not yet handed out was appended (0 after a restart: due at once). */
+  get oldestUnreadAt(): number | undefined {
+    return this.#oldestUnreadAt;
   }
 
   /**
@@ -174,6 +217,8 @@ export class Spool {
         this.#size += data.length;
         this.#unsentBytes += data.length;
         this.#oldestUnsentAt ??= Date.now();
+        this.#unreadBytes += data.length;
+        this.#oldestUnreadAt ??= Date.now();
         for (const g of group) g.resolve();
       } catch (error) {
         for (const g of group) g.reject(error as Error);
@@ -185,11 +230,27 @@ export class Spool {
   }
 
   /**
-   * The next batch of up to `maxBytes` from the cursor (at least one record), or undefined when caught up: the
-   * records' bytes as stored (headers included), read in one call; decoding happens where the batch is used.
+   * Hands out the next batch of up to `maxBytes` (at least one record), or undefined when everything has been handed
+   * out: the records' bytes as stored (headers included), read in one call; decoding happens where the batch is
+   * used. The batch is recorded on disk first, so a crash before its commit replays exactly these records.
    */
   read(maxBytes: number): SpoolBatch | undefined {
-    let { segment, offset } = this.#cursor;
+    const replay = this.#replay[0];
+    const batch = replay
+      ? this.#readRange(replay.start, replay.end.offset - replay.start.offset)
+      : this.#readRange(this.#readAt, maxBytes);
+    if (!batch) return undefined;
+    if (replay) this.#replay.shift();
+    this.#claims.push({ start: batch.start, end: batch.end, done: false });
+    this.#save();
+    if (!replay) this.#readAt = batch.end;
+    this.#unreadBytes = Math.max(0, this.#unreadBytes - batch.frames.length);
+    this.#oldestUnreadAt = this.#unreadBytes > 0 ? Date.now() : undefined;
+    return batch;
+  }
+
+  #readRange(from: Cursor, maxBytes: number): SpoolBatch | undefined {
+    let { segment, offset } = from;
     let segSize = segment === this.#segment ? this.#size : this.#fileSize(segment);
     if (offset >= segSize) {
       const next = this.#segments().find((s) => s > segment);
@@ -217,30 +278,53 @@ export class Spool {
         records++;
       }
       if (records === 0) return undefined;
-      return batchOf(frames.subarray(0, end), records, `${segment}:${offset}-${offset + end}`, {
-        segment,
-        offset: offset + end,
-      });
+      return batchOf(
+        frames.subarray(0, end),
+        records,
+        `${segment}:${offset}-${offset + end}`,
+        { segment, offset },
+        { segment, offset: offset + end },
+      );
     } finally {
       if (fd !== this.#fd) closeSync(fd);
     }
   }
 
-  /** Marks everything up to `end` as confirmed: advances the cursor durably and removes spent segments. */
+  /**
+   * Marks a batch as in ClickHouse. The committed cursor advances (durably) over every batch, in read order, that
+   * is committed; spent segments are removed.
+   */
   commit(batch: SpoolBatch): void {
-    const consumed = this.#bytesBetween(this.#cursor, batch.end);
-    this.#cursor = batch.end;
+    const claim = this.#claims.find((c) => sameCursor(c.start, batch.start));
+    if (!claim) throw new Error(`spool batch ${batch.token} is not outstanding`);
+    claim.done = true;
+    const before = this.#cursor;
+    while (this.#claims[0]?.done) this.#cursor = this.#claims.shift()!.end;
+    this.#save();
+    for (const s of this.#segments())
+      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
+    const consumed = this.#bytesBetween(before, this.#cursor);
+    this.#unsentBytes = Math.max(0, this.#unsentBytes - consumed);
+    if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
+    else if (consumed > 0) this.#oldestUnsentAt = Date.now();
+  }
+
+  /** Writes the committed cursor and the outstanding batches (cursor.json, atomically, fsynced). */
+  #save(): void {
+    const state: SavedState = {
+      ...this.#cursor,
+      pending: [...this.#claims.filter((c) => !c.done), ...this.#replay].map((c) => [
+        c.start.segment,
+        c.start.offset,
+        c.end.offset,
+      ]),
+    };
     const tmp = path.join(this.#dir, 'cursor.json.tmp');
-    writeFileSync(tmp, JSON.stringify(this.#cursor));
+    writeFileSync(tmp, JSON.stringify(state));
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path.join(this.#dir, 'cursor.json'));
-    for (const s of this.#segments())
-      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
-    this.#unsentBytes = Math.max(0, this.#unsentBytes - consumed);
-    if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
-    else this.#oldestUnsentAt = Date.now();
   }
 
   /** Waits for the write in flight, then closes the file. */
@@ -257,21 +341,34 @@ export class Spool {
     return total + b.offset;
   }
 
-  /** On start: find the cursor, cut a torn last record left by a crash, and count what is still unsent. */
+  /** On start: find the cursor and the batches that were out, cut a torn last record left by a crash, count what is unsent. */
   #recover(): void {
-    let saved: Cursor | undefined;
+    let saved: SavedState | undefined;
     try {
-      saved = JSON.parse(readFileSync(path.join(this.#dir, 'cursor.json'), 'utf8')) as Cursor;
+      saved = JSON.parse(readFileSync(path.join(this.#dir, 'cursor.json'), 'utf8')) as SavedState;
     } catch {}
     const segments = this.#segments();
     this.#segment = segments.at(-1) ?? 1;
     const first = segments[0] ?? this.#segment;
-    this.#cursor = saved && saved.segment >= first ? saved : { segment: first, offset: 0 };
+    this.#cursor =
+      saved && saved.segment >= first
+        ? { segment: saved.segment, offset: saved.offset }
+        : { segment: first, offset: 0 };
+    this.#replay = (saved?.pending ?? [])
+      .map(([segment, offset, end]) => ({ start: { segment, offset }, end: { segment, offset: end } }))
+      .filter((r) => segments.includes(r.start.segment))
+      .sort((a, b) => a.start.segment - b.start.segment || a.start.offset - b.start.offset);
     this.#fd = openSync(this.#segmentPath(this.#segment), 'a+');
     this.#size = this.#validLength(this.#segment);
     ftruncateSync(this.#fd, this.#size);
+    const last = this.#replay.at(-1);
+    this.#readAt = last ? last.end : this.#cursor;
     this.#unsentBytes = this.#bytesBetween(this.#cursor, { segment: this.#segment, offset: this.#size });
-    if (this.#unsentBytes > 0) this.#oldestUnsentAt = 0;
+    this.#unreadBytes = this.#unsentBytes;
+    if (this.#unsentBytes > 0) {
+      this.#oldestUnsentAt = 0;
+      this.#oldestUnreadAt = 0;
+    }
   }
 
   #validLength(segment: number): number {

@@ -18,11 +18,14 @@ export interface WriterOptions {
   flushIntervalMs?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Batches inserted at the same time when a backlog builds up (ClickHouse parses each on its own core). */
+  concurrency?: number;
 }
 
 const DEFAULTS = {
   batchBytes: 4 * 1024 * 1024,
   flushIntervalMs: 1_000,
+  concurrency: 2,
   retryInitialMs: 250,
   retryMaxMs: 30_000,
 };
@@ -37,14 +40,18 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Moves spooled rows into ClickHouse: about one insert per interval at high rate, retrying with backoff while
- * ClickHouse is unavailable, and committing the spool only after ClickHouse confirmed.
+ * Moves spooled rows into ClickHouse: one batch per interval at a low rate, batches of up to `batchBytes` (up to
+ * `concurrency` at once) while a backlog lasts, retrying each with backoff while ClickHouse is unavailable, and
+ * committing the spool only after ClickHouse confirmed.
  */
 export class SpoolWriter {
   #o: Required<Omit<WriterOptions, 'spool' | 'insert' | 'metrics' | 'log' | 'deadLetterDir'>> & WriterOptions;
   #running = false;
   #loop: Promise<void> | undefined;
+  /** Wakes the loop early (new data, a finished insert, stop). */
   #wake: (() => void) | undefined;
+  /** Ends the backoff waits of retrying batches (stop). */
+  #retryWaits = new Set<() => void>();
 
   constructor(options: WriterOptions) {
     this.#o = withDefaults(DEFAULTS, options);
@@ -56,10 +63,11 @@ export class SpoolWriter {
     this.#loop = this.#run();
   }
 
-  /** Stops after the batch in flight; what is left stays in the spool for the next start. */
+  /** Stops after the inserts in flight; a batch waiting to retry and what is left stay in the spool for the next start. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#wake?.();
+    for (const end of this.#retryWaits) end();
     await this.#loop;
   }
 
@@ -69,12 +77,16 @@ export class SpoolWriter {
   }
 
   async #run(): Promise<void> {
-    let backoff = this.#o.retryInitialMs;
+    const inFlight = new Set<Promise<void>>();
     while (this.#running) {
       const spool = this.#o.spool;
-      const oldest = spool.oldestUnsentAt;
+      if (inFlight.size >= this.#o.concurrency) {
+        await this.#sleep(this.#o.flushIntervalMs);
+        continue;
+      }
+      const oldest = spool.oldestUnreadAt;
       const due =
-        spool.unsentBytes >= this.#o.batchBytes ||
+        spool.unreadBytes >= this.#o.batchBytes ||
         (oldest !== undefined && Date.now() - oldest >= this.#o.flushIntervalMs);
       if (!due) {
         await this.#sleep(
@@ -89,6 +101,19 @@ export class SpoolWriter {
         await this.#sleep(this.#o.flushIntervalMs);
         continue;
       }
+      const delivery: Promise<void> = this.#deliver(batch).finally(() => {
+        inFlight.delete(delivery);
+        this.#wake?.();
+      });
+      inFlight.add(delivery);
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Inserts one batch until ClickHouse takes it (then commits it) or refuses it for good (then dead-letters it). */
+  async #deliver(batch: SpoolBatch): Promise<void> {
+    let backoff = this.#o.retryInitialMs;
+    while (true) {
       const started = performance.now();
       try {
         const rows = await this.#o.insert(batch);
@@ -96,13 +121,13 @@ export class SpoolWriter {
           (performance.now() - started) / 1000,
           typeof rows === 'number' ? rows : countRows(batch.payload),
         );
-        spool.commit(batch);
-        backoff = this.#o.retryInitialMs;
+        this.#o.spool.commit(batch);
+        return;
       } catch (error) {
         if (!isRetryable(error)) {
           this.#deadLetter(batch, error);
-          spool.commit(batch);
-          continue;
+          this.#o.spool.commit(batch);
+          return;
         }
         this.#o.metrics.insertRetries++;
         this.#o.log.warn('ClickHouse insert failed; will retry', {
@@ -110,7 +135,17 @@ export class SpoolWriter {
           retryInMs: backoff,
           token: batch.token,
         });
-        await this.#sleep(backoff);
+        if (!this.#running) return;
+        await new Promise<void>((resolve) => {
+          const end = () => {
+            clearTimeout(timer);
+            this.#retryWaits.delete(end);
+            resolve();
+          };
+          const timer = setTimeout(end, backoff);
+          this.#retryWaits.add(end);
+        });
+        if (!this.#running) return;
         backoff = Math.min(backoff * 2, this.#o.retryMaxMs);
       }
     }
