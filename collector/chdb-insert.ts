@@ -29,14 +29,20 @@ export async function chdbInsertOnWorker(
   database: string,
   instanceId: string,
 ): Promise<(batch: SpoolBatch) => Promise<number>> {
+  await insertWorker(location);
+  // Looked up on every insert: should the thread ever die, the next attempt (a retry) starts a new one.
+  return async (batch) =>
+    (await insertWorker(location)).post(batch, `${database}.otel_traces`, `${instanceId}:${batch.token}`);
+}
+
+function insertWorker(location: string): Promise<InsertWorker> {
   let worker = workers.get(location);
   if (!worker) {
     worker = startInsertWorker(location);
     workers.set(location, worker);
     worker.catch(() => workers.delete(location));
   }
-  const ready = await worker;
-  return (batch) => ready.post(batch, `${database}.otel_traces`, `${instanceId}:${batch.token}`);
+  return worker;
 }
 
 async function startInsertWorker(location: string): Promise<InsertWorker> {
@@ -61,11 +67,13 @@ async function startInsertWorker(location: string): Promise<InsertWorker> {
     if (m.frames) p.batch.frames = Buffer.from(m.frames.buffer, m.frames.byteOffset, m.frames.byteLength);
     p.reject(Object.assign(new Error(m.message), { code: m.code }));
   });
-  worker.on('error', (error) => {
+  const fail = (error: Error) => {
     workers.delete(location);
     for (const p of pending.values()) p.reject(error);
     pending.clear();
-  });
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the chDB insert thread exited with code ${code}`)));
   return {
     // The spool bytes move to the worker without a copy; it decodes them and comes back with the row count.
     post: (batch, table, token) =>

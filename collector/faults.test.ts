@@ -266,10 +266,10 @@ describe('collector under bad input and failing dependencies', () => {
     await spool.append(spanRows.map(compactRow));
     // The first attempt lands but its confirmation is lost (a crash before the spool commit): after the restart the
     // same batch is read again and inserted again.
-    await insert(spool.read(1024 * 1024)!);
+    await insert((await spool.read(1024 * 1024))!);
     await spool.close();
     const restarted = new Spool({ dir });
-    await insert(restarted.read(1024 * 1024)!);
+    await insert((await restarted.read(1024 * 1024))!);
     await restarted.close();
     await fs.rm(dir, { recursive: true, force: true });
     const counts = await rows<{ traces: string; calls: string; rollup: string }>(

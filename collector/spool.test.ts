@@ -21,14 +21,14 @@ describe('the on-disk spool', () => {
     const spool = new Spool({ dir: await spoolDir() });
     await spool.append(['a1', 'a2']);
     await spool.append(['b1']);
-    const first = spool.read(1)!;
-    const second = spool.read(1)!;
+    const first = (await spool.read(1))!;
+    const second = (await spool.read(1))!;
     expect(text(first.frames)).toBe('a1\na2');
     expect(text(second.frames)).toBe('b1');
-    expect(spool.read(1)).toBeUndefined();
-    spool.commit(second);
+    expect(await spool.read(1)).toBeUndefined();
+    await spool.commit(second);
     expect(spool.unsentBytes).toBeGreaterThan(0);
-    spool.commit(first);
+    await spool.commit(first);
     expect(spool.unsentBytes).toBe(0);
     await spool.close();
   });
@@ -38,40 +38,42 @@ describe('the on-disk spool', () => {
     const before = new Spool({ dir });
     await before.append(['r1']);
     // Handed to ClickHouse, which may have stored it, when the process dies before the commit; more arrived meanwhile.
-    const outstanding = before.read(1024 * 1024)!;
+    const outstanding = (await before.read(1024 * 1024))!;
     await before.append(['r2']);
     await before.append(['r3']);
     await before.close();
 
     const after = new Spool({ dir });
-    const replayed = after.read(1024 * 1024)!;
+    const replayed = (await after.read(1024 * 1024))!;
     expect(replayed.token).toBe(outstanding.token);
     expect(text(replayed.frames)).toBe('r1');
-    const rest = after.read(1024 * 1024)!;
+    const rest = (await after.read(1024 * 1024))!;
     expect(text(rest.frames)).toBe('r2\nr3');
-    after.commit(replayed);
-    after.commit(rest);
+    await after.commit(replayed);
+    await after.commit(rest);
     await after.close();
-    expect(new Spool({ dir }).read(1024 * 1024)).toBeUndefined();
+    const reopened = new Spool({ dir });
+    expect(await reopened.read(1024 * 1024)).toBeUndefined();
+    await reopened.close();
   });
 
   it('after a crash, replays every batch not committed even when a later one was (commits move the cursor in order)', async () => {
     const dir = await spoolDir();
     const before = new Spool({ dir });
     await before.append(['x1']);
-    const x = before.read(1)!;
+    const x = (await before.read(1))!;
     await before.append(['y1']);
-    const y = before.read(1)!;
-    before.commit(y);
+    const y = (await before.read(1))!;
+    await before.commit(y);
     await before.close();
 
     const after = new Spool({ dir });
-    const again = after.read(1024 * 1024)!;
+    const again = (await after.read(1024 * 1024))!;
     expect([again.token, text(again.frames)]).toEqual([x.token, 'x1']);
     // y was confirmed, but the cursor could not pass x: it comes again with its own token, which ClickHouse drops.
-    const yAgain = after.read(1024 * 1024)!;
+    const yAgain = (await after.read(1024 * 1024))!;
     expect([yAgain.token, text(yAgain.frames)]).toEqual([y.token, 'y1']);
-    expect(after.read(1024 * 1024)).toBeUndefined();
+    expect(await after.read(1024 * 1024)).toBeUndefined();
     await after.close();
   });
 });

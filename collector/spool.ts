@@ -1,19 +1,17 @@
 import {
   closeSync,
   fsync,
-  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
   write,
-  writeFileSync,
 } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -141,6 +139,7 @@ export class Spool {
   #unreadBytes = 0;
   #oldestUnreadAt: number | undefined;
   #pending: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #saving: Promise<void> = Promise.resolve();
   #flushing = false;
   #inFlight: Promise<void> = Promise.resolve();
   /** Bytes appended and not yet committed by the reader. */
@@ -234,18 +233,18 @@ export class Spool {
    * out: the records' bytes as stored (headers included), read in one call; decoding happens where the batch is
    * used. The batch is recorded on disk first, so a crash before its commit replays exactly these records.
    */
-  read(maxBytes: number): SpoolBatch | undefined {
+  async read(maxBytes: number): Promise<SpoolBatch | undefined> {
     const replay = this.#replay[0];
     const batch = replay
       ? this.#readRange(replay.start, replay.end.offset - replay.start.offset)
       : this.#readRange(this.#readAt, maxBytes);
     if (!batch) return undefined;
     if (replay) this.#replay.shift();
+    else this.#readAt = batch.end;
     this.#claims.push({ start: batch.start, end: batch.end, done: false });
-    this.#save();
-    if (!replay) this.#readAt = batch.end;
     this.#unreadBytes = Math.max(0, this.#unreadBytes - batch.frames.length);
     this.#oldestUnreadAt = this.#unreadBytes > 0 ? Date.now() : undefined;
+    await this.#save();
     return batch;
   }
 
@@ -294,42 +293,54 @@ export class Spool {
    * Marks a batch as in ClickHouse. The committed cursor advances (durably) over every batch, in read order, that
    * is committed; spent segments are removed.
    */
-  commit(batch: SpoolBatch): void {
+  async commit(batch: SpoolBatch): Promise<void> {
     const claim = this.#claims.find((c) => sameCursor(c.start, batch.start));
     if (!claim) throw new Error(`spool batch ${batch.token} is not outstanding`);
     claim.done = true;
     const before = this.#cursor;
     while (this.#claims[0]?.done) this.#cursor = this.#claims.shift()!.end;
-    this.#save();
-    for (const s of this.#segments())
-      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
     const consumed = this.#bytesBetween(before, this.#cursor);
     this.#unsentBytes = Math.max(0, this.#unsentBytes - consumed);
     if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
     else if (consumed > 0) this.#oldestUnsentAt = Date.now();
+    await this.#save();
+    for (const s of this.#segments())
+      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
   }
 
-  /** Writes the committed cursor and the outstanding batches (cursor.json, atomically, fsynced). */
-  #save(): void {
-    const state: SavedState = {
-      ...this.#cursor,
-      pending: [...this.#claims.filter((c) => !c.done), ...this.#replay].map((c) => [
-        c.start.segment,
-        c.start.offset,
-        c.end.offset,
-      ]),
-    };
-    const tmp = path.join(this.#dir, 'cursor.json.tmp');
-    writeFileSync(tmp, JSON.stringify(state));
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path.join(this.#dir, 'cursor.json'));
+  /**
+   * Writes the committed cursor and the outstanding batches to cursor.json (atomically, fsynced) off the event
+   * loop. Saves run one at a time, each writing the state as it is when it starts, so every caller's change is on
+   * disk once its own save resolves.
+   */
+  #save(): Promise<void> {
+    const saved = this.#saving.then(async () => {
+      const state: SavedState = {
+        ...this.#cursor,
+        pending: [...this.#claims.filter((c) => !c.done), ...this.#replay].map((c) => [
+          c.start.segment,
+          c.start.offset,
+          c.end.offset,
+        ]),
+      };
+      const tmp = path.join(this.#dir, 'cursor.json.tmp');
+      const file = await open(tmp, 'w');
+      try {
+        await file.writeFile(JSON.stringify(state));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, path.join(this.#dir, 'cursor.json'));
+    });
+    this.#saving = saved.catch(() => {});
+    return saved;
   }
 
-  /** Waits for the write in flight, then closes the file. */
+  /** Waits for the writes in flight, then closes the file. */
   async close(): Promise<void> {
     await this.#inFlight;
+    await this.#saving;
     if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
   }

@@ -96,7 +96,7 @@ export class SpoolWriter {
         );
         continue;
       }
-      const batch = spool.read(this.#o.batchBytes);
+      const batch = await spool.read(this.#o.batchBytes);
       if (!batch) {
         await this.#sleep(this.#o.flushIntervalMs);
         continue;
@@ -121,12 +121,12 @@ export class SpoolWriter {
           (performance.now() - started) / 1000,
           typeof rows === 'number' ? rows : countRows(batch.payload),
         );
-        this.#o.spool.commit(batch);
+        await this.#o.spool.commit(batch);
         return;
       } catch (error) {
         if (!isRetryable(error)) {
           this.#deadLetter(batch, error);
-          this.#o.spool.commit(batch);
+          await this.#o.spool.commit(batch);
           return;
         }
         this.#o.metrics.insertRetries++;
