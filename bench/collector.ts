@@ -155,10 +155,24 @@ async function drive(
       )?.[1] ?? 0,
     );
 
+  /** Waits until ClickHouse has `count` spans; fails loudly rather than waiting forever if the count stalls. */
+  const writtenReaches = async (count: number) => {
+    let last = -1;
+    let since = performance.now();
+    for (let n = await written(); n < count; n = await written()) {
+      if (n !== last) [last, since] = [n, performance.now()];
+      if (performance.now() - since > 60_000) throw new Error(`stuck at ${n} of ${count} spans written`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
   // Phase 1: a steady 5,000 spans/s in batches of 100 (steady state, before any burst), measuring each
   // acknowledgement; the first 2 s warm up and are not counted. Sent from a worker thread with its own spans, so
   // pauses of this thread's large heap (the throughput phase's spans) are not mistaken for the collector's.
-  const paced = await new Promise<number[]>((resolve, reject) => {
+  const { latencies: paced, failures } = await new Promise<{
+    latencies: number[];
+    failures: string[];
+  }>((resolve, reject) => {
     const worker = new Worker(new URL('./paced-load-worker.ts', import.meta.url), {
       workerData: { url: `${url}/v1/traces`, rate: PACED_RATE, seconds: PACED_SECONDS, warmUpSeconds: 2 },
     });
@@ -166,9 +180,12 @@ async function drive(
     worker.once('error', reject);
   });
 
+  if (failures.length > 0)
+    throw new Error(`${failures.length} exports failed at 5,000 spans/s, e.g. ${failures[0]}`);
+
   // Phase 2: as fast as the exporters can send; the clock stops when ClickHouse has every span.
   const pacedCount = PACED_RATE * (PACED_SECONDS + 2);
-  while ((await written()) < pacedCount) await new Promise((r) => setTimeout(r, 50));
+  await writtenReaches(pacedCount);
   const started = performance.now();
   let next = 0;
   const ackLatencies: number[] = [];
@@ -186,7 +203,7 @@ async function drive(
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, sender));
   const ackedAt = performance.now();
-  while ((await written()) < pacedCount + TOTAL) await new Promise((r) => setTimeout(r, 50));
+  await writtenReaches(pacedCount + TOTAL);
   const endToEndSeconds = (performance.now() - started) / 1000;
 
   clearInterval(sampler);

@@ -4,7 +4,7 @@ import { makeSpans } from './llm-spans.ts';
 
 /**
  * Sends `rate` spans/s in batches of 100 for warm-up + `seconds` seconds with the real OTLP exporter and posts back
- * the acknowledgement latency (ms) of every request after the warm-up.
+ * the acknowledgement latency (ms) of every request after the warm-up, and the errors of exports that failed.
  */
 const { url, rate, seconds, warmUpSeconds } = workerData as {
   url: string;
@@ -15,6 +15,7 @@ const { url, rate, seconds, warmUpSeconds } = workerData as {
 const requests = (rate * (seconds + warmUpSeconds)) / 100;
 const spans = makeSpans(requests * 100);
 const latencies: number[] = [];
+const failures: string[] = [];
 const exporter = new OTLPTraceExporter({ url });
 const start = performance.now();
 const inflight: Promise<void>[] = [];
@@ -26,8 +27,9 @@ for (let i = 0; i < requests; i++) {
   const warmUp = i < (rate * warmUpSeconds) / 100;
   inflight.push(
     new Promise<void>((resolve) =>
-      exporter.export(batch, () => {
-        if (!warmUp) latencies.push(performance.now() - sent);
+      exporter.export(batch, (result) => {
+        if (result.code !== 0) failures.push(String(result.error?.message ?? result.error));
+        else if (!warmUp) latencies.push(performance.now() - sent);
         resolve();
       }),
     ),
@@ -35,4 +37,4 @@ for (let i = 0; i < requests; i++) {
 }
 await Promise.all(inflight);
 await exporter.shutdown();
-parentPort!.postMessage(latencies);
+parentPort!.postMessage({ latencies, failures });
