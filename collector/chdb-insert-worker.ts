@@ -20,9 +20,6 @@ const { createChdbConnection } = (await import('chdb/connection')) as unknown as
     chdb: { rawInsert: (p: RawInsert) => Promise<unknown> };
   };
 };
-// chDB's raw insert hands the bytes to the engine as they are, with the settings in the INSERT itself. (Settings
-// given through @clickhouse/client become `SET …;` statements in front of the data, and that multi-statement
-// path parses the same rows at about half the speed.)
 // Two connections, so two batches are parsed at once (one per core) while the writer works off a backlog.
 const idle = [createChdbConnection({ path }), createChdbConnection({ path })];
 const waiting: ((connection: (typeof idle)[number]) => void)[] = [];
@@ -42,7 +39,7 @@ async function withConnection<T>(use: (connection: (typeof idle)[number]) => Pro
  * One thread per insert, at a lower CPU priority (nice 10): the receiver, which must keep acknowledging, wins the
  * cores whenever it has work, and inserts take what is left.
  */
-const PARSING = {
+const INSERT_SETTINGS = {
   input_format_parallel_parsing: 0,
   max_threads: 1,
   max_insert_threads: 1,
@@ -61,6 +58,9 @@ interface InsertMessage {
 parentPort!.on('message', async (m: InsertMessage) => {
   try {
     const { body, rows } = decodeFrames(m.frames);
+    // chDB's raw insert hands the bytes to the engine as they are, with the settings in the INSERT itself.
+    // (Settings given through @clickhouse/client become `SET …;` statements in front of the data, and that
+    // multi-statement path parses the same rows at about half the speed.)
     await withConnection((connection) =>
       connection.chdb.rawInsert({
         table: m.table,
@@ -70,7 +70,7 @@ parentPort!.on('message', async (m: InsertMessage) => {
         settings: {
           insert_deduplication_token: m.token,
           deduplicate_blocks_in_dependent_materialized_views: 1,
-          ...PARSING,
+          ...INSERT_SETTINGS,
         },
       }),
     );
