@@ -4,6 +4,13 @@ import { bucketsFromSemconv } from '../src/pricing/usage.ts';
 import { ATTR } from '../src/sdk/semconv.ts';
 import type { OtelTraceRow } from './otlp/spans-to-rows.ts';
 
+/** More tokens than any model takes in one call: a count past this is garbage, not a bill to compute. */
+const MAX_TOKENS = 1_000_000_000;
+
+function isTokenCount(value: string | undefined): boolean {
+  return value === undefined || (/^\d{1,10}$/.test(value) && Number(value) <= MAX_TOKENS);
+}
+
 /**
  * An LLM span that arrives without a cost but with a priced model gets one from the shared price catalog (marked
  * `promptscope.cost.source=collector`); one whose model has no price is marked unpriced. Spans that carry a cost
@@ -18,6 +25,14 @@ export function enrichCost(catalog: PriceCatalog): (row: OtelTraceRow, startNano
     const input = a[ATTR.usageInputTokens] ?? a['gen_ai.usage.prompt_tokens'];
     const output = a[ATTR.usageOutputTokens] ?? a['gen_ai.usage.completion_tokens'];
     if (input === undefined && output === undefined) return;
+    const counts = [input, output, a[ATTR.usageCacheReadInputTokens], a[ATTR.usageReasoningOutputTokens]];
+    if (!counts.every(isTokenCount)) {
+      if (!a[ATTR.costStatus]) {
+        a[ATTR.costStatus] = 'unpriced';
+        a[ATTR.costUnpricedReason] = `token counts must be whole numbers from 0 to ${MAX_TOKENS}`;
+      }
+      return;
+    }
     const usage = bucketsFromSemconv({
       inputTokens: Number(input ?? 0),
       outputTokens: Number(output ?? 0),

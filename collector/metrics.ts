@@ -8,6 +8,8 @@ export class CollectorMetrics {
   spansWritten = 0;
   insertRetries = 0;
   insertFailuresPermanent = 0;
+  rowsDeadLettered = 0;
+  batchesSplit = 0;
   readonly insertDuration = new Histogram([0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   readonly fsyncDuration = new Histogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
@@ -59,8 +61,18 @@ export class CollectorMetrics {
     );
     counter(
       'promptscope_collector_insert_failures_permanent_total',
-      'Batches moved to the dead-letter folder',
+      'Row groups ClickHouse refused as malformed, moved to the dead-letter folder',
       this.insertFailuresPermanent,
+    );
+    counter(
+      'promptscope_collector_rows_dead_lettered_total',
+      'Rows ClickHouse refused as malformed, moved to the dead-letter folder',
+      this.rowsDeadLettered,
+    );
+    counter(
+      'promptscope_collector_batches_split_total',
+      'Batches ClickHouse refused, split to isolate the bad rows',
+      this.batchesSplit,
     );
     lines.push(
       '# HELP promptscope_collector_spool_bytes Bytes acknowledged but not yet in ClickHouse',

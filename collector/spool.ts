@@ -78,6 +78,40 @@ export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number }
   return { body: body.subarray(0, size), rows };
 }
 
+/**
+ * One spool record (length + crc32 header, then the lines joined by newlines) in a buffer of its own, never from
+ * Buffer's shared pool, so it can be handed to a worker thread without a copy.
+ */
+export function encodeRecord(lines: readonly string[]): Buffer {
+  let length = Math.max(0, lines.length - 1);
+  for (const line of lines) length += Buffer.byteLength(line, 'utf8');
+  const buf = Buffer.allocUnsafeSlow(HEADER + length);
+  let at = HEADER;
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) buf[at++] = 10;
+    at += buf.write(lines[i]!, at, 'utf8');
+  }
+  buf.writeUInt32LE(length, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
+  return buf;
+}
+
+/** Some of a batch's rows as a batch of their own, with a token derived from the batch's (the same on a replay). */
+export function partOfBatch(
+  batch: SpoolBatch,
+  lines: readonly string[],
+  from: number,
+  to: number,
+): SpoolBatch {
+  return batchOf(
+    encodeRecord(lines.slice(from, to)),
+    1,
+    `${batch.token}/${from}-${to}`,
+    batch.start,
+    batch.end,
+  );
+}
+
 function batchOf(frames: Buffer, records: number, token: string, start: Cursor, end: Cursor): SpoolBatch {
   let decoded: string | undefined;
   return {
@@ -180,16 +214,7 @@ export class Spool {
    * in V8's old generation and pile up there until a full collection.
    */
   append(lines: readonly string[]): Promise<void> {
-    let length = Math.max(0, lines.length - 1);
-    for (const line of lines) length += Buffer.byteLength(line, 'utf8');
-    const buf = Buffer.allocUnsafe(HEADER + length);
-    let at = HEADER;
-    for (let i = 0; i < lines.length; i++) {
-      if (i > 0) buf[at++] = 10;
-      at += buf.write(lines[i]!, at, 'utf8');
-    }
-    buf.writeUInt32LE(length, 0);
-    buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
+    const buf = encodeRecord(lines);
     return new Promise((resolve, reject) => {
       this.#pending.push({ buf, resolve, reject });
       if (!this.#flushing) setImmediate(() => this.#flush());

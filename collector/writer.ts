@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../src/log.ts';
 import { withDefaults } from '../src/with-defaults.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import type { Spool, SpoolBatch } from './spool.ts';
+import { partOfBatch, type Spool, type SpoolBatch } from './spool.ts';
 
 export interface WriterOptions {
   spool: Spool;
@@ -30,14 +30,56 @@ const DEFAULTS = {
   retryMaxMs: 30_000,
 };
 
-/** ClickHouse error codes that will fail the same way however often they are retried (bad data, not a bad moment). */
-const PERMANENT_CODES = new Set(['6', '26', '27', '53', '62', '117', '16']);
+/**
+ * ClickHouse error codes that say the data itself is bad (cannot be parsed, out of range for its column, refused by
+ * a materialized view): the same rows fail the same way however often they are sent.
+ */
+const DATA_ERROR_CODES = new Set([
+  6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
+  26, // CANNOT_PARSE_QUOTED_STRING
+  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  32, // ATTEMPT_TO_READ_AFTER_EOF
+  33, // CANNOT_READ_ALL_DATA
+  36, // BAD_ARGUMENTS
+  38, // CANNOT_PARSE_DATE
+  41, // CANNOT_PARSE_DATETIME
+  43, // ILLEGAL_TYPE_OF_ARGUMENT
+  53, // TYPE_MISMATCH
+  62, // SYNTAX_ERROR
+  69, // ARGUMENT_OUT_OF_BOUND
+  70, // CANNOT_CONVERT_TYPE
+  72, // CANNOT_PARSE_NUMBER
+  117, // INCORRECT_DATA
+  131, // TOO_LARGE_STRING_SIZE
+  190, // SIZES_OF_ARRAYS_DONT_MATCH
+  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+  407, // DECIMAL_OVERFLOW
+]);
 
-/** Whether an insert failure may succeed later (ClickHouse down, overloaded, network) or never will. */
-export function isRetryable(error: unknown): boolean {
-  const code = String((error as { code?: unknown }).code ?? '');
-  return !PERMANENT_CODES.has(code);
+/**
+ * The ClickHouse error code of a failed insert: `@clickhouse/client` gives it as `code`, chDB only in the message
+ * ("Code: 25. DB::Exception: ...").
+ */
+export function clickhouseErrorCode(error: unknown): number | undefined {
+  const code = Number((error as { code?: unknown })?.code);
+  if (Number.isInteger(code) && code > 0) return code;
+  const match = /\bCode: (\d+)\./.exec(String((error as Error)?.message ?? ''));
+  return match ? Number(match[1]) : undefined;
 }
+
+/**
+ * Whether an insert failure may succeed later (ClickHouse down, overloaded, a missing table someone will create) or
+ * is about the rows themselves, which are then isolated and dead-lettered.
+ */
+export function isRetryable(error: unknown): boolean {
+  const code = clickhouseErrorCode(error);
+  return code === undefined || !DATA_ERROR_CODES.has(code);
+}
+
+/** The writer was stopped while a batch was still being delivered: it stays in the spool for the next start. */
+const STOPPED = Symbol('stopped');
 
 /**
  * Moves spooled rows into ClickHouse: one batch per interval at a low rate, batches of up to `batchBytes` (up to
@@ -110,8 +152,22 @@ export class SpoolWriter {
     await Promise.all(inFlight);
   }
 
-  /** Inserts one batch until ClickHouse takes it (then commits it) or refuses it for good (then dead-letters it). */
+  /**
+   * Delivers one batch: inserted whole, or, when ClickHouse refuses its data, split until the bad rows are isolated
+   * and dead-lettered while every good row is inserted. Committed to the spool only then.
+   */
   async #deliver(batch: SpoolBatch): Promise<void> {
+    const result = await this.#insertUntilDone(batch);
+    if (result === STOPPED) return;
+    if (result !== undefined && !(await this.#isolate(batch, result))) return;
+    await this.#o.spool.commit(batch);
+  }
+
+  /**
+   * Inserts until ClickHouse takes the batch (undefined) or refuses its data (the error), retrying other failures
+   * with backoff; STOPPED when the writer stops first.
+   */
+  async #insertUntilDone(batch: SpoolBatch): Promise<unknown | typeof STOPPED> {
     let backoff = this.#o.retryInitialMs;
     while (true) {
       const started = performance.now();
@@ -121,21 +177,16 @@ export class SpoolWriter {
           (performance.now() - started) / 1000,
           typeof rows === 'number' ? rows : countRows(batch.payload),
         );
-        await this.#o.spool.commit(batch);
-        return;
+        return undefined;
       } catch (error) {
-        if (!isRetryable(error)) {
-          this.#deadLetter(batch, error);
-          await this.#o.spool.commit(batch);
-          return;
-        }
+        if (!isRetryable(error)) return error;
         this.#o.metrics.insertRetries++;
         this.#o.log.warn('ClickHouse insert failed; will retry', {
           error,
           retryInMs: backoff,
           token: batch.token,
         });
-        if (!this.#running) return;
+        if (!this.#running) return STOPPED;
         await new Promise<void>((resolve) => {
           const end = () => {
             clearTimeout(timer);
@@ -145,20 +196,69 @@ export class SpoolWriter {
           const timer = setTimeout(end, backoff);
           this.#retryWaits.add(end);
         });
-        if (!this.#running) return;
+        if (!this.#running) return STOPPED;
         backoff = Math.min(backoff * 2, this.#o.retryMaxMs);
       }
     }
   }
 
+  /**
+   * Bisects a batch ClickHouse refused as malformed: each half is inserted on its own (with a token derived from the
+   * batch's, so a replay after a crash deduplicates what already landed), a half that fails again is split again,
+   * and a single row that fails is dead-lettered with the reason. False when the writer stopped first.
+   */
+  async #isolate(batch: SpoolBatch, error: unknown): Promise<boolean> {
+    const lines = batch.payload.split('\n');
+    this.#o.metrics.batchesSplit++;
+    this.#o.log.warn('ClickHouse refused rows of a batch; isolating them', {
+      error,
+      token: batch.token,
+      rows: lines.length,
+    });
+    const split = async (from: number, to: number, failure: unknown): Promise<boolean> => {
+      if (to - from === 1) {
+        this.#deadLetter(partOfBatch(batch, lines, from, to), failure);
+        return true;
+      }
+      const mid = (from + to) >>> 1;
+      for (const [a, b] of [
+        [from, mid],
+        [mid, to],
+      ] as const) {
+        const result = await this.#insertUntilDone(partOfBatch(batch, lines, a, b));
+        if (result === STOPPED) return false;
+        if (result !== undefined && !(await split(a, b, result))) return false;
+      }
+      return true;
+    };
+    return split(0, lines.length, error);
+  }
+
+  /**
+   * Writes rows ClickHouse refused to the dead-letter folder, fsynced before the spool lets them go: `<token>.jsonl`
+   * (the rows as they were inserted, JSONCompactEachRow in otel_traces' column order) and `<token>.error.json`.
+   */
   #deadLetter(batch: SpoolBatch, error: unknown): void {
     mkdirSync(this.#o.deadLetterDir, { recursive: true });
-    const file = path.join(this.#o.deadLetterDir, `${batch.token.replace(/[^0-9A-Za-z_-]/g, '_')}.jsonl`);
-    writeFileSync(file, batch.payload);
+    const base = path.join(this.#o.deadLetterDir, batch.token.replace(/[^0-9A-Za-z_-]/g, '_'));
+    const rows = countRows(batch.payload);
+    writeDurably(`${base}.jsonl`, batch.payload.endsWith('\n') ? batch.payload : `${batch.payload}\n`);
+    writeDurably(
+      `${base}.error.json`,
+      `${JSON.stringify({
+        token: batch.token,
+        rows,
+        code: clickhouseErrorCode(error) ?? null,
+        reason: (error as Error)?.message ?? String(error),
+        deadLetteredAt: new Date().toISOString(),
+      })}\n`,
+    );
     this.#o.metrics.insertFailuresPermanent++;
-    this.#o.log.error('ClickHouse refused a batch permanently; moved it to the dead-letter folder', {
+    this.#o.metrics.rowsDeadLettered += rows;
+    this.#o.log.error('ClickHouse refused rows; moved them to the dead-letter folder', {
       error,
-      file,
+      file: `${base}.jsonl`,
+      rows,
     });
   }
 
@@ -177,4 +277,14 @@ function countRows(payload: string): number {
   let n = 1;
   for (let i = payload.indexOf('\n'); i !== -1; i = payload.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -41,11 +41,28 @@ function kindOf(v: AnyValueLike): Kind | undefined {
   return undefined;
 }
 
+/**
+ * Deepest array / kvlist nesting converted. OTLP sets no limit; past this the span is refused (partial_success)
+ * rather than risking the stack. protobufjs decodes 2 message levels per nesting level, so its limit is set above.
+ */
+export const MAX_VALUE_DEPTH = 1000;
+
+/** A value nested deeper than MAX_VALUE_DEPTH. */
+export class ValueTooDeep extends Error {}
+
+/**
+ * The string as ClickHouse can store it: OTLP strings are UTF-8, so a lone UTF-16 surrogate (which JSON can
+ * spell as `\ud800`) becomes U+FFFD, as Go's decoder in the official collector does.
+ */
+export function wellFormed(s: string): string {
+  return s.isWellFormed() ? s : s.toWellFormed();
+}
+
 export function anyValueToString(v: AnyValueLike | null | undefined): string {
   if (!v) return '';
   switch (kindOf(v)) {
     case 'stringValue':
-      return v.stringValue ?? '';
+      return wellFormed(String(v.stringValue ?? ''));
     case 'boolValue':
       return v.boolValue ? 'true' : 'false';
     case 'intValue':
@@ -53,23 +70,23 @@ export function anyValueToString(v: AnyValueLike | null | undefined): string {
     case 'doubleValue':
       return doubleToString(Number(v.doubleValue));
     case 'bytesValue':
-      return typeof v.bytesValue === 'string'
-        ? v.bytesValue
-        : Buffer.from(v.bytesValue ?? []).toString('base64');
+      return bytesToString(v.bytesValue);
     case 'arrayValue':
     case 'kvlistValue':
-      return JSON.stringify(anyValueToRaw(v));
+      return JSON.stringify(anyValueToRaw(v, 0));
     default:
       return '';
   }
 }
 
 /** The value as plain JSON data (maps with sorted keys, as Go's encoding/json writes them). */
-function anyValueToRaw(v: AnyValueLike | null | undefined): unknown {
+function anyValueToRaw(v: AnyValueLike | null | undefined, depth: number): unknown {
   if (!v) return null;
+  if (depth > MAX_VALUE_DEPTH)
+    throw new ValueTooDeep(`an attribute value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
   switch (kindOf(v)) {
     case 'stringValue':
-      return v.stringValue ?? '';
+      return wellFormed(String(v.stringValue ?? ''));
     case 'boolValue':
       return Boolean(v.boolValue);
     case 'intValue': {
@@ -80,14 +97,12 @@ function anyValueToRaw(v: AnyValueLike | null | undefined): unknown {
     case 'doubleValue':
       return Number(v.doubleValue);
     case 'bytesValue':
-      return typeof v.bytesValue === 'string'
-        ? v.bytesValue
-        : Buffer.from(v.bytesValue ?? []).toString('base64');
+      return bytesToString(v.bytesValue);
     case 'arrayValue':
-      return (v.arrayValue?.values ?? []).map(anyValueToRaw);
+      return listOf(v.arrayValue?.values).map((x) => anyValueToRaw(x, depth + 1));
     case 'kvlistValue': {
-      const entries = (v.kvlistValue?.values ?? []).map(
-        (kv) => [kv.key ?? '', anyValueToRaw(kv.value)] as const,
+      const entries = listOf(v.kvlistValue?.values).map(
+        (kv) => [wellFormed(String(kv?.key ?? '')), anyValueToRaw(kv?.value, depth + 1)] as const,
       );
       entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       return Object.fromEntries(entries);
@@ -100,9 +115,17 @@ function anyValueToRaw(v: AnyValueLike | null | undefined): unknown {
 /** int64 from protobufjs (Long), JSON (decimal string or number) or a bigint, in decimal. */
 export function intToString(v: unknown): string {
   if (v === undefined || v === null) return '0';
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint')
+  if (typeof v === 'string') return wellFormed(v);
+  if (typeof v === 'number' || typeof v === 'bigint')
     return String(typeof v === 'number' ? Math.trunc(v) : v);
-  return (v as { toString(): string }).toString();
+  return wellFormed(String(v));
+}
+
+/** Bytes in base64 (OTLP/JSON already carries them as base64 text). */
+function bytesToString(v: unknown): string {
+  if (typeof v === 'string') return wellFormed(v);
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  return '';
 }
 
 function doubleToString(n: number): string {
@@ -110,10 +133,16 @@ function doubleToString(n: number): string {
   return String(n);
 }
 
-/** Attributes as the Map(String, String) the exporter writes. */
+/** A repeated field as a list; OTLP/JSON from strangers may hold anything there. */
+function listOf<T>(values: T[] | null | undefined): T[] {
+  return Array.isArray(values) ? values : [];
+}
+
+/** Attributes as the Map(String, String) the exporter writes (a null-prototype object: keys are data). */
 export function attributesToMap(kvs: KeyValueLike[] | null | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!kvs) return out;
-  for (const kv of kvs) if (kv.key) out[kv.key] = anyValueToString(kv.value);
+  const out: Record<string, string> = Object.create(null);
+  for (const kv of listOf(kvs)) {
+    if (kv && typeof kv === 'object' && kv.key) out[wellFormed(String(kv.key))] = anyValueToString(kv.value);
+  }
   return out;
 }

@@ -1,4 +1,4 @@
-import { attributesToMap, type KeyValueLike } from './any-value.ts';
+import { attributesToMap, type KeyValueLike, ValueTooDeep, wellFormed } from './any-value.ts';
 
 /** One row of `otel_traces`, in the clickhouseexporter's column names and value formats (JSONEachRow). */
 export interface OtelTraceRow {
@@ -112,8 +112,22 @@ const STATUS_NAMES: Record<string, number> = {
   STATUS_CODE_ERROR: 2,
 };
 const HEX = /^[0-9a-fA-F]*$/;
+/** The last instant DateTime64(9) can hold (2262-04-11T23:47:16.854775807Z): OTLP's uint64 goes further. */
+const MAX_NANOS = 2n ** 63n - 1n;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
 class InvalidSpan extends Error {}
+
+/** A string field from the request, as ClickHouse can store it (OTLP/JSON from strangers may hold anything). */
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return wellFormed(typeof value === 'string' ? value : String(value));
+}
+
+function list<T>(value: T[] | null | undefined): T[] {
+  return Array.isArray(value) ? value : [];
+}
 
 /** Turns an export request (decoded protobuf or OTLP/JSON) into otel_traces rows; bad spans are counted, not fatal. */
 export function toRows(
@@ -123,13 +137,28 @@ export function toRows(
   const rows: OtelTraceRow[] = [];
   const problems = new Set<string>();
   let rejected = 0;
-  for (const rs of request.resourceSpans ?? []) {
-    const resourceAttributes = attributesToMap(rs.resource?.attributes);
+  const reject = (error: unknown) => {
+    rejected++;
+    problems.add(
+      error instanceof InvalidSpan || error instanceof ValueTooDeep
+        ? error.message
+        : `a malformed span: ${(error as Error)?.message ?? String(error)}`,
+    );
+  };
+  for (const rs of list(request.resourceSpans)) {
+    let resourceAttributes: Record<string, string>;
+    try {
+      resourceAttributes = attributesToMap(rs?.resource?.attributes);
+    } catch (error) {
+      // The resource is shared by all its spans: none of them can be stored without it.
+      for (const ss of list(rs?.scopeSpans)) for (const _ of list(ss?.spans)) reject(error);
+      continue;
+    }
     const serviceName = resourceAttributes['service.name'] ?? '';
-    for (const ss of rs.scopeSpans ?? []) {
-      const scopeName = ss.scope?.name ?? '';
-      const scopeVersion = ss.scope?.version ?? '';
-      for (const span of ss.spans ?? []) {
+    for (const ss of list(rs?.scopeSpans)) {
+      const scopeName = text(ss?.scope?.name);
+      const scopeVersion = text(ss?.scope?.version);
+      for (const span of list(ss?.spans)) {
         try {
           const start = nanos(span.startTimeUnixNano, 'startTimeUnixNano');
           const end = nanos(span.endTimeUnixNano, 'endTimeUnixNano');
@@ -138,8 +167,8 @@ export function toRows(
             TraceId: id(span.traceId, 16, 'traceId'),
             SpanId: id(span.spanId, 8, 'spanId'),
             ParentSpanId: id(span.parentSpanId, 8, 'parentSpanId'),
-            TraceState: span.traceState ?? '',
-            SpanName: span.name ?? '',
+            TraceState: text(span.traceState),
+            SpanName: text(span.name),
             SpanKind: SPAN_KINDS[enumValue(span.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
             ServiceName: serviceName,
             ResourceAttributes: resourceAttributes,
@@ -148,7 +177,7 @@ export function toRows(
             SpanAttributes: attributesToMap(span.attributes),
             Duration: (end > start ? end - start : 0n).toString(),
             StatusCode: STATUS_CODES[enumValue(span.status?.code, STATUS_NAMES)] ?? 'Unset',
-            StatusMessage: span.status?.message ?? '',
+            StatusMessage: text(span.status?.message),
             'Events.Timestamp': [],
             'Events.Name': [],
             'Events.Attributes': [],
@@ -157,24 +186,26 @@ export function toRows(
             'Links.TraceState': [],
             'Links.Attributes': [],
           };
-          for (const e of span.events ?? []) {
-            row['Events.Timestamp'].push(formatNanos(nanos(e.timeUnixNano, 'events.timeUnixNano')));
-            row['Events.Name'].push(e.name ?? '');
-            row['Events.Attributes'].push(attributesToMap(e.attributes));
+          for (const e of list(span.events)) {
+            row['Events.Timestamp'].push(formatNanos(nanos(e?.timeUnixNano, 'events.timeUnixNano')));
+            row['Events.Name'].push(text(e?.name));
+            row['Events.Attributes'].push(attributesToMap(e?.attributes));
           }
-          for (const l of span.links ?? []) {
-            row['Links.TraceId'].push(id(l.traceId, 16, 'links.traceId'));
-            row['Links.SpanId'].push(id(l.spanId, 8, 'links.spanId'));
-            row['Links.TraceState'].push(l.traceState ?? '');
-            row['Links.Attributes'].push(attributesToMap(l.attributes));
+          for (const l of list(span.links)) {
+            row['Links.TraceId'].push(id(l?.traceId, 16, 'links.traceId'));
+            row['Links.SpanId'].push(id(l?.spanId, 8, 'links.spanId'));
+            row['Links.TraceState'].push(text(l?.traceState));
+            row['Links.Attributes'].push(attributesToMap(l?.attributes));
           }
-          if (!row.TraceId || !row.SpanId) throw new InvalidSpan('a span without traceId or spanId');
+          // OTel defines all-zero ids as invalid: such a span has no identity to store or deduplicate by.
+          if (!row.TraceId || row.TraceId === ZERO_TRACE_ID)
+            throw new InvalidSpan('a span without a valid traceId (missing or all zero)');
+          if (!row.SpanId || row.SpanId === ZERO_SPAN_ID)
+            throw new InvalidSpan('a span without a valid spanId (missing or all zero)');
           enrich?.(row, start);
           rows.push(row);
         } catch (error) {
-          if (!(error instanceof InvalidSpan)) throw error;
-          rejected++;
-          problems.add(error.message);
+          reject(error);
         }
       }
     }
@@ -182,32 +213,50 @@ export function toRows(
   return { rows, rejected, problems: [...problems] };
 }
 
-/** Lowercase hex, as the exporter writes ids; protobuf gives bytes, OTLP/JSON gives (any-case) hex. */
+/**
+ * Lowercase hex, as the exporter writes ids; protobuf gives bytes, OTLP/JSON gives (any-case) hex. An all-zero
+ * parent or link id is written as "", as the exporter does (`TraceIDToHexOrEmptyString`).
+ */
 function id(value: Id, bytes: number, field: string): string {
   if (value === undefined || value === null) return '';
+  let hex: string;
   if (typeof value === 'string') {
     if (value === '') return '';
     if (value.length !== bytes * 2 || !HEX.test(value))
       throw new InvalidSpan(`${field} must be ${bytes * 2} hex characters`);
-    return value.toLowerCase();
+    hex = value.toLowerCase();
+  } else {
+    // protobufjs leaves an unset bytes field as its (empty) default, which may be a plain array.
+    if ((value as ArrayLike<number>).length === 0) return '';
+    if (!(value instanceof Uint8Array)) throw new InvalidSpan(`${field} must be ${bytes} bytes`);
+    if (value.length !== bytes) throw new InvalidSpan(`${field} must be ${bytes} bytes`);
+    hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
   }
-  if (value.length === 0) return '';
-  if (value.length !== bytes) throw new InvalidSpan(`${field} must be ${bytes} bytes`);
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  if (field !== 'traceId' && field !== 'spanId' && /^0+$/.test(hex)) return '';
+  return hex;
 }
 
+/** A fixed64 time in nanoseconds since the epoch, within what DateTime64(9) can hold. */
 function nanos(value: Nanos, field: string): bigint {
+  const ns = parseNanos(value);
+  if (ns === undefined) throw new InvalidSpan(`${field} must be a whole number of nanoseconds`);
+  if (ns < 0n || ns > MAX_NANOS)
+    throw new InvalidSpan(`${field} is outside 1970-01-01 .. 2262-04-11 (0 .. 2^63-1 nanoseconds)`);
+  return ns;
+}
+
+function parseNanos(value: Nanos): bigint | undefined {
   if (value === undefined || value === null) return 0n;
   try {
     if (typeof value === 'bigint') return value;
-    if (typeof value === 'number') return BigInt(Math.trunc(value));
-    if (typeof value === 'string') return BigInt(value);
+    if (typeof value === 'number') return Number.isFinite(value) ? BigInt(Math.trunc(value)) : undefined;
+    if (typeof value === 'string') return /^\s*-?\d+\s*$/.test(value) ? BigInt(value) : undefined;
     const long = value as { low: number; high: number; unsigned?: boolean };
     if (typeof long.low === 'number' && typeof long.high === 'number') {
       return (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0);
     }
   } catch {}
-  throw new InvalidSpan(`${field} must be a whole number of nanoseconds`);
+  return undefined;
 }
 
 function enumValue(value: number | string | undefined, names: Record<string, number>): number {

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { ANY_VALUE_KINDS } from './any-value.ts';
+import { ANY_VALUE_KINDS, MAX_VALUE_DEPTH } from './any-value.ts';
 
 /**
  * The OTLP trace messages a receiver decodes, written from the opentelemetry-proto v1.x wire contract (field
@@ -110,7 +110,22 @@ const descriptor = {
   },
 };
 
+// Invalid UTF-8 in a string field is read leniently (as U+FFFD) instead of failing the whole request: the spans
+// around it are still worth storing, and the converter writes only well-formed text. (Each message type read from
+// JSON is proto3, which verifies, so the feature is set per type.)
+for (const type of Object.values(descriptor.nested.otlp.nested) as { options?: object }[])
+  type.options = { features: { utf8_validation: 'NONE' } };
+
 const root = protobuf.Root.fromJSON(descriptor);
+
+/**
+ * protobufjs refuses messages nested more than 100 deep (protoc's default); an AnyValue array is two message levels
+ * per nesting level and a span's attribute sits 6 levels down, so 50 nested arrays, which OTLP allows, would fail
+ * the whole request. Allow what the converter accepts (MAX_VALUE_DEPTH), plus headroom for the envelope.
+ */
+const recursionLimit = 2 * MAX_VALUE_DEPTH + 16;
+protobuf.Reader.recursionLimit = Math.max(protobuf.Reader.recursionLimit, recursionLimit);
+protobuf.util.recursionLimit = Math.max(protobuf.util.recursionLimit, recursionLimit);
 
 export const ExportTraceServiceRequest = root.lookupType('otlp.ExportTraceServiceRequest');
 export const ExportTraceServiceResponse = root.lookupType('otlp.ExportTraceServiceResponse');
