@@ -30,6 +30,12 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   maxSpoolBytes?: number;
   maxInFlightBytes?: number;
+  /** A request whose headers are not all in by then is answered 408 (Node's headersTimeout). */
+  headersTimeoutMs?: number;
+  /** A request body that sends nothing for this long is answered 408. */
+  bodyIdleTimeoutMs?: number;
+  /** A whole request (headers and body) must arrive within this (Node's requestTimeout; 408 after). */
+  requestTimeoutMs?: number;
   retryAfterSeconds?: number;
   batchBytes?: number;
   flushIntervalMs?: number;
@@ -50,7 +56,10 @@ export interface RunningCollector {
 const DEFAULTS = {
   maxBodyBytes: 20 * 1024 * 1024,
   maxSpoolBytes: 1024 * 1024 * 1024,
-  maxInFlightBytes: 128 * 1024 * 1024,
+  maxInFlightBytes: 64 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  bodyIdleTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
   retryAfterSeconds: 5,
   recentSpanIds: 200_000,
 };
@@ -95,6 +104,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     flushIntervalMs: o.flushIntervalMs,
   });
   const server = http.createServer(
+    // Node checks headersTimeout and requestTimeout on this interval (30 s by default).
+    { connectionsCheckingInterval: Math.min(1_000, o.headersTimeoutMs, o.requestTimeoutMs) },
     createReceiver({
       spool,
       metrics,
@@ -103,6 +114,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       maxBodyBytes: o.maxBodyBytes,
       maxSpoolBytes: o.maxSpoolBytes,
       maxInFlightBytes: o.maxInFlightBytes,
+      bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
       retryAfterSeconds: o.retryAfterSeconds,
       recent: new RecentSpans(o.recentSpanIds),
       // The writer decides whether a batch is due (its own size and interval); a poke only makes it look now.
@@ -110,6 +122,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     }),
   );
   server.keepAliveTimeout = 65_000;
+  // Node's own defaults (60 s for headers, 300 s for a request) let slow clients hold connections for minutes.
+  server.headersTimeout = o.headersTimeoutMs;
+  server.requestTimeout = o.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(

@@ -2,22 +2,38 @@ import type http from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../src/log.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import { compactRow, type ExportRequestLike, type OtelTraceRow, toRows } from './otlp/spans-to-rows.ts';
-import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from './otlp/trace-proto.ts';
+import {
+  compactRow,
+  type Enrich,
+  type ExportRequestLike,
+  RowBuilder,
+  type SpanLike,
+  walkRequest,
+} from './otlp/spans-to-rows.ts';
+import { ExportTraceServiceResponse, forEachProtobufSpan, RpcStatus } from './otlp/trace-proto.ts';
 import type { RecentSpans } from './recent-spans.ts';
-import type { Spool } from './spool.ts';
+import { encodeRecord, type Spool } from './spool.ts';
+
+/** Spool records are cut at about this size (lines are never split), so no insert batch grows past its limit. */
+const RECORD_BYTES = 1024 * 1024;
 
 export interface ReceiverOptions {
   spool: Spool;
   metrics: CollectorMetrics;
   log: Logger;
-  enrich?: (row: OtelTraceRow, startNanos: bigint) => void;
+  enrich?: Enrich;
   /** Largest request body, compressed or not (OTLP: 413 above it). */
   maxBodyBytes: number;
   /** Past this many unsent spool bytes the receiver sheds load with 503 + Retry-After. */
   maxSpoolBytes: number;
-  /** Past this many request bytes being decoded at once it answers 429 + Retry-After (memory bound). */
+  /**
+   * Past this many bytes held for requests at once (received so far, inflated, and encoded for the spool until the
+   * fsync) it answers 429 + Retry-After: the bound on the receiver's request memory. Counted as bytes arrive, so a
+   * client that declares a large body and sends little holds little.
+   */
   maxInFlightBytes: number;
+  /** A request whose body sends nothing for this long is answered 408 and its connection closed. */
+  bodyIdleTimeoutMs: number;
   retryAfterSeconds: number;
   onAccepted?: () => void;
   /** Recently accepted span ids, to drop client retries. */
@@ -38,7 +54,9 @@ class HttpError extends Error {
 
 /** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), plus GET /metrics and /health. */
 export function createReceiver(o: ReceiverOptions): http.RequestListener {
-  let inFlight = 0;
+  const budget = new ByteBudget(o.maxInFlightBytes);
+  /** Spans of requests being persisted right now: a copy arriving meanwhile waits for that request's fsync. */
+  const persisting = new Map<string, Promise<void>>();
   return (req, res) => {
     const url = req.url?.split('?')[0] ?? '/';
     if (req.method === 'GET' && url === '/metrics') {
@@ -90,88 +108,181 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > o.maxBodyBytes)
       return fail(new HttpError(413, `request body over ${o.maxBodyBytes} bytes`));
-    if (inFlight >= o.maxInFlightBytes)
+    if (budget.full)
       return fail(new HttpError(429, 'too many requests in progress; retry later', retryAfter));
-    const reserved = Math.min(o.maxBodyBytes, Math.max(declared, 64 * 1024));
-    inFlight += reserved;
-    readBody(req, contentEncoding === 'gzip', o.maxBodyBytes)
-      .then((body) => accept(body, encoding))
+    const held = budget.holder();
+    readBody(req, contentEncoding === 'gzip', o.maxBodyBytes, held, o.bodyIdleTimeoutMs)
+      .then((body) => accept(body, encoding, held))
       .then(
         (response) => {
           o.metrics.countRequest(200);
           reply(res, 200, encoding, response);
         },
         (error: unknown) => {
-          if (error instanceof HttpError) return fail(error);
+          if (error instanceof HttpError) {
+            if (error.status === 429) error.headers['retry-after'] = String(o.retryAfterSeconds);
+            return fail(error);
+          }
           o.log.error('OTLP request failed', { error });
           fail(new HttpError(503, 'could not persist the request; retry later', retryAfter));
         },
       )
-      .finally(() => {
-        inFlight -= reserved;
-      });
+      .finally(() => held.release());
   };
 
   /**
-   * Decodes, converts and encodes the spool record synchronously, then waits for the fsync holding only the ids:
-   * the decoded request, its rows and their text are garbage by then, so at high rates they die young instead of
-   * being promoted to V8's old generation.
+   * Decodes and converts span by span and encodes the spool record synchronously, then waits for the fsync holding
+   * only the ids: the decoded spans, their rows and their text are garbage by then, so at high rates they die young
+   * instead of being promoted to V8's old generation.
    */
-  function accept(body: Buffer, encoding: Encoding): Promise<Buffer | string> {
-    const { lines, ids, partial } = prepare(body, encoding);
-    const persisted = ids.length > 0 ? o.spool.append(lines).then(() => accepted(ids)) : Promise.resolve();
-    return persisted.then(() => successBody(encoding, partial));
+  async function accept(body: Buffer, encoding: Encoding, held: BudgetHolder): Promise<Buffer | string> {
+    const { records, keys, waitFor, partial } = prepare(body, encoding);
+    if (keys.length === 0) {
+      await Promise.all(waitFor);
+      return successBody(encoding, partial);
+    }
+    for (const record of records) held.force(record.length);
+    const persisted = o.spool.appendRecords(records);
+    for (const key of keys) persisting.set(key, persisted);
+    try {
+      await persisted;
+    } finally {
+      for (const key of keys) if (persisting.get(key) === persisted) persisting.delete(key);
+    }
+    for (const key of keys) o.recent?.add(key.slice(0, 32), key.slice(32));
+    o.metrics.spansAccepted += keys.length;
+    o.onAccepted?.();
+    // Copies of spans another request was persisting are acknowledged once that request's fsync succeeded.
+    await Promise.all(waitFor);
+    return successBody(encoding, partial);
   }
 
   function prepare(
     body: Buffer,
     encoding: Encoding,
-  ): { lines: string[]; ids: [traceId: string, spanId: string][]; partial?: PartialSuccess } {
-    let request: ExportRequestLike;
-    try {
-      request =
-        encoding === 'json'
-          ? (JSON.parse(body.toString('utf8')) as ExportRequestLike)
-          : (ExportTraceServiceRequest.decode(body) as unknown as ExportRequestLike);
-    } catch (error) {
-      throw new HttpError(
-        400,
-        `cannot decode the ${encoding === 'json' ? 'JSON' : 'protobuf'} ExportTraceServiceRequest: ${(error as Error).message}`,
-      );
+  ): { records: Buffer[]; keys: string[]; waitFor: Promise<void>[]; partial?: PartialSuccess } {
+    // Rows become spool records about every RECORD_BYTES, so their text dies young even in a 20 MB request.
+    const records: Buffer[] = [];
+    let lines: string[] = [];
+    let lineBytes = 0;
+    const keys: string[] = [];
+    const waitFor = new Set<Promise<void>>();
+    const mine = new Set<string>();
+    let duplicates = 0;
+    const builder = new RowBuilder((row) => {
+      const key = row.TraceId + row.SpanId;
+      // A span already accepted (the client retried after losing our answer), already in this request, or being
+      // persisted by another request right now, is acknowledged, not stored again.
+      const other = persisting.get(key);
+      if (other) waitFor.add(other);
+      if (other || mine.has(key) || o.recent?.has(row.TraceId, row.SpanId)) {
+        duplicates++;
+        return;
+      }
+      mine.add(key);
+      const line = compactRow(row);
+      lines.push(line);
+      lineBytes += line.length + 1;
+      if (lineBytes >= RECORD_BYTES) {
+        records.push(encodeRecord(lines));
+        lines = [];
+        lineBytes = 0;
+      }
+      keys.push(key);
+    }, o.enrich);
+    if (encoding === 'json') {
+      let request: ExportRequestLike;
+      try {
+        request = JSON.parse(body.toString('utf8')) as ExportRequestLike;
+      } catch (error) {
+        throw new HttpError(
+          400,
+          `cannot decode the JSON ExportTraceServiceRequest: ${(error as Error).message}`,
+        );
+      }
+      if (
+        request === null ||
+        typeof request !== 'object' ||
+        Array.isArray(request) ||
+        (request.resourceSpans !== undefined && !Array.isArray(request.resourceSpans))
+      ) {
+        throw new HttpError(
+          400,
+          'the body is not an ExportTraceServiceRequest (resourceSpans must be a list)',
+        );
+      }
+      walkRequest(request, builder);
+    } else {
+      try {
+        forEachProtobufSpan(body, {
+          resource: (resource) => builder.resource(resource as { attributes?: [] } | undefined),
+          scope: (resource, scope) => builder.scope(resource, scope as { name?: string } | undefined),
+          span: (scope, span) => builder.span(scope, span as SpanLike),
+        });
+      } catch (error) {
+        throw new HttpError(
+          400,
+          `cannot decode the protobuf ExportTraceServiceRequest: ${(error as Error).message}`,
+        );
+      }
     }
-    if (
-      request === null ||
-      typeof request !== 'object' ||
-      (request.resourceSpans !== undefined && !Array.isArray(request.resourceSpans))
-    ) {
-      throw new HttpError(400, 'the body is not an ExportTraceServiceRequest (resourceSpans must be a list)');
-    }
-    let result: ReturnType<typeof toRows>;
-    try {
-      result = toRows(request, o.enrich);
-    } catch (error) {
-      throw new HttpError(400, `malformed ExportTraceServiceRequest: ${(error as Error).message}`);
-    }
-    o.metrics.spansReceived += result.rows.length + result.rejected;
-    o.metrics.spansRejected += result.rejected;
-    // A span already accepted (the client retried after losing our answer) is acknowledged, not stored again.
-    const fresh = o.recent ? result.rows.filter((r) => !o.recent!.has(r.TraceId, r.SpanId)) : result.rows;
-    o.metrics.spansDuplicate += result.rows.length - fresh.length;
+    if (lines.length > 0) records.push(encodeRecord(lines));
+    o.metrics.spansReceived += keys.length + duplicates + builder.rejected;
+    o.metrics.spansRejected += builder.rejected;
+    o.metrics.spansDuplicate += duplicates;
     return {
-      lines: fresh.map(compactRow),
-      ids: fresh.map((r) => [r.TraceId, r.SpanId]),
+      records,
+      keys,
+      waitFor: [...waitFor],
       partial:
-        result.rejected > 0
-          ? { rejectedSpans: result.rejected, errorMessage: result.problems.join('; ') }
+        builder.rejected > 0
+          ? { rejectedSpans: builder.rejected, errorMessage: [...builder.problems].join('; ') }
           : undefined,
     };
   }
+}
 
-  function accepted(ids: [traceId: string, spanId: string][]): void {
-    for (const [traceId, spanId] of ids) o.recent?.add(traceId, spanId);
-    o.metrics.spansAccepted += ids.length;
-    o.onAccepted?.();
+/** Bytes held for requests in progress, against one limit. */
+class ByteBudget {
+  readonly #max: number;
+  #used = 0;
+
+  constructor(max: number) {
+    this.#max = max;
   }
+
+  get full(): boolean {
+    return this.#used >= this.#max;
+  }
+
+  /** One request's share; released in one go when the request is answered. */
+  holder(): BudgetHolder {
+    let held = 0;
+    return {
+      take: (bytes) => {
+        if (this.#used + bytes > this.#max) return false;
+        this.#used += bytes;
+        held += bytes;
+        return true;
+      },
+      force: (bytes) => {
+        this.#used += bytes;
+        held += bytes;
+      },
+      release: () => {
+        this.#used -= held;
+        held = 0;
+      },
+    };
+  }
+}
+
+interface BudgetHolder {
+  /** Holds more bytes if the budget has room; false when it has not. */
+  take(bytes: number): boolean;
+  /** Holds bytes already allocated (the encoded spool record), whatever the budget says. */
+  force(bytes: number): void;
+  release(): void;
 }
 
 interface PartialSuccess {
@@ -198,32 +309,72 @@ function successBody(encoding: Encoding, partial: PartialSuccess | undefined): B
   );
 }
 
-/** Reads the body, enforcing the limit while reading and after decompression (a gzip bomb never inflates fully). */
-function readBody(req: http.IncomingMessage, gzip: boolean, limit: number): Promise<Buffer> {
+/**
+ * Reads the body, enforcing the size limit while reading and after decompression (a gzip bomb never inflates fully),
+ * holding every byte read or inflated in the request's budget share (429 when the budget is spent), and giving up
+ * with 408 on a body that sends nothing for `idleMs`.
+ */
+function readBody(
+  req: http.IncomingMessage,
+  gzip: boolean,
+  limit: number,
+  held: BudgetHolder,
+  idleMs: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let raw = 0;
     let size = 0;
+    let done = false;
     const source = gzip ? req.pipe(createGunzip()) : req;
-    const tooLarge = () => {
-      reject(new HttpError(413, `request body over ${limit} bytes${gzip ? ' after decompression' : ''}`));
-      source.destroy();
-      if (gzip) req.unpipe();
+    const stop = (error: HttpError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(error);
+      if (gzip) {
+        req.unpipe();
+        source.destroy();
+      }
     };
+    const timer = setTimeout(onIdle, idleMs);
+    function onIdle() {
+      stop(
+        new HttpError(408, `the request body sent nothing for ${idleMs / 1000} s`, { connection: 'close' }),
+      );
+    }
+    const overBudget = () =>
+      stop(new HttpError(429, 'too many request bytes in progress; retry later', { connection: 'close' }));
+    const tooLarge = () =>
+      stop(new HttpError(413, `request body over ${limit} bytes${gzip ? ' after decompression' : ''}`));
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      timer.refresh();
+      raw += c.length;
+      if (raw > limit) return tooLarge();
+      if (!held.take(c.length)) return overBudget();
+      if (!gzip) chunks.push(c);
+    });
     if (gzip) {
-      req.on('data', (c: Buffer) => {
-        raw += c.length;
-        if (raw > limit) tooLarge();
+      source.on('data', (c: Buffer) => {
+        if (done) return;
+        size += c.length;
+        if (size > limit) return tooLarge();
+        if (!held.take(c.length)) return overBudget();
+        chunks.push(c);
       });
     }
-    source.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) return tooLarge();
-      chunks.push(c);
+    source.on('end', () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
-    source.on('end', () => resolve(Buffer.concat(chunks)));
-    source.on('error', (error) => reject(new HttpError(400, `cannot read the body: ${error.message}`)));
-    req.on('error', (error) => reject(new HttpError(400, `cannot read the body: ${error.message}`)));
+    source.on('error', (error) => stop(new HttpError(400, `cannot read the body: ${error.message}`)));
+    req.on('error', (error) => stop(new HttpError(400, `cannot read the body: ${error.message}`)));
+    req.on('close', () => {
+      if (!req.complete) stop(new HttpError(400, 'the client closed the request before its body ended'));
+    });
   });
 }
 

@@ -172,7 +172,7 @@ export class Spool {
   /** Bytes appended and not yet handed out in a batch. */
   #unreadBytes = 0;
   #oldestUnreadAt: number | undefined;
-  #pending: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #pending: { bufs: readonly Buffer[]; resolve: () => void; reject: (e: Error) => void }[] = [];
   #saving: Promise<void> = Promise.resolve();
   #flushing = false;
   #inFlight: Promise<void> = Promise.resolve();
@@ -214,9 +214,13 @@ export class Spool {
    * in V8's old generation and pile up there until a full collection.
    */
   append(lines: readonly string[]): Promise<void> {
-    const buf = encodeRecord(lines);
+    return this.appendRecords([encodeRecord(lines)]);
+  }
+
+  /** Appends records made by `encodeRecord`, all in one write; resolves once they are on disk (fsync). */
+  appendRecords(bufs: readonly Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ buf, resolve, reject });
+      this.#pending.push({ bufs, resolve, reject });
       if (!this.#flushing) setImmediate(() => this.#flush());
     });
   }
@@ -230,7 +234,8 @@ export class Spool {
       try {
         if (this.#size > 0 && this.#size >= this.#segmentBytes) this.#rotate();
         const started = performance.now();
-        const data = group.length === 1 ? group[0]!.buf : Buffer.concat(group.map((g) => g.buf));
+        const bufs = group.flatMap((g) => g.bufs);
+        const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
         let written = 0;
         while (written < data.length) {
           written += await writeAt(this.#fd, data, written, data.length - written, this.#size + written);

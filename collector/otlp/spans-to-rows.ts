@@ -63,7 +63,7 @@ export function compactRow(row: OtelTraceRow): string {
 type Id = Uint8Array | string | null | undefined;
 type Nanos = unknown;
 
-interface SpanLike {
+export interface SpanLike {
   traceId?: Id;
   spanId?: Id;
   parentSpanId?: Id;
@@ -129,88 +129,123 @@ function list<T>(value: T[] | null | undefined): T[] {
   return Array.isArray(value) ? value : [];
 }
 
-/** Turns an export request (decoded protobuf or OTLP/JSON) into otel_traces rows; bad spans are counted, not fatal. */
-export function toRows(
-  request: ExportRequestLike,
-  enrich?: (row: OtelTraceRow, startNanos: bigint) => void,
-): ConversionResult {
-  const rows: OtelTraceRow[] = [];
-  const problems = new Set<string>();
-  let rejected = 0;
-  const reject = (error: unknown) => {
-    rejected++;
-    problems.add(
-      error instanceof InvalidSpan || error instanceof ValueTooDeep
-        ? error.message
-        : `a malformed span: ${(error as Error)?.message ?? String(error)}`,
-    );
-  };
-  for (const rs of list(request.resourceSpans)) {
-    let resourceAttributes: Record<string, string>;
+/** What a resource contributes to each of its spans' rows (or why none of them can be stored). */
+export type ResourceContext =
+  | { attributes: Record<string, string>; serviceName: string }
+  | { attributes?: undefined; problem: unknown };
+
+export type ScopeContext = ResourceContext & { scopeName?: string; scopeVersion?: string };
+
+export type Enrich = (row: OtelTraceRow, startNanos: bigint) => void;
+
+/**
+ * Builds otel_traces rows span by span, from decoded protobuf or OTLP/JSON alike, handing each to `onRow` as it is
+ * made (so a large request never holds all its rows at once). A bad span is counted with its reason, not fatal.
+ */
+export class RowBuilder {
+  rejected = 0;
+  /** One message per kind of rejection, for partial_success.error_message. */
+  readonly problems = new Set<string>();
+  readonly #onRow: (row: OtelTraceRow) => void;
+  readonly #enrich: Enrich | undefined;
+
+  constructor(onRow: (row: OtelTraceRow) => void, enrich?: Enrich) {
+    this.#onRow = onRow;
+    this.#enrich = enrich;
+  }
+
+  resource(resource: { attributes?: KeyValueLike[] | null } | null | undefined): ResourceContext {
     try {
-      resourceAttributes = attributesToMap(rs?.resource?.attributes);
-    } catch (error) {
+      const attributes = attributesToMap(resource?.attributes);
+      return { attributes, serviceName: attributes['service.name'] ?? '' };
+    } catch (problem) {
       // The resource is shared by all its spans: none of them can be stored without it.
-      for (const ss of list(rs?.scopeSpans)) for (const _ of list(ss?.spans)) reject(error);
-      continue;
-    }
-    const serviceName = resourceAttributes['service.name'] ?? '';
-    for (const ss of list(rs?.scopeSpans)) {
-      const scopeName = text(ss?.scope?.name);
-      const scopeVersion = text(ss?.scope?.version);
-      for (const span of list(ss?.spans)) {
-        try {
-          const start = nanos(span.startTimeUnixNano, 'startTimeUnixNano');
-          const end = nanos(span.endTimeUnixNano, 'endTimeUnixNano');
-          const row: OtelTraceRow = {
-            Timestamp: formatNanos(start),
-            TraceId: id(span.traceId, 16, 'traceId'),
-            SpanId: id(span.spanId, 8, 'spanId'),
-            ParentSpanId: id(span.parentSpanId, 8, 'parentSpanId'),
-            TraceState: text(span.traceState),
-            SpanName: text(span.name),
-            SpanKind: SPAN_KINDS[enumValue(span.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
-            ServiceName: serviceName,
-            ResourceAttributes: resourceAttributes,
-            ScopeName: scopeName,
-            ScopeVersion: scopeVersion,
-            SpanAttributes: attributesToMap(span.attributes),
-            Duration: (end > start ? end - start : 0n).toString(),
-            StatusCode: STATUS_CODES[enumValue(span.status?.code, STATUS_NAMES)] ?? 'Unset',
-            StatusMessage: text(span.status?.message),
-            'Events.Timestamp': [],
-            'Events.Name': [],
-            'Events.Attributes': [],
-            'Links.TraceId': [],
-            'Links.SpanId': [],
-            'Links.TraceState': [],
-            'Links.Attributes': [],
-          };
-          for (const e of list(span.events)) {
-            row['Events.Timestamp'].push(formatNanos(nanos(e?.timeUnixNano, 'events.timeUnixNano')));
-            row['Events.Name'].push(text(e?.name));
-            row['Events.Attributes'].push(attributesToMap(e?.attributes));
-          }
-          for (const l of list(span.links)) {
-            row['Links.TraceId'].push(id(l?.traceId, 16, 'links.traceId'));
-            row['Links.SpanId'].push(id(l?.spanId, 8, 'links.spanId'));
-            row['Links.TraceState'].push(text(l?.traceState));
-            row['Links.Attributes'].push(attributesToMap(l?.attributes));
-          }
-          // OTel defines all-zero ids as invalid: such a span has no identity to store or deduplicate by.
-          if (!row.TraceId || row.TraceId === ZERO_TRACE_ID)
-            throw new InvalidSpan('a span without a valid traceId (missing or all zero)');
-          if (!row.SpanId || row.SpanId === ZERO_SPAN_ID)
-            throw new InvalidSpan('a span without a valid spanId (missing or all zero)');
-          enrich?.(row, start);
-          rows.push(row);
-        } catch (error) {
-          reject(error);
-        }
-      }
+      return { problem };
     }
   }
-  return { rows, rejected, problems: [...problems] };
+
+  scope(
+    resource: ResourceContext,
+    scope: { name?: string; version?: string } | null | undefined,
+  ): ScopeContext {
+    return { ...resource, scopeName: text(scope?.name), scopeVersion: text(scope?.version) };
+  }
+
+  span(scope: ScopeContext, span: SpanLike): void {
+    try {
+      if (scope.attributes === undefined) throw scope.problem;
+      const start = nanos(span.startTimeUnixNano, 'startTimeUnixNano');
+      const end = nanos(span.endTimeUnixNano, 'endTimeUnixNano');
+      const row: OtelTraceRow = {
+        Timestamp: formatNanos(start),
+        TraceId: id(span.traceId, 16, 'traceId'),
+        SpanId: id(span.spanId, 8, 'spanId'),
+        ParentSpanId: id(span.parentSpanId, 8, 'parentSpanId'),
+        TraceState: text(span.traceState),
+        SpanName: text(span.name),
+        SpanKind: SPAN_KINDS[enumValue(span.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
+        ServiceName: scope.serviceName,
+        ResourceAttributes: scope.attributes,
+        ScopeName: scope.scopeName ?? '',
+        ScopeVersion: scope.scopeVersion ?? '',
+        SpanAttributes: attributesToMap(span.attributes),
+        Duration: (end > start ? end - start : 0n).toString(),
+        StatusCode: STATUS_CODES[enumValue(span.status?.code, STATUS_NAMES)] ?? 'Unset',
+        StatusMessage: text(span.status?.message),
+        'Events.Timestamp': [],
+        'Events.Name': [],
+        'Events.Attributes': [],
+        'Links.TraceId': [],
+        'Links.SpanId': [],
+        'Links.TraceState': [],
+        'Links.Attributes': [],
+      };
+      for (const e of list(span.events)) {
+        row['Events.Timestamp'].push(formatNanos(nanos(e?.timeUnixNano, 'events.timeUnixNano')));
+        row['Events.Name'].push(text(e?.name));
+        row['Events.Attributes'].push(attributesToMap(e?.attributes));
+      }
+      for (const l of list(span.links)) {
+        row['Links.TraceId'].push(id(l?.traceId, 16, 'links.traceId'));
+        row['Links.SpanId'].push(id(l?.spanId, 8, 'links.spanId'));
+        row['Links.TraceState'].push(text(l?.traceState));
+        row['Links.Attributes'].push(attributesToMap(l?.attributes));
+      }
+      // OTel defines all-zero ids as invalid: such a span has no identity to store or deduplicate by.
+      if (!row.TraceId || row.TraceId === ZERO_TRACE_ID)
+        throw new InvalidSpan('a span without a valid traceId (missing or all zero)');
+      if (!row.SpanId || row.SpanId === ZERO_SPAN_ID)
+        throw new InvalidSpan('a span without a valid spanId (missing or all zero)');
+      this.#enrich?.(row, start);
+      this.#onRow(row);
+    } catch (error) {
+      this.rejected++;
+      this.problems.add(
+        error instanceof InvalidSpan || error instanceof ValueTooDeep
+          ? error.message
+          : `a malformed span: ${(error as Error)?.message ?? String(error)}`,
+      );
+    }
+  }
+}
+
+/** Walks a decoded export request (OTLP/JSON, or protobuf decoded whole) span by span. */
+export function walkRequest(request: ExportRequestLike, builder: RowBuilder): void {
+  for (const rs of list(request.resourceSpans)) {
+    const resource = builder.resource(rs?.resource);
+    for (const ss of list(rs?.scopeSpans)) {
+      const scope = builder.scope(resource, ss?.scope);
+      for (const span of list(ss?.spans)) builder.span(scope, span);
+    }
+  }
+}
+
+/** Turns an export request (decoded protobuf or OTLP/JSON) into otel_traces rows; bad spans are counted, not fatal. */
+export function toRows(request: ExportRequestLike, enrich?: Enrich): ConversionResult {
+  const rows: OtelTraceRow[] = [];
+  const builder = new RowBuilder((row) => rows.push(row), enrich);
+  walkRequest(request, builder);
+  return { rows, rejected: builder.rejected, problems: [...builder.problems] };
 }
 
 /**

@@ -130,3 +130,61 @@ protobuf.util.recursionLimit = Math.max(protobuf.util.recursionLimit, recursionL
 export const ExportTraceServiceRequest = root.lookupType('otlp.ExportTraceServiceRequest');
 export const ExportTraceServiceResponse = root.lookupType('otlp.ExportTraceServiceResponse');
 export const RpcStatus = root.lookupType('otlp.RpcStatus');
+
+const Resource = root.lookupType('otlp.Resource');
+const InstrumentationScope = root.lookupType('otlp.InstrumentationScope');
+const Span = root.lookupType('otlp.Span');
+
+/** Where each length-delimited field of a message lies, by field number; other fields are skipped. */
+function fieldRanges(reader: protobuf.Reader, start: number, end: number): Map<number, [number, number][]> {
+  const ranges = new Map<number, [number, number][]>();
+  reader.pos = start;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 0) throw new Error(`invalid field number 0 at byte ${reader.pos}`);
+    if ((tag & 7) !== 2) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const length = reader.uint32();
+    const from = reader.pos;
+    if (from + length > end) throw new Error(`a field runs past the end of its message at byte ${from}`);
+    const list = ranges.get(tag >>> 3);
+    if (list) list.push([from, from + length]);
+    else ranges.set(tag >>> 3, [[from, from + length]]);
+    reader.pos = from + length;
+  }
+  if (reader.pos !== end) throw new Error(`a message runs past its length at byte ${end}`);
+  return ranges;
+}
+
+function decodeAt(type: protobuf.Type, reader: protobuf.Reader, [from, to]: [number, number]) {
+  reader.pos = from;
+  return type.decode(reader, to - from);
+}
+
+export interface SpanVisitor<R, S> {
+  resource(resource: protobuf.Message | undefined): R;
+  scope(resource: R, scope: protobuf.Message | undefined): S;
+  span(scope: S, span: protobuf.Message): void;
+}
+
+/**
+ * Decodes a protobuf ExportTraceServiceRequest one span at a time: only one span's decoded objects are alive at
+ * once, so a 20 MB request does not become hundreds of MB of heap at the same moment. A resource or scope is
+ * decoded before its spans wherever it lies in the message. Throws on bytes that are not a valid request.
+ */
+export function forEachProtobufSpan<R, S>(body: Uint8Array, visit: SpanVisitor<R, S>): void {
+  const reader = protobuf.Reader.create(body);
+  for (const resourceSpans of fieldRanges(reader, 0, body.length).get(1) ?? []) {
+    const rs = fieldRanges(reader, ...resourceSpans);
+    const resourceAt = rs.get(1)?.at(-1);
+    const resource = visit.resource(resourceAt && decodeAt(Resource, reader, resourceAt));
+    for (const scopeSpans of rs.get(2) ?? []) {
+      const ss = fieldRanges(reader, ...scopeSpans);
+      const scopeAt = ss.get(1)?.at(-1);
+      const scope = visit.scope(resource, scopeAt && decodeAt(InstrumentationScope, reader, scopeAt));
+      for (const spanAt of ss.get(2) ?? []) visit.span(scope, decodeAt(Span, reader, spanAt));
+    }
+  }
+}

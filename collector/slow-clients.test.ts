@@ -1,0 +1,157 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { testClickHouse } from '../test/support/api.ts';
+import {
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
+import type { RunningCollector } from './collector.ts';
+
+/** A raw connection that sends request headers and the start of a body, then whatever the test says. */
+function rawRequest(url: string, headers: string[], firstBytes: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  let received = '';
+  socket.on('data', (d) => {
+    received += d;
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(
+    `POST /v1/traces HTTP/1.1\r\nHost: ${hostname}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n${firstBytes}`,
+  );
+  return { socket, closed, received: () => received };
+}
+
+/** A valid protobuf ExportTraceServiceRequest of `bytes` bytes that holds no spans (empty resourceSpans). */
+function emptyResourceSpans(bytes: number): Buffer {
+  const body = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i += 2) body[i] = 0x0a;
+  return body;
+}
+
+const status = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+
+describe('slow and greedy clients', () => {
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client, {
+      bodyIdleTimeoutMs: 1_000,
+      headersTimeoutMs: 1_000,
+      requestTimeoutMs: 3_000,
+    });
+  });
+  afterAll(() => collector.stop());
+
+  it('serves honest clients while seven connections declare 20 MB bodies and send one byte, then times those out with 408', async () => {
+    const stalled = Array.from({ length: 7 }, () =>
+      rawRequest(collector.url, ['Content-Type: application/x-protobuf', 'Content-Length: 20971520'], '\n'),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const factory = spanFactory('honest');
+    const exporter = otlpExporter(collector.url, 'protobuf', false);
+    for (let i = 0; i < 3; i++) {
+      const code = await exportSpans(exporter, [
+        await factory.span({ name: `op-${i}`, startMs: Date.now(), durationMs: 1 }),
+      ]);
+      expect(code).toBe(0);
+    }
+    await Promise.all(stalled.map((s) => s.closed));
+    for (const s of stalled) {
+      expect(status(s.received())).toBe(408);
+      expect(s.received()).toContain('the request body sent nothing for 1 s');
+    }
+  });
+
+  it('answers 408 to a body that trickles past the request timeout, and keeps serving others meanwhile', async () => {
+    const trickle = rawRequest(
+      collector.url,
+      ['Content-Type: application/x-protobuf', 'Content-Length: 100000'],
+      '\n',
+    );
+    const timer = setInterval(() => trickle.socket.write('\n'), 200);
+    const exporter = otlpExporter(collector.url, 'json', false);
+    const factory = spanFactory('honest-json');
+    expect(
+      await exportSpans(exporter, [await factory.span({ name: 'op', startMs: Date.now(), durationMs: 1 })]),
+    ).toBe(0);
+    await trickle.closed;
+    clearInterval(timer);
+    expect(status(trickle.received())).toBe(408);
+  });
+
+  it('times out a client that never finishes its headers', async () => {
+    const { hostname, port } = new URL(collector.url);
+    const socket = net.connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (d) => {
+      received += d;
+    });
+    socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\n');
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    expect(status(received)).toBe(408);
+  });
+
+  it('holds bytes as they arrive: past the in-flight budget it answers 429 + Retry-After, and serves again once bytes are released', async () => {
+    // 8 MB budget. Two clients hold 3 MB each of 3.5 MB bodies; a third passes the budget mid-body.
+    const collector = await testCollector(client, { maxInFlightBytes: 8 * 1024 * 1024 });
+    const declared = 3.5 * 1024 * 1024;
+    const part = emptyResourceSpans(3 * 1024 * 1024).toString('latin1');
+    const open = (first: string) =>
+      rawRequest(
+        collector.url,
+        ['Content-Type: application/x-protobuf', `Content-Length: ${declared}`],
+        first,
+      );
+    const a = open(part);
+    const b = open(part);
+    await new Promise((r) => setTimeout(r, 200));
+    const c = open(part);
+    await c.closed;
+    expect(status(c.received())).toBe(429);
+    expect(c.received()).toMatch(/retry-after: 5/i);
+    // A whole 3 MB request meanwhile is refused the same way; a small one still fits and is served.
+    const d = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: emptyResourceSpans(3 * 1024 * 1024),
+    }).catch(() => undefined);
+    if (d) {
+      expect(d.status).toBe(429);
+      expect(d.headers.get('retry-after')).toBe('5');
+    }
+    const small = spanFactory('small-during-burst');
+    expect(
+      await exportSpans(otlpExporter(collector.url, 'protobuf', false), [
+        await small.span({ name: 'op', startMs: Date.now(), durationMs: 1 }),
+      ]),
+    ).toBe(0);
+    // The two holders finish their bodies and are answered 200.
+    const rest = emptyResourceSpans(declared - part.length);
+    a.socket.write(rest);
+    b.socket.write(rest);
+    await eventuallyTrue(() => status(a.received()) === 200 && status(b.received()) === 200);
+    a.socket.destroy();
+    b.socket.destroy();
+    const factory = spanFactory('after-burst');
+    expect(
+      await exportSpans(otlpExporter(collector.url, 'protobuf', false), [
+        await factory.span({ name: 'op', startMs: Date.now(), durationMs: 1 }),
+      ]),
+    ).toBe(0);
+    await collector.stop();
+  });
+});
+
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(check()).toBe(true);
+}
