@@ -13,7 +13,7 @@ import { enrichCost } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
 import { createReceiver } from './receiver.ts';
-import { RecentSpans } from './recent-spans.ts';
+import { RecentSpans, rememberSpooled } from './recent-spans.ts';
 import { Spool, type SpoolBatch } from './spool.ts';
 import { SpoolWriter } from './writer.ts';
 
@@ -103,6 +103,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     batchBytes: o.batchBytes,
     flushIntervalMs: o.flushIntervalMs,
   });
+  const recent = new RecentSpans(o.recentSpanIds);
+  const remembered = rememberSpooled(recent, spool.retainedRecords());
+  if (remembered > 0) o.log.debug('remembered span ids from the spool', { remembered });
   const server = http.createServer(
     // Node checks headersTimeout and requestTimeout on this interval (30 s by default).
     { connectionsCheckingInterval: Math.min(1_000, o.headersTimeoutMs, o.requestTimeoutMs) },
@@ -116,7 +119,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       maxInFlightBytes: o.maxInFlightBytes,
       bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
       retryAfterSeconds: o.retryAfterSeconds,
-      recent: new RecentSpans(o.recentSpanIds),
+      recent,
       // The writer decides whether a batch is due (its own size and interval); a poke only makes it look now.
       onAccepted: () => writer.poke(),
     }),

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { freePort } from '../src/store/embedded-postgres.ts';
@@ -14,75 +15,113 @@ import {
   spanFactory,
 } from '../test/support/collector.ts';
 
-describe('collector killed with SIGKILL mid-stream', () => {
-  it('loses no acknowledged span and duplicates none after a restart', async () => {
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-crash-'));
-    {
-      const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
-      await migrateClickHouse(ch.client);
-      await ch.close();
-    }
-    const port = await freePort();
-    const env = {
-      ...process.env,
-      CLICKHOUSE_URL: '',
-      PROMPTSCOPE_DATA_DIR: dataDir,
-      PROMPTSCOPE_OTLP_PORT: String(port),
-      LOG_LEVEL: 'error',
-    };
-    const url = `http://127.0.0.1:${port}`;
-    const factory = spanFactory('crash');
-    const acked = new Set<string>();
-    let sent = 0;
-    const makeBatch = async () => {
-      const spans = [];
-      for (let j = 0; j < 25; j++)
-        spans.push(await factory.span({ name: `op-${sent++}`, startMs: Date.now(), durationMs: 1 }));
-      return spans;
-    };
-    // A fresh exporter per batch: a batch is either acknowledged (200) or not, and only acknowledged ones count.
-    const send = async (spans: Awaited<ReturnType<typeof makeBatch>>) => {
-      const code = await exportSpans(otlpExporter(url, 'protobuf', false), spans);
-      if (code === 0) for (const s of spans) acked.add(s.spanContext().spanId);
-    };
-    const sendBatch = async () => send(await makeBatch());
+/**
+ * Where the collector dies: SIGKILL from outside while requests are in flight, or the process killing itself at an
+ * exact point (collector/failpoint.ts) — after a request's spans are fsynced but before it is answered, and after
+ * ClickHouse took a batch but before the spool recorded that.
+ */
+const KILL_POINTS = [
+  { name: 'mid-stream (SIGKILL while requests are in flight)', failpoint: undefined },
+  { name: 'fsynced, not yet answered', failpoint: 'after-fsync:9' },
+  { name: 'inserted into ClickHouse, not yet committed in the spool', failpoint: 'after-insert:2' },
+] as const;
 
-    let child = await startCli(['collector'], env).then((p) => p.child);
-    for (let i = 0; i < 8; i++) await sendBatch();
-    // Kill while requests are in flight.
-    const batches = [await makeBatch(), await makeBatch(), await makeBatch()];
-    const inFlight = Promise.all(batches.map(send));
-    await new Promise((r) => setTimeout(r, 5));
-    child.kill('SIGKILL');
-    await exited(child);
-    await inFlight;
-    const ackedBeforeRestart = acked.size;
-    expect(ackedBeforeRestart).toBeGreaterThanOrEqual(200);
+describe('collector killed with SIGKILL', () => {
+  it.each(KILL_POINTS)(
+    '$name: after a restart and the clients resending what was not acknowledged, otel_traces holds every span exactly once',
+    async ({ failpoint }) => {
+      const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-crash-'));
+      {
+        const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
+        await migrateClickHouse(ch.client);
+        await ch.close();
+      }
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        CLICKHOUSE_URL: '',
+        PROMPTSCOPE_DATA_DIR: dataDir,
+        PROMPTSCOPE_OTLP_PORT: String(port),
+        LOG_LEVEL: 'error',
+      };
+      const url = `http://127.0.0.1:${port}`;
+      const factory = spanFactory('crash');
+      const sent = new Set<string>();
+      const acked = new Set<string>();
+      const unacked: ReadableSpan[][] = [];
+      let n = 0;
+      const makeBatch = async () => {
+        const spans = [];
+        for (let j = 0; j < 25; j++)
+          spans.push(await factory.span({ name: `op-${n++}`, startMs: Date.now(), durationMs: 1 }));
+        for (const s of spans) sent.add(s.spanContext().spanId);
+        return spans;
+      };
+      // A fresh exporter per batch: a batch is either acknowledged (200) or kept to be resent, as an OTLP
+      // exporter retries what it was not answered.
+      const send = async (spans: ReadableSpan[]) => {
+        const code = await exportSpans(otlpExporter(url, 'protobuf', false), spans);
+        if (code === 0) for (const s of spans) acked.add(s.spanContext().spanId);
+        else unacked.push(spans);
+      };
 
-    child = await startCli(['collector'], env).then((p) => p.child);
-    for (let i = 0; i < 4; i++) await sendBatch();
-    await eventually(
-      async () => /^promptscope_collector_spool_bytes 0$/m.test(await (await fetch(`${url}/metrics`)).text()),
-      'the replayed spool to drain',
-      30_000,
-    );
-    child.kill('SIGTERM');
-    await exited(child);
+      let child = (await startCli(['collector'], { ...env, PROMPTSCOPE_FAILPOINT: failpoint ?? '' })).child;
+      const died = exited(child);
+      if (failpoint) {
+        // Sends until the process kills itself at the failpoint.
+        for (let i = 0; i < 40 && child.exitCode === null && child.signalCode === null; i++) {
+          await send(await makeBatch());
+          if (failpoint.startsWith('after-insert')) await new Promise((r) => setTimeout(r, 300));
+        }
+      } else {
+        for (let i = 0; i < 8; i++) await send(await makeBatch());
+        const batches = [await makeBatch(), await makeBatch(), await makeBatch()];
+        const inFlight = Promise.all(batches.map(send));
+        await new Promise((r) => setTimeout(r, 5));
+        child.kill('SIGKILL');
+        await inFlight;
+      }
+      await died;
+      expect(child.signalCode).toBe('SIGKILL');
+      const ackedBeforeRestart = acked.size;
+      expect(ackedBeforeRestart).toBeGreaterThanOrEqual(100);
+      if (failpoint?.startsWith('after-fsync')) expect(unacked.length).toBeGreaterThan(0);
 
-    const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
-    try {
-      const stored = await rows<{ SpanId: string; n: string }>(
-        ch.client,
-        "SELECT SpanId, toString(count()) AS n FROM otel_traces WHERE ServiceName = 'crash' GROUP BY SpanId",
+      child = (await startCli(['collector'], env)).child;
+      // The clients resend what they were not answered, then carry on.
+      for (const spans of unacked.splice(0)) await send(spans);
+      for (let i = 0; i < 2; i++) await send(await makeBatch());
+      expect(unacked).toEqual([]);
+      await eventually(
+        async () =>
+          /^promptscope_collector_spool_bytes 0$/m.test(await (await fetch(`${url}/metrics`)).text()),
+        'the replayed spool to drain',
+        30_000,
       );
-      const ids = new Set(stored.map((r) => r.SpanId));
-      const missing = [...acked].filter((id) => !ids.has(id));
-      expect(missing).toEqual([]);
-      expect(stored.filter((r) => r.n !== '1')).toEqual([]);
-      expect(acked.size).toBeGreaterThan(ackedBeforeRestart);
-    } finally {
-      await ch.close();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    }
-  }, 90_000);
+      child.kill('SIGTERM');
+      await exited(child);
+
+      const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
+      try {
+        const stored = await rows<{ SpanId: string; n: string }>(
+          ch.client,
+          "SELECT SpanId, toString(count()) AS n FROM otel_traces WHERE ServiceName = 'crash' GROUP BY SpanId",
+        );
+        const ids = new Set(stored.map((r) => r.SpanId));
+        expect([...sent].filter((id) => !ids.has(id))).toEqual([]);
+        expect(stored.filter((r) => r.n !== '1')).toEqual([]);
+        expect(stored.length).toBe(sent.size);
+        expect(acked.size).toBe(sent.size);
+        const calls = await rows<{ n: string }>(
+          ch.client,
+          "SELECT toString(count()) AS n FROM otel_traces WHERE ServiceName = 'crash'",
+        );
+        expect(calls).toEqual([{ n: String(sent.size) }]);
+      } finally {
+        await ch.close();
+        await fs.rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 });

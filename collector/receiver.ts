@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../src/log.ts';
+import { failpoint } from './failpoint.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import {
   compactRow,
@@ -149,6 +150,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     } finally {
       for (const key of keys) if (persisting.get(key) === persisted) persisting.delete(key);
     }
+    failpoint('after-fsync');
     for (const key of keys) o.recent?.add(key.slice(0, 32), key.slice(32));
     o.metrics.spansAccepted += keys.length;
     o.onAccepted?.();

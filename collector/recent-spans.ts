@@ -1,3 +1,5 @@
+import { decodeFrames } from './spool.ts';
+
 /** A span's identity: its trace id and span id, lowercase hex (32 + 16 characters), as the rows carry them. */
 const WORDS = 6;
 
@@ -106,4 +108,35 @@ function hexValue(code: number): number {
   if (code >= 97 && code <= 102) return code - 87;
   if (code >= 65 && code <= 70) return code - 55;
   return -1;
+}
+
+/**
+ * Refills `recent` from spooled records (oldest first), so that after a restart a client's retry of a request
+ * that was fsynced but never answered is still recognised. Spool lines are JSONCompactEachRow rows of
+ * otel_traces, which begin `["<Timestamp>","<TraceId>","<SpanId>",`. Returns how many ids were read.
+ */
+export function rememberSpooled(recent: RecentSpans, records: Iterable<Buffer>): number {
+  let remembered = 0;
+  for (const frames of records) {
+    let body: Buffer;
+    try {
+      body = decodeFrames(frames).body;
+    } catch {
+      continue; // a damaged old segment: its ids are lost, never its acknowledged data (the spool skips it too)
+    }
+    for (let at = 0; at < body.length; ) {
+      let end = body.indexOf(10, at);
+      if (end === -1) end = body.length;
+      const quote = body[at] === 0x5b ? body.indexOf('","', at) : -1;
+      if (quote !== -1 && quote + 54 <= end) {
+        recent.add(
+          body.toString('latin1', quote + 3, quote + 35),
+          body.toString('latin1', quote + 38, quote + 54),
+        );
+        remembered++;
+      }
+      at = end + 1;
+    }
+  }
+  return remembered;
 }

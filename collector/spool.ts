@@ -334,8 +334,28 @@ export class Spool {
     if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
     else if (consumed > 0) this.#oldestUnsentAt = Date.now();
     await this.#save();
+    // The segment before the cursor's is kept too: the ids of recently acknowledged spans are rebuilt from the
+    // segments on disk after a restart (see `retainedRecords`), so that history must outlive the commit.
     for (const s of this.#segments())
-      if (s < this.#cursor.segment) rmSync(this.#segmentPath(s), { force: true });
+      if (s < this.#cursor.segment - 1) rmSync(this.#segmentPath(s), { force: true });
+  }
+
+  /**
+   * The records still on disk, committed or not, oldest first: one buffer of frames (decode with decodeFrames) per
+   * segment, read one at a time. At least the last whole segment's worth of acknowledged records is kept.
+   */
+  *retainedRecords(): Generator<Buffer> {
+    for (const segment of this.#segments()) {
+      const size = segment === this.#segment ? this.#size : this.#fileSize(segment);
+      const frames = Buffer.allocUnsafe(size);
+      const fd = segment === this.#segment ? this.#fd : openSync(this.#segmentPath(segment), 'r');
+      try {
+        const got = readSync(fd, frames, 0, size, 0);
+        yield frames.subarray(0, got);
+      } finally {
+        if (fd !== this.#fd) closeSync(fd);
+      }
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../src/log.ts';
 import { withDefaults } from '../src/with-defaults.ts';
+import { failpoint } from './failpoint.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { partOfBatch, type Spool, type SpoolBatch } from './spool.ts';
 
@@ -160,6 +161,7 @@ export class SpoolWriter {
     const result = await this.#insertUntilDone(batch);
     if (result === STOPPED) return;
     if (result !== undefined && !(await this.#isolate(batch, result))) return;
+    failpoint('after-insert');
     await this.#o.spool.commit(batch);
   }
 
