@@ -300,9 +300,13 @@ function enumValue(value: number | string | undefined, names: Record<string, num
   return 0;
 }
 
-/** Nanoseconds since the epoch as "seconds.nanoseconds", which DateTime64(9) parses exactly whatever the time zone. */
+/**
+ * Nanoseconds since the epoch as "seconds.nanoseconds", which DateTime64(9) parses exactly whatever the time zone.
+ * The seconds are padded to 10 digits: ClickHouse reads a shorter number ("0.000000011", "620603012.5") as a date
+ * in another format and refuses it (found by the receiver fuzz test; a span with no start time was enough).
+ */
 export function formatNanos(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n;
+  const seconds = (ns / 1_000_000_000n).toString().padStart(10, '0');
   const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
   return `${seconds}.${fraction}`;
 }
