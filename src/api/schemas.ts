@@ -36,8 +36,32 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 export const paging = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 };
+
+/** The last instant the span tables can hold (DateTime64(9)): 2262-04-11T23:47:16.854Z, in Unix milliseconds. */
+const LAST_INSTANT_MS = 9_223_372_036_854;
+
+/**
+ * A time query parameter: ISO 8601 or Unix milliseconds, within what the span tables hold (1970-01-01 ..
+ * 2262-04-11), as Unix milliseconds. Anything else is a 422 naming the parameter.
+ */
+export const instant = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = /^\d{1,16}$/.test(text)
+      ? Number(text)
+      : /^\d{4}-\d{2}-\d{2}/.test(text)
+        ? Date.parse(text)
+        : Number.NaN;
+    if (Number.isFinite(ms) && ms >= 0 && ms <= LAST_INSTANT_MS) return ms;
+    ctx.addIssue({
+      code: 'custom',
+      message: `an ISO 8601 time or Unix milliseconds from 1970-01-01 to 2262-04-11, got '${text.slice(0, 40)}'`,
+    });
+    return z.NEVER;
+  })
+  .openapi({ type: 'string', example: '2026-11-29T00:00:00Z' });
 
 export const security = [{ bearer: [] }];
 

@@ -13,6 +13,19 @@ export type ParseResult = { ok: true; segments: Segment[] } | { ok: false; probl
 
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Names every JavaScript object already has (`constructor`, `__proto__`, `toString`, …): refused, so no lookup
+ * anywhere can pick one up from a prototype instead of the caller's values.
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Why `name` cannot be a variable, or undefined when it can. */
+export function variableNameProblem(name: string): string | undefined {
+  if (!VARIABLE_NAME.test(name)) return 'names are letters, digits and _, not starting with a digit';
+  if (RESERVED_NAMES.has(name)) return `'${name}' is reserved (every JavaScript object has it)`;
+  return undefined;
+}
+
 /** Splits a template into text and variable segments, reporting every malformed placeholder. */
 export function parseTemplate(text: string): ParseResult {
   const segments: Segment[] = [];
@@ -35,10 +48,11 @@ export function parseTemplate(text: string): ParseResult {
         break;
       }
       const name = text.slice(i + 2, close).trim();
-      if (!VARIABLE_NAME.test(name)) {
+      const problem = variableNameProblem(name);
+      if (problem) {
         problems.push({
           position: i,
-          message: `'{{${text.slice(i + 2, close)}}}' is not a variable: names are letters, digits and _, not starting with a digit`,
+          message: `'{{${text.slice(i + 2, close)}}}' is not a variable: ${problem}`,
         });
       } else {
         if (literal) segments.push({ kind: 'text', text: literal });
@@ -65,6 +79,10 @@ export function variableNames(segments: Segment[]): string[] {
 /** Joins segments, taking each variable's text from `values` (which must hold every name). */
 export function renderSegments(segments: Segment[], values: Record<string, string>): string {
   let out = '';
-  for (const s of segments) out += s.kind === 'text' ? s.text : values[s.name];
+  for (const s of segments) {
+    if (s.kind === 'text') out += s.text;
+    else if (Object.hasOwn(values, s.name)) out += values[s.name];
+    else throw new Error(`no value for variable '${s.name}'`);
+  }
   return out;
 }

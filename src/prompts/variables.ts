@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VARIABLE_NAME } from './template-syntax.ts';
+import { variableNameProblem } from './template-syntax.ts';
 
 export const VARIABLE_TYPES = ['string', 'number', 'boolean', 'json'] as const;
 export type VariableType = (typeof VARIABLE_TYPES)[number];
@@ -12,7 +12,10 @@ export interface VariableDefinition {
   description?: string;
 }
 
-const variableName = z.string().regex(VARIABLE_NAME, 'letters, digits and _, not starting with a digit');
+const variableName = z.string().superRefine((name, ctx) => {
+  const problem = variableNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A declaration is a plain name (the seed's form: a required string) or the typed form. */
 export const variableDeclarationSchema = z.union([
@@ -69,9 +72,10 @@ export function resolveValues(
 ): ResolveResult {
   const missing: string[] = [];
   const wrongType: ValueProblems['wrongType'] = [];
-  const values: Record<string, string> = {};
+  // Null prototype and own properties only: a caller's `{"__proto__": …}` or a name like `constructor` is data.
+  const values: Record<string, string> = Object.create(null);
   for (const def of definitions) {
-    let value = input[def.name];
+    let value = Object.hasOwn(input, def.name) ? input[def.name] : undefined;
     if (value === undefined || value === null) {
       if (def.default !== undefined) value = def.default;
       else if (def.required) {

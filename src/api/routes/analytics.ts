@@ -2,13 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
-import { errorResponses, jsonResponse, paging, security } from '../schemas.ts';
+import { errorResponses, instant, jsonResponse, paging, security } from '../schemas.ts';
 
 const anyJson = z.record(z.string(), z.unknown());
-const instant = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)) || /^\d+$/.test(s), 'an ISO 8601 time or Unix milliseconds')
-  .transform((s) => (/^\d+$/.test(s) ? Number(s) : Date.parse(s)));
 
 const executions = createRoute({
   method: 'get',
@@ -44,9 +40,12 @@ const summary = createRoute({
 /** What arrived in ClickHouse, for users and tests. */
 export function analyticsRoutes(deps: ApiDeps) {
   return createRouter()
-    .openapi(executions, async (c) =>
-      c.json(await listExecutions(deps.clickhouse.client, c.req.valid('query')), 200),
-    )
+    .openapi(executions, async (c) => {
+      const query = c.req.valid('query');
+      if (query.from !== undefined && query.to !== undefined && query.from > query.to)
+        throw validationFailed('invalid query', [{ field: 'to', message: 'must not be before from' }]);
+      return c.json(await listExecutions(deps.clickhouse.client, query), 200);
+    })
     .openapi(summary, async (c) => {
       const window = c.req.valid('query').window;
       const seconds = parseWindow(window);
