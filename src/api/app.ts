@@ -47,8 +47,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
 
   app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
-  app.use('/api/v1/executions', requireScope(deps.auth, 'prompts:read'));
-  app.use('/api/v1/analytics/*', requireScope(deps.auth, 'prompts:read'));
+  app.use('/api/v1/executions', requireScope(deps.auth, 'telemetry:read'));
+  app.use('/api/v1/analytics/*', requireScope(deps.auth, 'telemetry:read'));
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/prompts', promptRoutes(deps));

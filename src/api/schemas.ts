@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { Scope } from '../auth/keys.ts';
 
 export const errorSchema = z
   .object({
@@ -63,7 +64,8 @@ export const instant = z
   })
   .openapi({ type: 'string', example: '2026-11-29T00:00:00Z' });
 
-export const security = [{ bearer: [] }];
+/** The OpenAPI security requirement of a route: a bearer API key holding `scope` (or `admin`). */
+export const requires = (scope: Scope) => [{ bearer: [scope] }];
 
 /** Loosely described payloads whose full shape lives in the domain types. */
 export const versionSchema = z

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/errors.ts';
 import type { Logger } from '../log.ts';
+import { Lru } from '../lru.ts';
 import type { Sql } from '../store/postgres.ts';
 import { withDefaults } from '../with-defaults.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
@@ -16,12 +17,18 @@ export interface AuthenticatorOptions {
   log: Logger;
   /** How long a looked-up key is trusted before Postgres is asked again. */
   cacheTtlMs?: number;
+  /** Keys that exist, remembered (least recently used forgotten first). */
+  maxKeys?: number;
+  /**
+   * Key ids Postgres does not know, remembered so a client repeating a bad key is not a query each time. Small:
+   * anyone can send well-formed bogus ids, and they must not grow the process.
+   */
+  maxUnknownKeys?: number;
   now?: () => number;
 }
 
-const DEFAULTS = { cacheTtlMs: 5_000, now: Date.now };
+const DEFAULTS = { cacheTtlMs: 5_000, now: Date.now, maxKeys: 10_000, maxUnknownKeys: 1_000 };
 const TOUCH_INTERVAL_MS = 60_000;
-const MAX_VERIFIED = 10_000;
 
 /** Checks bearer keys against Postgres, caching lookups briefly so the read path stays in memory. */
 export class Authenticator {
@@ -29,10 +36,11 @@ export class Authenticator {
   #log: Logger;
   #ttl: number;
   #now: () => number;
-  #cache = new Map<string, { secret: StoredSecret | undefined; until: number }>();
+  #known: Lru<string, { secret: StoredSecret; until: number }>;
+  #unknown: Lru<string, { until: number }>;
   /** Bearer values already verified against the hash: the hot path skips hashing. Bounded, TTL as above. */
-  #verified = new Map<string, { principal: Principal; until: number }>();
-  #lastTouched = new Map<string, number>();
+  #verified: Lru<string, { principal: Principal; until: number }>;
+  #lastTouched: Lru<string, number>;
 
   constructor(options: AuthenticatorOptions) {
     const o = withDefaults(DEFAULTS, options);
@@ -40,6 +48,15 @@ export class Authenticator {
     this.#log = o.log;
     this.#ttl = o.cacheTtlMs;
     this.#now = o.now;
+    this.#known = new Lru(o.maxKeys);
+    this.#unknown = new Lru(o.maxUnknownKeys);
+    this.#verified = new Lru(o.maxKeys);
+    this.#lastTouched = new Lru(o.maxKeys);
+  }
+
+  /** How many key ids are remembered, known and unknown (for tests and metrics). */
+  get cachedKeyIds(): number {
+    return this.#known.size + this.#unknown.size;
   }
 
   /** Resolves the caller or throws 401 (no/unknown/revoked key) or 403 (key lacks the scope). */
@@ -55,10 +72,16 @@ export class Authenticator {
   }
 
   invalidate(id?: string): void {
-    if (id === undefined) this.#cache.clear();
-    else this.#cache.delete(id);
-    for (const [token, v] of this.#verified)
-      if (id === undefined || v.principal.keyId === id) this.#verified.delete(token);
+    if (id === undefined) {
+      this.#known.clear();
+      this.#unknown.clear();
+      this.#verified.clear();
+      return;
+    }
+    this.#known.delete(id);
+    this.#unknown.delete(id);
+    for (const [token, v] of [...this.#verified.entries()])
+      if (v.principal.keyId === id) this.#verified.delete(token);
   }
 
   async #identify(authorization: string | undefined): Promise<Principal> {
@@ -73,17 +96,22 @@ export class Authenticator {
     if (!m) throw unauthorized('Authorization header must be "Bearer <api key>"');
     const parsed = parseKey(m[1]!);
     if (!parsed) throw unauthorized('malformed API key');
-    let entry = this.#cache.get(parsed.id);
+    let entry = this.#known.get(parsed.id);
     if (!entry || entry.until <= now) {
-      entry = { secret: await findSecret(this.#sql, parsed.id), until: now + this.#ttl };
-      this.#cache.set(parsed.id, entry);
+      if ((this.#unknown.get(parsed.id)?.until ?? 0) > now) throw unauthorized('invalid API key');
+      const secret = await findSecret(this.#sql, parsed.id);
+      if (!secret) {
+        this.#unknown.set(parsed.id, { until: now + this.#ttl });
+        throw unauthorized('invalid API key');
+      }
+      entry = { secret, until: now + this.#ttl };
+      this.#known.set(parsed.id, entry);
     }
     const stored = entry.secret;
-    if (!stored || !secretMatches(parsed.secret, stored.secretHash)) throw unauthorized('invalid API key');
+    if (!secretMatches(parsed.secret, stored.secretHash)) throw unauthorized('invalid API key');
     if (stored.revoked) throw unauthorized('this API key has been revoked');
     this.#touch(parsed.id, now);
     const principal = { keyId: parsed.id, name: stored.name, scopes: stored.scopes };
-    if (this.#verified.size >= MAX_VERIFIED) this.#verified.clear();
     this.#verified.set(authorization, { principal, until: entry.until });
     return principal;
   }

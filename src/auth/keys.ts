@@ -1,6 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['admin', 'prompts:read'] as const;
+/**
+ * `admin`: everything. `prompts:read`: resolve templates (what every service holds). `telemetry:read`: read the
+ * recorded LLM calls and analytics, which span every service, so it is not implied by `prompts:read`.
+ */
+export const SCOPES = ['admin', 'prompts:read', 'telemetry:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ParsedKey {

@@ -20,7 +20,7 @@ usage:
   promptscope collector                      the OTLP/HTTP collector alone (run migrate up first)
   promptscope api                            the API alone (migrates first), for running roles apart
   promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
-  promptscope keys create --name NAME --scopes admin[,prompts:read]
+  promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read (comma-separated)
   promptscope keys list [--all]
   promptscope keys revoke ID
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests

@@ -12,7 +12,9 @@ import { guardrailRuleSchema } from '../../prompts/guardrails.ts';
 import { publishChange } from '../../store/change-feed.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, security } from '../schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, requires } from '../schemas.ts';
+
+const security = requires('admin');
 
 const anyJson = z.record(z.string(), z.unknown());
 

@@ -12,10 +12,12 @@ import {
   jsonResponse,
   notFoundResponse,
   paging,
-  security,
+  requires,
   versionSchema,
 } from '../schemas.ts';
 import { renderTest, testRequestSchema } from './prompt-test.ts';
+
+const security = requires('admin');
 
 const tags = ['admin: prompts'];
 

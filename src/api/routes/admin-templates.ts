@@ -17,9 +17,11 @@ import {
   jsonBody,
   jsonResponse,
   notFoundResponse,
-  security,
+  requires,
   versionSchema,
 } from '../schemas.ts';
+
+const security = requires('admin');
 
 const tags = ['admin: templates'];
 const name = z.object({ name: z.string().min(1) });

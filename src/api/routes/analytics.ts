@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
-import { errorResponses, instant, jsonResponse, paging, security } from '../schemas.ts';
+import { errorResponses, instant, jsonResponse, paging, requires } from '../schemas.ts';
+
+const security = requires('telemetry:read');
 
 const anyJson = z.record(z.string(), z.unknown());
 

@@ -5,7 +5,9 @@ import { labelSplit } from '../../prompts/labels.ts';
 import { resolveVersion, type VersionView } from '../../prompts/repository.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
-import { errorResponses, jsonResponse, notFoundResponse, security } from '../schemas.ts';
+import { errorResponses, jsonResponse, notFoundResponse, requires } from '../schemas.ts';
+
+const security = requires('prompts:read');
 
 const read = createRoute({
   method: 'get',

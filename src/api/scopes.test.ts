@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
+import { migrateClickHouse } from '../../test/support/collector.ts';
+import { Authenticator } from '../auth/authenticator.ts';
+import { createApiKey } from '../auth/key-store.ts';
+import { SCOPES, type Scope } from '../auth/keys.ts';
+import { silentLogger } from '../log.ts';
+
+interface Operation {
+  method: string;
+  path: string;
+  scope: Scope;
+}
+
+describe('scopes: what the OpenAPI document says each route needs is what the API enforces', () => {
+  let api: TestApi;
+  const keys = new Map<Scope, string>();
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    await migrateClickHouse((await testClickHouse()).client);
+    api = await createTestApi();
+    for (const scope of SCOPES) {
+      keys.set(
+        scope,
+        (await createApiKey(api.sql, { name: `only-${scope}`, scopes: [scope], createdBy: 'test' })).key,
+      );
+    }
+    const doc = (await api.call('GET', '/openapi.json', { key: null })).body as {
+      paths: Record<string, Record<string, { security?: { bearer: string[] }[] }>>;
+    };
+    operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.security)
+        .map(([method, op]) => {
+          const scopes = op.security!.flatMap((s) => s.bearer);
+          expect(scopes).toHaveLength(1);
+          return { method: method.toUpperCase(), path, scope: scopes[0] as Scope };
+        }),
+    );
+  });
+  afterAll(() => api.close());
+
+  it('documents one scope for every API route, and telemetry is not readable with the services\u2019 prompts:read key', () => {
+    expect(operations.length).toBeGreaterThan(20);
+    const of = (path: string) => operations.filter((o) => o.path === path).map((o) => o.scope);
+    expect(of('/api/v1/executions')).toEqual(['telemetry:read']);
+    expect(of('/api/v1/analytics/summary')).toEqual(['telemetry:read']);
+    expect(
+      operations.filter((o) => o.path.startsWith('/api/v1/admin/')).every((o) => o.scope === 'admin'),
+    ).toBe(true);
+  });
+
+  it('answers 403 to a key without the documented scope, and lets the documented scope and admin through', async () => {
+    for (const op of operations) {
+      const url = op.path.replace(/\{[^}]+\}/g, 'x');
+      const body = ['POST', 'PUT', 'PATCH'].includes(op.method) ? {} : undefined;
+      for (const scope of SCOPES) {
+        const res = await api.call(op.method, url, { key: keys.get(scope)!, body });
+        const allowed = scope === op.scope || scope === 'admin';
+        expect({ op: `${op.method} ${op.path}`, scope, status: allowed ? 'through' : res.status }).toEqual({
+          op: `${op.method} ${op.path}`,
+          scope,
+          status: allowed ? 'through' : 403,
+        });
+        if (allowed) expect([401, 403]).not.toContain(res.status);
+      }
+    }
+  });
+
+  it('keeps a bounded memory of key ids: 5,000 well-formed bogus keys do not grow the cache past its bound', async () => {
+    const auth = new Authenticator({ sql: api.sql, log: silentLogger, maxUnknownKeys: 1_000 });
+    for (let i = 0; i < 5_000; i++) {
+      const id = i.toString(16).padStart(12, '0');
+      await auth.authenticate(`Bearer psk_${id}_${'A'.repeat(43)}`, 'prompts:read').catch(() => {});
+      expect(auth.cachedKeyIds).toBeLessThanOrEqual(1_000);
+    }
+    // A real key still works, and a bogus one repeated within the TTL is refused from memory.
+    await expect(
+      auth.authenticate(`Bearer ${keys.get('prompts:read')}`, 'prompts:read'),
+    ).resolves.toMatchObject({
+      scopes: ['prompts:read'],
+    });
+    await expect(
+      auth.authenticate(`Bearer psk_${'f'.repeat(12)}_${'A'.repeat(43)}`, 'prompts:read'),
+    ).rejects.toThrow('invalid API key');
+  }, 120_000);
+});
