@@ -152,6 +152,27 @@ describe('@google/genai instrumentation against a Gemini wire-format server', ()
     expect(failing).toBe(500);
   });
 
+  it.each(['DISABLE_PROMPT_LOGGING', 'PROMPTSCOPE_DISABLED', 'OTEL_SDK_DISABLED'])(
+    '%s=true in the environment stops span emission for telemetry created without options',
+    async (variable) => {
+      process.env[variable] = 'true';
+      try {
+        const fromEnv = new LlmTelemetry({ tracerProvider: provider });
+        expect(fromEnv.disabled).toBe(true);
+        const client = instrumentGoogleGenAI(
+          new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: server.url } }),
+          fromEnv,
+        );
+        const response = await client.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' });
+        expect(response.text).toBe('Echo: hi');
+        await provider.forceFlush();
+        expect(exporter.getFinishedSpans()).toHaveLength(0);
+      } finally {
+        delete process.env[variable];
+      }
+    },
+  );
+
   it('swallows and counts failures inside the telemetry; the call still succeeds', async () => {
     const errors: unknown[] = [];
     const broken = new LlmTelemetry({

@@ -1,6 +1,11 @@
-/** True when recording must be off: PROMPTSCOPE_DISABLED=true or OTEL_SDK_DISABLED=true. */
+/**
+ * True when recording must be off: PROMPTSCOPE_DISABLED, OTEL_SDK_DISABLED, or the seed's DISABLE_PROMPT_LOGGING
+ * set to true.
+ */
 export function disabledByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  return isTrue(env.PROMPTSCOPE_DISABLED) || isTrue(env.OTEL_SDK_DISABLED);
+  return (
+    isTrue(env.PROMPTSCOPE_DISABLED) || isTrue(env.OTEL_SDK_DISABLED) || isTrue(env.DISABLE_PROMPT_LOGGING)
+  );
 }
 
 /** Prompt/completion text and variable values are captured only when opted in. */
