@@ -176,7 +176,12 @@ describe('admin prompts API', () => {
         guardrails: [{ type: 'blocked_pattern', name: 'x', action: 'block', patterns: ['('] }],
       },
       'invalid request body',
-      [{ field: 'guardrails.0.patterns.0', message: expect.stringContaining('not a valid RE2 regular expression') }],
+      [
+        {
+          field: 'guardrails.0.patterns.0',
+          message: expect.stringContaining('not a valid RE2 regular expression'),
+        },
+      ],
     ],
     [
       'setting the automatic latest label',
