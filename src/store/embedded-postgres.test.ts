@@ -30,4 +30,37 @@ describe('embedded PostgreSQL', () => {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('starts in a private data folder made by mktemp -d (mode 0700), also as root where it runs as its own user', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-pg-private-'));
+    expect((await fs.stat(dataDir)).mode & 0o777).toBe(0o700);
+    try {
+      const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log: silentLogger });
+      const sql = connectPostgres(pg.url, 1);
+      expect(await sql`select 1 as ok`).toEqual([{ ok: 1 }]);
+      await sql.end();
+      await pg.stop();
+      // Only the traverse bit is added for others: nobody else can list or read the folder.
+      if (process.getuid?.() === 0) expect((await fs.stat(dataDir)).mode & 0o777).toBe(0o701);
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('as root, stops with what to do when a parent folder is closed to the postgres user', async () => {
+    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-pg-closed-'));
+    const dataDir = path.join(parent, 'data');
+    try {
+      const started = startEmbeddedPostgres({ dataDir, port: await freePort(), log: silentLogger });
+      if (process.getuid?.() === 0) {
+        await expect(started).rejects.toThrow(
+          `which cannot enter ${parent} (mode 700): run 'chmod o+x ${parent}', or set PROMPTSCOPE_DATA_DIR`,
+        );
+      } else {
+        await (await started).stop();
+      }
+    } finally {
+      await fs.rm(parent, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

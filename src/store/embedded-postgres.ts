@@ -32,6 +32,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const clusterDir = path.join(options.dataDir, 'postgres');
   await fs.mkdir(options.dataDir, { recursive: true });
+  await letPostgresUserIn(options.dataDir, options.log);
   const password = await readOrCreatePassword(path.join(options.dataDir, 'postgres.password'));
   const ownerFile = path.join(options.dataDir, 'postgres.owner.json');
   const owner = await readOwner(ownerFile);
@@ -82,6 +83,32 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await fs.rm(ownerFile, { force: true });
     },
   };
+}
+
+/**
+ * As root, embedded PostgreSQL runs as a `postgres` user (the server refuses root), which must be able to enter every
+ * folder above its cluster. The data folder is ours: it gets the traverse bit for others (o+x, which lists nothing),
+ * as `mktemp -d` makes it 0700. A parent folder the user cannot enter is not ours to change: stop and say what to do.
+ */
+async function letPostgresUserIn(dataDir: string, log: Logger): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const dir = path.resolve(dataDir);
+  const mode = (await fs.stat(dir)).mode & 0o7777;
+  if ((mode & 0o001) === 0) {
+    await fs.chmod(dir, mode | 0o001);
+    log.info("let embedded postgres's user enter the data folder (chmod o+x)", { dir });
+  }
+  for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
+    const parentMode = (await fs.stat(parent)).mode & 0o777;
+    if ((parentMode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the 'postgres' user (it refuses to run as root), which cannot enter ${parent} ` +
+          `(mode ${parentMode.toString(8)}): run 'chmod o+x ${parent}', or set PROMPTSCOPE_DATA_DIR to a folder ` +
+          'whose parents it can enter, or set DATABASE_URL to use your own PostgreSQL',
+      );
+    }
+    if (parent === path.dirname(parent)) return;
+  }
 }
 
 function urlFor(password: string, port: number): string {
