@@ -176,7 +176,7 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
   });
 
   it('GET /api/v1/executions lists calls newest first with filters and paging', async () => {
-    const all = await api.call('GET', '/api/v1/executions?limit=2', { key: api.keys.reader });
+    const all = await api.call('GET', '/api/v1/executions?limit=2', { key: api.keys.telemetry });
     expect(all.status).toBe(200);
     expect(all.body.total).toBe(6);
     expect(all.body.executions).toHaveLength(2);
@@ -189,26 +189,26 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
       duration_ms: 100,
       service_name: 'analytics-svc',
     });
-    const errors = await api.call('GET', '/api/v1/executions?status=error', { key: api.keys.reader });
+    const errors = await api.call('GET', '/api/v1/executions?status=error', { key: api.keys.telemetry });
     expect(errors.body.executions.map((e: { error_type: string }) => e.error_type)).toEqual(['429', '429']);
     const v2 = await api.call('GET', '/api/v1/executions?template=support&version=2', {
-      key: api.keys.reader,
+      key: api.keys.telemetry,
     });
     expect(v2.body.total).toBe(1);
     const recent = await api.call(
       'GET',
       `/api/v1/executions?from=${new Date(NOW - 15 * 60_000).toISOString()}`,
-      { key: api.keys.reader },
+      { key: api.keys.telemetry },
     );
     expect(recent.body.total).toBe(2);
     expect((await api.call('GET', '/api/v1/executions', { key: null })).status).toBe(401);
-    expect((await api.call('GET', '/api/v1/executions?status=meh', { key: api.keys.reader })).status).toBe(
+    expect((await api.call('GET', '/api/v1/executions?status=meh', { key: api.keys.telemetry })).status).toBe(
       422,
     );
   });
 
   it('GET /api/v1/analytics/summary gives the recent execution metrics', async () => {
-    const res = await api.call('GET', '/api/v1/analytics/summary?window=1h', { key: api.keys.reader });
+    const res = await api.call('GET', '/api/v1/analytics/summary?window=1h', { key: api.keys.telemetry });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       window_seconds: 3600,
@@ -225,7 +225,7 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
       output_tokens: 40,
     });
     expect(
-      (await api.call('GET', '/api/v1/analytics/summary?window=1y', { key: api.keys.reader })).status,
+      (await api.call('GET', '/api/v1/analytics/summary?window=1y', { key: api.keys.telemetry })).status,
     ).toBe(422);
     void HOUR;
   });

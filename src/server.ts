@@ -9,12 +9,15 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import { LlmTelemetry } from './sdk/llm-telemetry.ts';
+import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
 import { applyTracesTtl } from './store/traces-ttl.ts';
+
+const VERSION = '0.1.0';
 
 export interface Stores {
   postgres: PostgresStore;
@@ -111,6 +114,9 @@ export async function startSystem(
       : undefined;
     if (collector) stopping.push(() => collector.stop());
 
+    const self = startSelfTelemetry(selfTelemetryEndpoint(collector?.url, config.otlpPort), VERSION);
+    // Pushed after the collector: stopped first, so its last spans still reach the collector.
+    stopping.push(() => self.shutdown());
     const auth = new Authenticator({ sql, log });
     const promptCache = new ResolvedPromptCache();
     const unlisten = await subscribeChanges(
@@ -127,7 +133,7 @@ export async function startSystem(
       auth,
       promptCache,
       postgresEmbedded: stores.postgres.embedded,
-      telemetry: new LlmTelemetry({ disabled: false, prices: catalog }),
+      telemetry: new LlmTelemetry({ disabled: false, prices: catalog, tracerProvider: self.provider }),
     });
     const server = createAdaptorServer({ fetch: app.fetch });
     await listen(server, config.port, config.host);

@@ -92,6 +92,36 @@ describe('promptscope start on embedded stores', () => {
     expect(await (await fetch(`${running.apiUrl}/ready`)).json()).toMatchObject({ status: 'ready' });
   });
 
+  it('records an admin test run through its own telemetry into its own collector, left out of analytics unless asked for', async () => {
+    const key = running!.key!;
+    const res = await api(running!, '/api/v1/admin/prompts/test', key, {
+      method: 'POST',
+      body: JSON.stringify({
+        template_text: 'Say {{x}}',
+        variables: { x: 'hi' },
+        model_config: { provider: 'mock', model_name: 'mock-echo' },
+        execute: true,
+      }),
+    });
+    expect(res.status).toBe(200);
+    type Listing = { total: number; executions: { request_model: string; service_name: string }[] };
+    let only: Listing = { total: 0, executions: [] };
+    for (let i = 0; i < 100 && only.total === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      only = (await (await api(running!, '/api/v1/executions?test_runs=only', key)).json()) as Listing;
+    }
+    expect(only.total).toBe(1);
+    expect(only.executions[0]).toMatchObject({ request_model: 'mock-echo', service_name: 'promptscope' });
+    const services = (await (await api(running!, '/api/v1/executions', key)).json()) as Listing;
+    expect(services.total).toBe(0);
+    const summary = (await (
+      await api(running!, '/api/v1/analytics/summary?window=1h&test_runs=include', key)
+    ).json()) as {
+      total: number;
+    };
+    expect(summary.total).toBe(1);
+  });
+
   it('keys created with the CLI next to a running server work against it, and revoking stops them', async () => {
     const created = await cli('keys', 'create', '--name', 'svc', '--scopes', 'prompts:read');
     expect(created.code).toBe(0);

@@ -1,11 +1,19 @@
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 
+export const TEST_RUNS = ['exclude', 'include', 'only'] as const;
+export type TestRuns = (typeof TEST_RUNS)[number];
+
+/** Admin test runs (promptscope.test_run) are not a service's traffic: left out unless asked for. */
+const TEST_RUN_FILTER = `({test_runs:String} = 'include' OR test_run = if({test_runs:String} = 'only', 1, 0))`;
+
 export interface ExecutionFilter {
   template?: string;
   version?: string;
   model?: string;
   service?: string;
   status?: 'success' | 'error';
+  /** Admin test runs: left out (default), included, or alone. */
+  testRuns?: TestRuns;
   /** Unix milliseconds. */
   from?: number;
   to?: number;
@@ -47,6 +55,7 @@ const WHERE = `
   AND ({model:String} = '' OR request_model = {model:String} OR response_model = {model:String})
   AND ({service:String} = '' OR service_name = {service:String})
   AND ({status:String} = '' OR success = if({status:String} = 'success', 1, 0))
+  AND ${TEST_RUN_FILTER}
   AND timestamp >= fromUnixTimestamp64Milli({from:Int64})
   AND timestamp < fromUnixTimestamp64Milli({to:Int64})`;
 
@@ -57,6 +66,7 @@ function params(f: ExecutionFilter) {
     model: f.model ?? '',
     service: f.service ?? '',
     status: f.status ?? '',
+    test_runs: f.testRuns ?? 'exclude',
     from: f.from ?? 0,
     to: f.to ?? 9_000_000_000_000, // 2255: DateTime64 ends in 2299
   };
@@ -122,6 +132,7 @@ export async function summarise(
   client: ClickHouseClient,
   windowSeconds: number,
   now = Date.now(),
+  testRuns: TestRuns = 'exclude',
 ): Promise<Summary> {
   const rs = await client.query({
     query: `SELECT toUInt64(count()) AS total, toUInt64(countIf(success = 1)) AS successful,
@@ -132,8 +143,9 @@ export async function summarise(
         toUInt64(countIf(cost_status = 'unpriced')) AS unpriced_calls,
         toUInt64(sum(input_tokens)) AS input_tokens, toUInt64(sum(output_tokens)) AS output_tokens
       FROM llm_calls FINAL
-      WHERE timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})`,
-    query_params: { from: now - windowSeconds * 1000, to: now + 1 },
+      WHERE timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})
+        AND ${TEST_RUN_FILTER}`,
+    query_params: { from: now - windowSeconds * 1000, to: now + 1, test_runs: testRuns },
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });

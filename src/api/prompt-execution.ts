@@ -2,7 +2,7 @@ import type { ModelAccess } from '../config.ts';
 import { resultOf } from '../sdk/gemini-response.ts';
 import type { LlmCallResult, LlmCallSummary, LlmTelemetry } from '../sdk/llm-telemetry.ts';
 import type { RenderedPrompt } from '../sdk/prompt.ts';
-import { PROVIDERS } from '../sdk/semconv.ts';
+import { ATTR, PROVIDERS } from '../sdk/semconv.ts';
 import { ApiError } from './errors.ts';
 
 export interface ExecutionResult {
@@ -29,6 +29,9 @@ const GEMINI_PROVIDERS: Record<string, string> = {
   'gcp.gemini': PROVIDERS.gemini,
 };
 
+/** Marks the spans of admin test runs (the server's own telemetry records them like any service's call). */
+const TEST_RUN = { [ATTR.testRun]: true };
+
 /**
  * Runs a rendered prompt against the configured model through the sdk's own path (LlmTelemetry + the Gemini
  * response mapping), returning output, tokens, cost and latency. `provider: "mock"` answers deterministically
@@ -48,7 +51,7 @@ export async function executePrompt(
   let summary: LlmCallSummary;
   if (provider === 'mock') {
     ({ result, summary } = await deps.telemetry.traceCall(
-      { provider: 'mock', model, request: params(modelConfig) },
+      { provider: 'mock', model, request: params(modelConfig), attributes: TEST_RUN },
       async (recorder) => {
         const output = `[mock ${model}] ${text.slice(0, 200)}`;
         const r: LlmCallResult = {
@@ -65,36 +68,39 @@ export async function executePrompt(
     const canonical = GEMINI_PROVIDERS[provider]!;
     const client = await geminiClient(canonical, deps.models);
     ({ result, summary } = await deps.telemetry
-      .traceCall({ provider: canonical, model, request: params(modelConfig) }, async (recorder) => {
-        const response = await client.models.generateContent({
-          model,
-          contents:
-            rendered.text ??
-            (rendered.messages ?? [])
-              .filter((m) => m.role !== 'system')
-              .map((m) => ({
-                role: m.role === 'assistant' ? 'model' : m.role,
-                parts: [{ text: m.content }],
-              })),
-          config: {
-            temperature: modelConfig.temperature,
-            maxOutputTokens: modelConfig.max_output_tokens,
-            topP: modelConfig.top_p,
-            topK: modelConfig.top_k,
-            ...(rendered.messages?.some((m) => m.role === 'system')
-              ? {
-                  systemInstruction: rendered.messages
-                    .filter((m) => m.role === 'system')
-                    .map((m) => m.content)
-                    .join('\n'),
-                }
-              : {}),
-          },
-        });
-        const r = resultOf(response as never);
-        recorder.response(r);
-        return { result: r, summary: recorder.summary() };
-      })
+      .traceCall(
+        { provider: canonical, model, request: params(modelConfig), attributes: TEST_RUN },
+        async (recorder) => {
+          const response = await client.models.generateContent({
+            model,
+            contents:
+              rendered.text ??
+              (rendered.messages ?? [])
+                .filter((m) => m.role !== 'system')
+                .map((m) => ({
+                  role: m.role === 'assistant' ? 'model' : m.role,
+                  parts: [{ text: m.content }],
+                })),
+            config: {
+              temperature: modelConfig.temperature,
+              maxOutputTokens: modelConfig.max_output_tokens,
+              topP: modelConfig.top_p,
+              topK: modelConfig.top_k,
+              ...(rendered.messages?.some((m) => m.role === 'system')
+                ? {
+                    systemInstruction: rendered.messages
+                      .filter((m) => m.role === 'system')
+                      .map((m) => m.content)
+                      .join('\n'),
+                  }
+                : {}),
+            },
+          });
+          const r = resultOf(response as never);
+          recorder.response(r);
+          return { result: r, summary: recorder.summary() };
+        },
+      )
       .catch((error: { status?: number; message?: string }) => {
         throw new ApiError('bad_request', `the model call failed: ${error.message ?? String(error)}`, {
           provider: canonical,

@@ -153,6 +153,7 @@ export class LlmTelemetry {
     const operation = start.operation ?? 'generate_content';
     const scope = activePromptScope();
     const attributes: Attributes = {
+      ...start.attributes,
       [ATTR.operationName]: operation,
       [ATTR.providerName]: start.provider,
       [ATTR.requestModel]: start.model,

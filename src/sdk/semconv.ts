@@ -40,6 +40,8 @@ export const ATTR = {
   costStatus: 'promptscope.cost.status',
   costPriceId: 'promptscope.cost.price_id',
   costUnpricedReason: 'promptscope.cost.unpriced_reason',
+  /** true on calls an admin made from the test endpoint, so analytics can leave them out. */
+  testRun: 'promptscope.test_run',
 } as const;
 
 export const EVENT_GUARDRAIL = 'promptscope.guardrail';

@@ -28,6 +28,8 @@ export interface LlmCallStart {
   server?: { address: string; port?: number };
   /** Recorded only when content capture is on. */
   inputMessages?: unknown;
+  /** Further span attributes of the caller's own (set before the GenAI ones, which win on a clash). */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export type LlmUsage =

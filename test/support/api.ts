@@ -18,7 +18,7 @@ export interface TestApi {
   app: ReturnType<typeof createApp>;
   sql: Sql;
   databaseUrl: string;
-  keys: { admin: string; reader: string };
+  keys: { admin: string; reader: string; telemetry: string };
   /** fetch-like helper: JSON body in, status + parsed JSON out. */
   call(
     method: string,
@@ -70,7 +70,7 @@ export async function testClickHouse(): Promise<ClickHouseStore> {
   return clickhouse;
 }
 
-/** The real app on a fresh migrated database, with an admin key and a prompts:read key. */
+/** The real app on a fresh migrated database, with an admin key, a prompts:read key and a telemetry:read key. */
 export async function createTestApi(
   options: { maxBodyBytes?: number; models?: ModelAccess } = {},
 ): Promise<TestApi> {
@@ -82,6 +82,11 @@ export async function createTestApi(
     scopes: ['prompts:read'],
     createdBy: 'test',
   });
+  const telemetry = await createApiKey(db.sql, {
+    name: 'test-telemetry',
+    scopes: ['telemetry:read'],
+    createdBy: 'test',
+  });
   const app = createApp(
     testAppDeps(db.sql, await testClickHouse(), {
       config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
@@ -91,7 +96,7 @@ export async function createTestApi(
     app,
     sql: db.sql,
     databaseUrl: db.url,
-    keys: { admin: admin.key, reader: reader.key },
+    keys: { admin: admin.key, reader: reader.key, telemetry: telemetry.key },
     async call(method, url, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       const key = o.key === undefined ? admin.key : o.key;

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
+import { listExecutions, parseWindow, summarise, TEST_RUNS } from '../../analytics/llm-calls.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
 import { errorResponses, instant, jsonResponse, paging, requires } from '../schemas.ts';
@@ -21,6 +21,7 @@ const executions = createRoute({
       model: z.string().optional(),
       service: z.string().optional(),
       status: z.enum(['success', 'error']).optional(),
+      test_runs: z.enum(TEST_RUNS).default('exclude').describe('admin test runs: exclude, include or only'),
       from: instant.optional(),
       to: instant.optional(),
       ...paging,
@@ -35,7 +36,12 @@ const summary = createRoute({
   tags: ['telemetry'],
   security,
   summary: 'Totals over a recent window: calls, successes, failures, average and P95 latency, cost',
-  request: { query: z.object({ window: z.string().default('1h').describe('30s, 15m, 1h, 7d …') }) },
+  request: {
+    query: z.object({
+      window: z.string().default('1h').describe('30s, 15m, 1h, 7d …'),
+      test_runs: z.enum(TEST_RUNS).default('exclude').describe('admin test runs: exclude, include or only'),
+    }),
+  },
   responses: { 200: jsonResponse(anyJson, 'The summary'), ...errorResponses },
 });
 
@@ -46,16 +52,19 @@ export function analyticsRoutes(deps: ApiDeps) {
       const query = c.req.valid('query');
       if (query.from !== undefined && query.to !== undefined && query.from > query.to)
         throw validationFailed('invalid query', [{ field: 'to', message: 'must not be before from' }]);
-      return c.json(await listExecutions(deps.clickhouse.client, query), 200);
+      return c.json(
+        await listExecutions(deps.clickhouse.client, { ...query, testRuns: query.test_runs }),
+        200,
+      );
     })
     .openapi(summary, async (c) => {
-      const window = c.req.valid('query').window;
+      const { window, test_runs } = c.req.valid('query');
       const seconds = parseWindow(window);
       if (seconds === undefined) {
         throw validationFailed('invalid window', [
           { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
         ]);
       }
-      return c.json({ ...(await summarise(deps.clickhouse.client, seconds)) }, 200);
+      return c.json({ ...(await summarise(deps.clickhouse.client, seconds, Date.now(), test_runs)) }, 200);
     });
 }
