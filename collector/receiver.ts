@@ -345,8 +345,8 @@ function readBody(
         new HttpError(408, `the request body sent nothing for ${idleMs / 1000} s`, { connection: 'close' }),
       );
     }
-    const overBudget = () =>
-      stop(new HttpError(429, 'too many request bytes in progress; retry later', { connection: 'close' }));
+    // The rest of the body is read and dropped (not held), so the client gets the 429 rather than a reset.
+    const overBudget = () => stop(new HttpError(429, 'too many request bytes in progress; retry later'));
     const tooLarge = () =>
       stop(new HttpError(413, `request body over ${limit} bytes${gzip ? ' after decompression' : ''}`));
     req.on('data', (c: Buffer) => {

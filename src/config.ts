@@ -25,6 +25,14 @@ export interface Config {
   otlpMaxBodyBytes: number;
   /** Unsent spool bytes past which the collector answers 503 + Retry-After. */
   spoolMaxBytes: number;
+  /** Request bytes held at once (received, inflated, encoded) past which the collector answers 429. */
+  otlpMaxInFlightBytes: number;
+  /** Seconds a client has to send its request headers (then 408). */
+  otlpHeadersTimeoutSeconds: number;
+  /** Seconds a request body may send nothing (then 408). */
+  otlpBodyIdleTimeoutSeconds: number;
+  /** Seconds a whole request may take to arrive (then 408). */
+  otlpRequestTimeoutSeconds: number;
   /** Days otel_traces keeps data (0 = forever). */
   tracesTtlDays: number;
   /** A deployment's own prices (catalog JSON), used over the shipped ones. */
@@ -118,6 +126,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       1024 * 1024,
       Number.MAX_SAFE_INTEGER,
     ),
+    otlpMaxInFlightBytes: int(
+      'PROMPTSCOPE_OTLP_MAX_INFLIGHT_BYTES',
+      64 * 1024 * 1024,
+      1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    otlpHeadersTimeoutSeconds: int('PROMPTSCOPE_OTLP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+    otlpBodyIdleTimeoutSeconds: int('PROMPTSCOPE_OTLP_BODY_IDLE_TIMEOUT_SECONDS', 10, 1, 3600),
+    otlpRequestTimeoutSeconds: int('PROMPTSCOPE_OTLP_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
     tracesTtlDays: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
     pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
     models: {

@@ -74,6 +74,10 @@ export async function startConfiguredCollector(
     port: config.otlpPort,
     maxBodyBytes: config.otlpMaxBodyBytes,
     maxSpoolBytes: config.spoolMaxBytes,
+    maxInFlightBytes: config.otlpMaxInFlightBytes,
+    headersTimeoutMs: config.otlpHeadersTimeoutSeconds * 1000,
+    bodyIdleTimeoutMs: config.otlpBodyIdleTimeoutSeconds * 1000,
+    requestTimeoutMs: config.otlpRequestTimeoutSeconds * 1000,
   });
 }
 
