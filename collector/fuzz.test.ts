@@ -2,8 +2,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient, ClickHouseStore } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
-import { eventually, migrateClickHouse, rows, testCollector } from '../test/support/collector.ts';
+import { eventually, productionLikeCollector, rows } from '../test/support/collector.ts';
 import type { RunningCollector } from './collector.ts';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp/trace-proto.ts';
 
@@ -215,12 +214,8 @@ describe('receiver fuzzing', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    store = await testClickHouse();
+    ({ store, collector } = await productionLikeCollector());
     client = store.client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client, {
-      embeddedClickHouse: store.embedded ? { location: store.location, database: store.database } : undefined,
-    });
   });
   afterAll(() => collector.stop());
 

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
-import { eventually, migrateClickHouse, rows, testCollector } from '../test/support/collector.ts';
+import { eventually, productionLikeCollector, rows } from '../test/support/collector.ts';
 import { chdbInsertOnWorker } from './chdb-insert.ts';
 import { otelTracesInsert, type RunningCollector } from './collector.ts';
 import { CollectorMetrics } from './metrics.ts';
@@ -59,13 +58,8 @@ describe('poison input', () => {
   let collector: RunningCollector & { dataDir: string };
 
   beforeAll(async () => {
-    store = await testClickHouse();
+    ({ store, collector } = await productionLikeCollector());
     client = store.client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client, {
-      // The insert the collector really uses: chDB's raw insert on a worker thread when embedded.
-      embeddedClickHouse: store.embedded ? { location: store.location, database: store.database } : undefined,
-    });
   });
   afterAll(() => collector.stop());
 

@@ -15,11 +15,12 @@ import {
 import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { loadPriceCatalog } from '../../src/pricing/catalog.ts';
-import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
 import { clickhouseMigrationTarget } from '../../src/store/clickhouse-migration-target.ts';
 import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { loadMigrations } from '../../src/store/migrations.ts';
 import { Migrator } from '../../src/store/migrator.ts';
+import { testClickHouse } from './api.ts';
 
 /** Applies our ClickHouse migrations (one process, so no lock is needed). */
 export async function migrateClickHouse(client: ClickHouseClient): Promise<void> {
@@ -48,6 +49,22 @@ export async function testCollector(
     ...options,
   });
   return { ...running, dataDir };
+}
+
+/**
+ * The test ClickHouse, migrated, and a collector on it that inserts as in production: chDB's raw insert on a
+ * worker thread when the engine is embedded.
+ */
+export async function productionLikeCollector(
+  options: Partial<CollectorOptions> = {},
+): Promise<{ store: ClickHouseStore; collector: RunningCollector & { dataDir: string } }> {
+  const store = await testClickHouse();
+  await migrateClickHouse(store.client);
+  const collector = await testCollector(store.client, {
+    embeddedClickHouse: store.embedded ? { location: store.location, database: store.database } : undefined,
+    ...options,
+  });
+  return { store, collector };
 }
 
 export type Protocol = 'protobuf' | 'json';

@@ -1,6 +1,11 @@
--- A cost attribute too large for cost_amount's Decimal(18, 12) made the view throw DECIMAL_OVERFLOW, which fails the
--- whole insert into otel_traces (the span was lost with it). Parse straight into Decimal64: out of range is NULL,
--- so the call is stored, with no cost (unpriced), never a silent zero.
+-- llm_calls_mv, second version:
+-- * A cost attribute too large for cost_amount's Decimal(18, 12) made the view throw DECIMAL_OVERFLOW, which failed
+--   the whole insert into otel_traces (the span was lost with it). Cost is parsed straight into Decimal64: out of
+--   range is NULL, so the call is stored, unpriced, never a silent zero.
+-- * Calls an admin made from the test endpoint (POST /api/v1/admin/prompts/test with execute) are recorded like any
+--   other, marked promptscope.test_run=true: a column, so analytics can leave them out or show only them.
+ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS test_run UInt8 DEFAULT 0 AFTER time_to_first_chunk_s;
+
 DROP VIEW IF EXISTS llm_calls_mv;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_mv TO llm_calls AS
@@ -31,6 +36,7 @@ SELECT
     toUInt8(StatusCode NOT IN ('Error', 'STATUS_CODE_ERROR')) AS success,
     SpanAttributes['error.type'] AS error_type,
     JSONExtract(coalesce(nullIf(SpanAttributes['gen_ai.response.finish_reasons'], ''), '[]'), 'Array(String)') AS finish_reasons,
-    toFloat64OrNull(SpanAttributes['gen_ai.response.time_to_first_chunk']) AS time_to_first_chunk_s
+    toFloat64OrNull(SpanAttributes['gen_ai.response.time_to_first_chunk']) AS time_to_first_chunk_s,
+    toUInt8(SpanAttributes['promptscope.test_run'] = 'true') AS test_run
 FROM otel_traces
 WHERE SpanAttributes['gen_ai.operation.name'] != '';

@@ -1,7 +1,7 @@
 DROP VIEW IF EXISTS llm_calls_mv;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_mv TO llm_calls AS
-WITH toDecimal64OrNull(coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.amount'], ''), SpanAttributes['gen_ai.usage.cost']), 12) AS cost_raw
+WITH toDecimal128OrNull(coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.amount'], ''), SpanAttributes['gen_ai.usage.cost']), 12) AS cost_raw
 SELECT
     Timestamp AS timestamp,
     TraceId AS trace_id,
