@@ -23,7 +23,12 @@ export class CollectorMetrics {
     this.insertDuration.observe(seconds);
   }
 
-  render(gauges: { spoolBytes: number; spoolOldestAgeSeconds: number }): string {
+  render(gauges: {
+    spoolBytes: number;
+    spoolOldestAgeSeconds: number;
+    inFlightBytes: number;
+    inFlightBytesPeak: number;
+  }): string {
     const lines: string[] = [];
     const counter = (name: string, help: string, value: number) =>
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
@@ -84,6 +89,14 @@ export class CollectorMetrics {
       '# TYPE promptscope_collector_spool_oldest_age_seconds gauge',
     );
     lines.push(`promptscope_collector_spool_oldest_age_seconds ${gauges.spoolOldestAgeSeconds}`);
+    lines.push(
+      '# HELP promptscope_collector_inflight_bytes Request bytes held now (received, inflated, awaiting fsync)',
+      '# TYPE promptscope_collector_inflight_bytes gauge',
+      `promptscope_collector_inflight_bytes ${gauges.inFlightBytes}`,
+      '# HELP promptscope_collector_inflight_bytes_peak Most request bytes ever held at once since start',
+      '# TYPE promptscope_collector_inflight_bytes_peak gauge',
+      `promptscope_collector_inflight_bytes_peak ${gauges.inFlightBytesPeak}`,
+    );
     lines.push(
       ...this.insertDuration.render(
         'promptscope_collector_insert_duration_seconds',

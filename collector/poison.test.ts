@@ -202,6 +202,63 @@ describe('poison input', () => {
     expect(stored.get('c000000000000001')!.SpanName).toMatch(/^\ufffd+A\ufffd+\(B$/);
   });
 
+  it('accepts AnyValue arrays nested 50 levels deep over protobuf, refuses only a span nested past 1,000, and refuses all-zero ids per span', async () => {
+    const nested = (depth: number) => {
+      let value: Record<string, unknown> = { stringValue: 'bottom' };
+      for (let i = 0; i < depth; i++) value = { arrayValue: { values: [value] } };
+      return value;
+    };
+    const bytes = (hex: string) => Buffer.from(hex, 'hex');
+    const protoSpan = (spanId: string, extra: Record<string, unknown> = {}) => ({
+      ...span(spanId),
+      traceId: bytes(TRACE),
+      spanId: bytes(spanId),
+      ...extra,
+    });
+    const body = Buffer.from(
+      ExportTraceServiceRequest.encode(
+        ExportTraceServiceRequest.fromObject(
+          request('deep-proto', [
+            protoSpan('f000000000000001', { attributes: [{ key: 'deep', value: nested(50) }] }),
+            protoSpan('f000000000000002', { attributes: [{ key: 'deeper', value: nested(1_000) }] }),
+            protoSpan('f000000000000003', { attributes: [{ key: 'too-deep', value: nested(1_001) }] }),
+            protoSpan('f000000000000004', { traceId: bytes('0'.repeat(32)) }),
+            protoSpan('0000000000000000'),
+            protoSpan('f000000000000006', { parentSpanId: bytes('0'.repeat(16)) }),
+          ]),
+        ),
+      ).finish(),
+    );
+    const response = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const answer = ExportTraceServiceResponse.decode(Buffer.from(await response.arrayBuffer())).toJSON();
+    expect(answer.partialSuccess.rejectedSpans).toBe('3');
+    expect(answer.partialSuccess.errorMessage).toContain('nested more than 1000 levels deep');
+    expect(answer.partialSuccess.errorMessage).toContain(
+      'a span without a valid traceId (missing or all zero)',
+    );
+    expect(answer.partialSuccess.errorMessage).toContain(
+      'a span without a valid spanId (missing or all zero)',
+    );
+    const stored = await eventually(async () => {
+      const found = await storedBySpanId(client, 'deep-proto');
+      return found.size >= 3 && found;
+    }, 'the three valid spans to land');
+    expect([...stored.keys()].sort()).toEqual(['f000000000000001', 'f000000000000002', 'f000000000000006']);
+    expect(stored.get('f000000000000001')!.SpanAttributes.deep).toBe(
+      `${'['.repeat(50)}"bottom"${']'.repeat(50)}`,
+    );
+    const [parent] = await rows<{ ParentSpanId: string }>(
+      client,
+      "SELECT ParentSpanId FROM otel_traces WHERE SpanId = 'f000000000000006'",
+    );
+    expect(parent).toEqual({ ParentSpanId: '' });
+  });
+
   it.each(['worker', 'client'] as const)(
     'isolates rows ClickHouse refuses (%s insert): good rows land, each bad row is dead-lettered with its reason',
     async (path_) => {

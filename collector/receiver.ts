@@ -66,6 +66,8 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
       res.end(
         o.metrics.render({
           spoolBytes: o.spool.unsentBytes,
+          inFlightBytes: budget.used,
+          inFlightBytesPeak: budget.peak,
           spoolOldestAgeSeconds: oldest === undefined ? 0 : (Date.now() - oldest) / 1000,
         }),
       );
@@ -142,6 +144,8 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
       await Promise.all(waitFor);
       return successBody(encoding, partial);
     }
+    // The body is garbage now: hold the encoded rows instead, until they are on disk.
+    held.release();
     for (const record of records) held.force(record.length);
     const persisted = o.spool.appendRecords(records);
     for (const key of keys) persisting.set(key, persisted);
@@ -248,6 +252,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
 class ByteBudget {
   readonly #max: number;
   #used = 0;
+  #peak = 0;
 
   constructor(max: number) {
     this.#max = max;
@@ -255,6 +260,15 @@ class ByteBudget {
 
   get full(): boolean {
     return this.#used >= this.#max;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** The most ever held at once (a bound check for tests and operators). */
+  get peak(): number {
+    return this.#peak;
   }
 
   /** One request's share; released in one go when the request is answered. */
@@ -265,11 +279,13 @@ class ByteBudget {
         if (this.#used + bytes > this.#max) return false;
         this.#used += bytes;
         held += bytes;
+        this.#peak = Math.max(this.#peak, this.#used);
         return true;
       },
       force: (bytes) => {
         this.#used += bytes;
         held += bytes;
+        this.#peak = Math.max(this.#peak, this.#used);
       },
       release: () => {
         this.#used -= held;

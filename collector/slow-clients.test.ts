@@ -3,13 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { testClickHouse } from '../test/support/api.ts';
 import {
+  eventually,
   exportSpans,
   migrateClickHouse,
   otlpExporter,
+  productionLikeCollector,
+  rows,
   spanFactory,
   testCollector,
 } from '../test/support/collector.ts';
 import type { RunningCollector } from './collector.ts';
+import { ExportTraceServiceRequest } from './otlp/trace-proto.ts';
 
 /** A raw connection that sends request headers and the start of a body, then whatever the test says. */
 function rawRequest(url: string, headers: string[], firstBytes: string) {
@@ -156,4 +160,86 @@ describe('slow and greedy clients', () => {
 async function eventuallyTrue(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
   expect(check()).toBe(true);
+}
+
+describe('a burst of large requests', () => {
+  it('answers twelve concurrent 12 MB requests with 200 or 429 + Retry-After, holds about the budget, and stores every accepted span once', async () => {
+    const { store, collector } = await productionLikeCollector({ maxInFlightBytes: 64 * 1024 * 1024 });
+    try {
+      const bodies = Array.from({ length: 12 }, (_, i) => largeRequest(`burst-${i}`, 12 * 1024 * 1024));
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      const sampler = setInterval(() => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }, 10);
+      const answers = await Promise.all(
+        bodies.map(({ body }) =>
+          fetch(`${collector.url}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf' },
+            body,
+          }).then((r) => ({ status: r.status, retryAfter: r.headers.get('retry-after') })),
+        ),
+      );
+      clearInterval(sampler);
+      expect(answers.filter((a) => a.status !== 200 && a.status !== 429)).toEqual([]);
+      expect(answers.filter((a) => a.status === 429).every((a) => a.retryAfter === '5')).toBe(true);
+      const accepted = bodies.filter((_, i) => answers[i]!.status === 200);
+      expect(accepted.length).toBeGreaterThan(0);
+      const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+      const peak = Number(/^promptscope_collector_inflight_bytes_peak (\d+)$/m.exec(metrics)![1]);
+      // The budget, plus the encoded rows of requests waiting for their fsync.
+      expect(peak).toBeLessThan(3 * 64 * 1024 * 1024);
+      await eventually(async () => collector.spool.unsentBytes === 0, 'the accepted spans to land', 60_000);
+      const stored = await rows<{ service: string; n: string; distinct: string }>(
+        store.client,
+        `SELECT ServiceName AS service, toString(count()) AS n, toString(uniqExact(SpanId)) AS distinct
+         FROM otel_traces WHERE ServiceName LIKE 'burst-%' GROUP BY ServiceName ORDER BY ServiceName`,
+      );
+      expect(stored).toEqual(
+        accepted
+          .map((a) => ({ service: a.service, n: String(a.spans), distinct: String(a.spans) }))
+          .sort((a, b) => a.service.localeCompare(b.service)),
+      );
+      // The whole test process (this collector, its embedded ClickHouse and the 144 MB of bodies built above).
+      expect(rssPeak - rssBefore).toBeLessThan(900 * 1024 * 1024);
+    } finally {
+      await collector.stop();
+    }
+  }, 120_000);
+});
+
+/** A protobuf export request of about `bytes`, its spans under one service. */
+function largeRequest(service: string, bytes: number): { service: string; body: Buffer; spans: number } {
+  const spans = [];
+  const perSpan = 20 * 48 + 90;
+  const count = Math.ceil(bytes / perSpan);
+  for (let i = 0; i < count; i++) {
+    spans.push({
+      traceId: Buffer.from(`${service}-${i}`.padEnd(16, '.')).subarray(0, 16),
+      spanId: Buffer.from((i + 1).toString(16).padStart(16, '0'), 'hex'),
+      name: 'generate_content gemini-2.5-flash',
+      startTimeUnixNano: '1764064800000000000',
+      endTimeUnixNano: '1764064800100000000',
+      attributes: Array.from({ length: 20 }, (_, a) => ({
+        key: `attr.${a}`,
+        value: { stringValue: `value-${i}-${a}-${'x'.repeat(24)}` },
+      })),
+    });
+  }
+  const request = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [{ spans }],
+      },
+    ],
+  };
+  return {
+    service,
+    body: Buffer.from(
+      ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(request)).finish(),
+    ),
+    spans: count,
+  };
 }
