@@ -230,3 +230,80 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
     void HOUR;
   });
 });
+
+describe('llm_calls: cost status and A/B variant, whoever wrote the span', () => {
+  it.each([
+    {
+      what: 'a failed call with no usage and no cost (official collector, any instrumentation)',
+      attributes: { 'gen_ai.request.model': 'gemini-2.5-flash', 'error.type': '429' },
+      error: true,
+      expected: { cost: '0', cost_status: 'not_billed', cost_currency: 'USD' },
+    },
+    {
+      what: 'a failed call the sdk marked not_billed',
+      attributes: {
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.usage.cost.amount': '0',
+        'gen_ai.usage.cost.currency': 'USD',
+        'promptscope.cost.status': 'not_billed',
+      },
+      error: true,
+      expected: { cost: '0', cost_status: 'not_billed', cost_currency: 'USD' },
+    },
+    {
+      what: 'a failed call that did use tokens (a blocked answer), with no price',
+      attributes: { 'gen_ai.request.model': 'mystery-model', 'gen_ai.usage.input_tokens': 10 },
+      error: true,
+      expected: { cost: null, cost_status: 'unpriced', cost_currency: '' },
+    },
+    {
+      what: 'a successful call with tokens and no price',
+      attributes: { 'gen_ai.request.model': 'mystery-model', 'gen_ai.usage.output_tokens': 3 },
+      error: false,
+      expected: { cost: null, cost_status: 'unpriced', cost_currency: '' },
+    },
+    {
+      what: 'a priced call',
+      attributes: {
+        'gen_ai.request.model': 'x',
+        'gen_ai.usage.cost.amount': '0.000123',
+        'gen_ai.usage.cost.currency': 'EUR',
+      },
+      error: false,
+      expected: { cost: '0.000123', cost_status: 'priced', cost_currency: 'EUR' },
+    },
+  ])('$what → $expected.cost_status', async ({ what, attributes, error, expected }) => {
+    const store = await testClickHouse();
+    await migrateClickHouse(store.client);
+    const collector = await testCollector(store.client);
+    try {
+      const template = `status-${what.replace(/\W+/g, '-')}`;
+      const factory = spanFactory('status-svc');
+      const span = await factory.span({
+        name: 'generate_content',
+        startMs: Date.now(),
+        durationMs: 5,
+        error: error ? 'boom' : undefined,
+        attributes: {
+          'gen_ai.operation.name': 'generate_content',
+          'gen_ai.prompt.name': template,
+          'promptscope.prompt.variant': '2',
+          ...attributes,
+        },
+      });
+      expect(await exportSpans(otlpExporter(collector.url, 'json', false), [span])).toBe(0);
+      const [row] = await eventually(
+        () =>
+          rows<{ cost: string | null; cost_status: string; cost_currency: string; prompt_variant: string }>(
+            store.client,
+            `SELECT toString(cost_amount) AS cost, cost_status, cost_currency, prompt_variant
+             FROM llm_calls WHERE prompt_name = '${template}'`,
+          ).then((r) => r.length > 0 && r),
+        'the call to land',
+      );
+      expect(row).toEqual({ ...expected, prompt_variant: '2' });
+    } finally {
+      await collector.stop();
+    }
+  });
+});

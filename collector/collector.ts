@@ -126,7 +126,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   );
   server.keepAliveTimeout = 65_000;
   // Node's own defaults (60 s for headers, 300 s for a request) let slow clients hold connections for minutes.
-  server.headersTimeout = o.headersTimeoutMs;
+  server.headersTimeout = Math.min(o.headersTimeoutMs, o.requestTimeoutMs); // Node requires headers ≤ request
   server.requestTimeout = o.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -33,3 +33,4 @@ FROM otel_traces
 WHERE SpanAttributes['gen_ai.operation.name'] != '';
 
 ALTER TABLE llm_calls DROP COLUMN IF EXISTS test_run;
+ALTER TABLE llm_calls DROP COLUMN IF EXISTS prompt_variant;

@@ -4,12 +4,23 @@
 --   range is NULL, so the call is stored, unpriced, never a silent zero.
 -- * Calls an admin made from the test endpoint (POST /api/v1/admin/prompts/test with execute) are recorded like any
 --   other, marked promptscope.test_run=true: a column, so analytics can leave them out or show only them.
+-- * A call that failed before the provider billed anything (a 429, a 500, a refused request: no tokens, no cost) is
+--   cost 0 with status 'not_billed', not 'unpriced'. The span's own promptscope.cost.status is taken when it says so.
+-- * The A/B variant a call was served (promptscope.prompt.variant) is a column.
 ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS test_run UInt8 DEFAULT 0 AFTER time_to_first_chunk_s;
+ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS prompt_variant LowCardinality(String) DEFAULT '' AFTER prompt_source;
 
 DROP VIEW IF EXISTS llm_calls_mv;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_mv TO llm_calls AS
-WITH toDecimal64OrNull(coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.amount'], ''), SpanAttributes['gen_ai.usage.cost']), 12) AS cost_raw
+WITH
+    toDecimal64OrNull(coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.amount'], ''), SpanAttributes['gen_ai.usage.cost']), 12) AS cost_raw,
+    StatusCode IN ('Error', 'STATUS_CODE_ERROR') AS failed,
+    arrayAll(k -> NOT mapContains(SpanAttributes, k), ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.prompt_tokens', 'gen_ai.usage.completion_tokens']) AS no_usage,
+    multiIf(
+        SpanAttributes['promptscope.cost.status'] = 'not_billed' OR (failed AND no_usage AND cost_raw IS NULL), 'not_billed',
+        cost_raw IS NOT NULL, 'priced',
+        'unpriced') AS status
 SELECT
     Timestamp AS timestamp,
     TraceId AS trace_id,
@@ -24,13 +35,14 @@ SELECT
     SpanAttributes['gen_ai.prompt.version'] AS prompt_version,
     SpanAttributes['promptscope.prompt.label'] AS prompt_label,
     SpanAttributes['promptscope.prompt.source'] AS prompt_source,
+    SpanAttributes['promptscope.prompt.variant'] AS prompt_variant,
     toUInt64OrZero(coalesce(nullIf(SpanAttributes['gen_ai.usage.input_tokens'], ''), SpanAttributes['gen_ai.usage.prompt_tokens'])) AS input_tokens,
     toUInt64OrZero(SpanAttributes['gen_ai.usage.cache_read.input_tokens']) AS cache_read_tokens,
     toUInt64OrZero(coalesce(nullIf(SpanAttributes['gen_ai.usage.output_tokens'], ''), SpanAttributes['gen_ai.usage.completion_tokens'])) AS output_tokens,
     toUInt64OrZero(SpanAttributes['gen_ai.usage.reasoning.output_tokens']) AS reasoning_tokens,
-    CAST(cost_raw, 'Nullable(Decimal(18, 12))') AS cost_amount,
-    if(cost_raw IS NULL, '', coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.currency'], ''), 'USD')) AS cost_currency,
-    if(cost_raw IS NULL, 'unpriced', 'priced') AS cost_status,
+    CAST(if(status = 'not_billed', toDecimal64(0, 12), cost_raw), 'Nullable(Decimal(18, 12))') AS cost_amount,
+    if(status = 'unpriced', '', coalesce(nullIf(SpanAttributes['gen_ai.usage.cost.currency'], ''), 'USD')) AS cost_currency,
+    status AS cost_status,
     Duration AS duration_ns,
     StatusCode AS status_code,
     toUInt8(StatusCode NOT IN ('Error', 'STATUS_CODE_ERROR')) AS success,

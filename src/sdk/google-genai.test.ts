@@ -109,6 +109,12 @@ describe('@google/genai instrumentation against a Gemini wire-format server', ()
     const span = await onlySpan();
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('429');
+    // Refused before any answer: the provider billed nothing, so the cost is a known zero, not unpriced.
+    expect(span.attributes).toMatchObject({
+      'promptscope.cost.status': 'not_billed',
+      'gen_ai.usage.cost.amount': '0',
+      'gen_ai.usage.cost.currency': 'USD',
+    });
   });
 
   it('records a safety block as a finish reason', async () => {

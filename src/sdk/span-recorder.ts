@@ -131,6 +131,20 @@ export class SpanRecorder implements LlmCallRecorder {
   fail(error: unknown): void {
     try {
       this.span.setAttribute(ATTR.errorType, errorType(error));
+      // Failed before any answer (a 429, a 500, a refused request): the provider billed nothing. Once a stream has
+      // started, what was billed is unknown without usage, so the call stays unpriced.
+      if (this.#summary.usage === undefined && !this.#firstChunkSeen) {
+        this.span.setAttributes({
+          [ATTR.usageCostAmount]: '0',
+          [ATTR.usageCostCurrency]: 'USD',
+          [ATTR.costStatus]: 'not_billed',
+        });
+      } else if (this.#summary.usage === undefined) {
+        this.span.setAttributes({
+          [ATTR.costStatus]: 'unpriced',
+          [ATTR.costUnpricedReason]: 'the stream failed before the provider reported usage',
+        });
+      }
       this.span.setStatus({
         code: SpanStatusCode.ERROR,
         message: error instanceof Error ? error.message : String(error),
