@@ -1,10 +1,5 @@
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-
-export const TEST_RUNS = ['exclude', 'include', 'only'] as const;
-export type TestRuns = (typeof TEST_RUNS)[number];
-
-/** Admin test runs (promptscope.test_run) are not a service's traffic: left out unless asked for. */
-const TEST_RUN_FILTER = `({test_runs:String} = 'include' OR test_run = if({test_runs:String} = 'only', 1, 0))`;
+import { TEST_RUN_FILTER, type TestRuns } from './figures.ts';
 
 export interface ExecutionFilter {
   template?: string;

@@ -7,6 +7,7 @@ import { adminMiscRoutes } from './routes/admin-misc.ts';
 import { adminPromptRoutes } from './routes/admin-prompts.ts';
 import { adminTemplateRoutes } from './routes/admin-templates.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
+import { figureRoutes } from './routes/figures.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes } from './routes/prompts.ts';
 
@@ -56,6 +57,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/admin/templates', adminTemplateRoutes(deps));
   app.route('/api/v1/admin', adminMiscRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
+  app.route('/api/v1', figureRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

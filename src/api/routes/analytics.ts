@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listExecutions, parseWindow, summarise, TEST_RUNS } from '../../analytics/llm-calls.ts';
+import { TEST_RUNS } from '../../analytics/figures.ts';
+import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
 import { errorResponses, instant, jsonResponse, paging, requires } from '../schemas.ts';

@@ -1,0 +1,237 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { otelTracesInsert, type RunningCollector } from '../../collector/collector.ts';
+import { compactRow, toRows } from '../../collector/otlp/spans-to-rows.ts';
+import { Spool } from '../../collector/spool.ts';
+import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
+import {
+  eventually,
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  rows,
+  spanFactory,
+  testCollector,
+} from '../../test/support/collector.ts';
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+
+const NOW = Date.now();
+const START = NOW - 30 * 60_000;
+
+/** Known calls, and below, the figures computed by hand from them. */
+const CALLS = [
+  {
+    template: 'fig-a',
+    ms: 100,
+    model: 'gemini-2.5-flash',
+    usage: { in: 1000, cache: 200, out: 50, think: 10 },
+    cost: '0.001',
+  },
+  {
+    template: 'fig-a',
+    ms: 200,
+    model: 'gemini-2.5-flash',
+    usage: { in: 500, cache: 0, out: 20, think: 0 },
+    cost: '0.002',
+  },
+  { template: 'fig-a', ms: 300, model: 'gemini-2.5-flash', error: '429' },
+  { template: 'fig-a', ms: 400, model: 'mystery-model', usage: { in: 10, cache: 0, out: 5, think: 0 } },
+  {
+    template: 'fig-b',
+    ms: 1000,
+    model: 'gemini-2.5-flash',
+    usage: { in: 100, cache: 0, out: 10, think: 0 },
+    cost: '0.0005',
+  },
+] as const;
+
+const EXPECTED_FIG_A = {
+  template: 'fig-a',
+  calls: 4,
+  successes: 3,
+  errors: 1,
+  success_rate: 0.75,
+  error_rate: 0.25,
+  p50_ms: 200,
+  p95_ms: 400,
+  p99_ms: 400,
+  ttfc_p95_ms: null,
+  input_uncached_tokens: 800 + 500 + 10,
+  cache_read_tokens: 200,
+  output_tokens: 75,
+  thinking_tokens: 10,
+  cost: '0.003',
+  cost_per_call: '0.00075',
+  cost_per_1k_calls: '0.75',
+  unpriced_calls: 1,
+  unpriced_share: 0.25,
+  not_billed_calls: 1,
+};
+
+describe('analytics figures (src/analytics/figures.ts) through the API', () => {
+  let api: TestApi;
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    api.call('GET', path, { key: api.keys.telemetry, headers });
+  const range = `from=${START - 60_000}&to=${NOW + 60_000}`;
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client);
+    api = await createTestApi();
+    const factory = spanFactory('figures-svc');
+    const spans = [];
+    for (const [i, c] of CALLS.entries()) {
+      const usage = 'usage' in c ? c.usage : undefined;
+      spans.push(
+        await factory.span({
+          name: `generate_content ${c.model}`,
+          startMs: START + i * 1000,
+          durationMs: c.ms,
+          error: 'error' in c ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.provider.name': 'gcp.gemini',
+            'gen_ai.request.model': c.model,
+            'gen_ai.prompt.name': c.template,
+            'gen_ai.prompt.version': c.template === 'fig-a' ? '1' : '2',
+            ...(usage
+              ? {
+                  'gen_ai.usage.input_tokens': usage.in,
+                  'gen_ai.usage.cache_read.input_tokens': usage.cache,
+                  'gen_ai.usage.output_tokens': usage.out,
+                  'gen_ai.usage.reasoning.output_tokens': usage.think,
+                }
+              : {}),
+            ...('cost' in c
+              ? { 'gen_ai.usage.cost.amount': c.cost, 'gen_ai.usage.cost.currency': 'USD' }
+              : {}),
+            ...('error' in c ? { 'error.type': c.error } : {}),
+          },
+        }),
+      );
+    }
+    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
+    await eventually(
+      async () =>
+        (
+          await rows<{ n: string }>(
+            client,
+            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name LIKE 'fig-%'",
+          )
+        )[0]?.n === '5',
+      'the calls to land',
+    );
+  });
+  afterAll(async () => {
+    await collector.stop();
+    await api.close();
+  });
+
+  it('computes every usage figure per template, as computed by hand', async () => {
+    const res = await get(`/api/v1/analytics/usage?${range}&group_by=template`);
+    expect(res.status).toBe(200);
+    const figA = res.body.rows.find((r: { template: string }) => r.template === 'fig-a');
+    expect(figA).toEqual(EXPECTED_FIG_A);
+    expect(res.body.rows.map((r: { template: string }) => r.template)).toEqual(['fig-a', 'fig-b']);
+  });
+
+  it('filters, buckets by UTC hour, and lists errors by error.type', async () => {
+    const bucketed = await get(`/api/v1/analytics/usage?${range}&step=hour&template=fig-b`);
+    expect(bucketed.body.rows).toHaveLength(1);
+    expect(bucketed.body.rows[0]).toMatchObject({
+      bucket: new Date(Math.floor((START + 4000) / 3_600_000) * 3_600_000)
+        .toISOString()
+        .replace('.000Z', 'Z'),
+      calls: 1,
+      cost: '0.0005',
+      p95_ms: 1000,
+    });
+    const errors = await get(`/api/v1/analytics/errors?${range}&group_by=template`);
+    expect(errors.body.rows).toEqual([{ template: 'fig-a', error_type: '429', errors: 1 }]);
+    const top = await get(`/api/v1/analytics/top-calls?${range}&limit=2`);
+    expect(top.body.rows.map((r: { cost: string }) => r.cost)).toEqual(['0.002', '0.001']);
+  });
+
+  it('counts a span that reached ClickHouse twice once in every figure', async () => {
+    const before = (await get(`/api/v1/analytics/usage?${range}&group_by=template`)).body.rows;
+    // The first call, stored again the way a second collector instance (another insert token) would.
+    const [stored] = await rows<{ SpanId: string }>(
+      client,
+      "SELECT SpanId FROM otel_traces WHERE SpanAttributes['gen_ai.prompt.name'] = 'fig-a' ORDER BY Timestamp LIMIT 1",
+    );
+    const raw = await rows<Record<string, unknown>>(
+      client,
+      `SELECT * FROM otel_traces WHERE SpanId = '${stored!.SpanId}'`,
+    );
+    expect(raw).toHaveLength(1);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-dup-'));
+    const spool = new Spool({ dir });
+    const { rows: again } = toRows({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'figures-svc' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: raw[0]!.TraceId as string,
+                  spanId: stored!.SpanId,
+                  name: 'generate_content gemini-2.5-flash',
+                  startTimeUnixNano: String(BigInt(START) * 1_000_000n),
+                  endTimeUnixNano: String(BigInt(START + 100) * 1_000_000n),
+                  attributes: Object.entries(raw[0]!.SpanAttributes as Record<string, string>).map(
+                    ([key, v]) => ({
+                      key,
+                      value: { stringValue: v },
+                    }),
+                  ),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    await spool.append(again.map(compactRow));
+    await otelTracesInsert(client, 'another-collector')((await spool.read(1 << 20))!);
+    await spool.close();
+    await fs.rm(dir, { recursive: true, force: true });
+    const [copies] = await rows<{ n: string }>(
+      client,
+      `SELECT toString(count()) AS n FROM otel_traces WHERE SpanId = '${stored!.SpanId}'`,
+    );
+    expect(copies!.n).toBe('2');
+    expect((await get(`/api/v1/analytics/usage?${range}&group_by=template`)).body.rows).toEqual(before);
+  });
+
+  it('answers CSV with Accept: text/csv', async () => {
+    const res = await api.app.request(`/api/v1/analytics/usage?${range}&group_by=template&template=fig-a`, {
+      headers: { authorization: `Bearer ${api.keys.telemetry}`, accept: 'text/csv' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const [header, line, end] = (await res.text()).split('\r\n');
+    expect(header!.split(',')).toEqual(Object.keys(EXPECTED_FIG_A));
+    expect(line!.split(',')).toEqual(Object.values(EXPECTED_FIG_A).map((v) => (v === null ? '' : String(v))));
+    expect(end).toBe('');
+  });
+
+  it.each([
+    ['group_by', 'group_by=template,colour'],
+    ['group_by', 'group_by=template,template'],
+    ['step', `step=minute&from=0&to=${NOW}`],
+    ['from', `from=${NOW}&to=${NOW - 1}`],
+    ['from', 'from=9999-12-31T00:00:00Z'],
+    ['step', 'step=week'],
+    ['test_runs', 'test_runs=maybe'],
+  ])('refuses a bad %s with a 422 naming it (%s)', async (field, query) => {
+    const res = await get(`/api/v1/analytics/usage?${query}`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([field]);
+  });
+});

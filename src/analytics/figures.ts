@@ -1,0 +1,179 @@
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+
+/**
+ * Every analytics figure, defined once as ClickHouse SQL over `llm_calls`: the API, the report CLI (and the
+ * dashboards and alert rules that come next) take their SQL from here. Each span counts once in every figure:
+ * `llm_calls` is read with FINAL, which collapses a span that reached ClickHouse twice.
+ */
+
+export const STEPS = ['minute', 'hour', 'day'] as const;
+export type Step = (typeof STEPS)[number];
+
+const STEP_FUNCTION: Record<Step, string> = {
+  minute: 'toStartOfMinute',
+  hour: 'toStartOfHour',
+  day: 'toStartOfDay',
+};
+
+/** What a figure can be grouped and filtered by: the API's name → the llm_calls column. */
+export const DIMENSIONS = {
+  template: 'prompt_name',
+  version: 'prompt_version',
+  label: 'prompt_label',
+  variant: 'prompt_variant',
+  model: 'request_model',
+  provider: 'provider',
+  service: 'service_name',
+  environment: 'environment',
+} as const;
+export type Dimension = keyof typeof DIMENSIONS;
+export const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
+
+export const TEST_RUNS = ['exclude', 'include', 'only'] as const;
+export type TestRuns = (typeof TEST_RUNS)[number];
+
+/** Admin test runs (promptscope.test_run) are not a service's traffic: left out unless asked for. */
+export const TEST_RUN_FILTER = `({test_runs:String} = 'include' OR test_run = if({test_runs:String} = 'only', 1, 0))`;
+
+/** Which calls a figure covers and how it slices them. */
+export interface Slice {
+  /** Unix milliseconds, from inclusive, to exclusive. */
+  from: number;
+  to: number;
+  /** Buckets in UTC; none for one row per group over the whole range. */
+  step?: Step;
+  groupBy?: Dimension[];
+  filters?: Partial<Record<Dimension, string>>;
+  /** Admin test runs (promptscope.test_run): left out by default. */
+  testRuns?: TestRuns;
+}
+
+export interface Query {
+  sql: string;
+  params: Record<string, string | number>;
+}
+
+/** The WHERE clause of a slice, with its parameters (values never enter the SQL text). */
+export function sliceWhere(slice: Slice): Query {
+  const params: Record<string, string | number> = {
+    from: slice.from,
+    to: slice.to,
+    test_runs: slice.testRuns ?? 'exclude',
+  };
+  const parts = [
+    'timestamp >= fromUnixTimestamp64Milli({from:Int64})',
+    'timestamp < fromUnixTimestamp64Milli({to:Int64})',
+    TEST_RUN_FILTER,
+  ];
+  for (const [name, value] of Object.entries(slice.filters ?? {}) as [Dimension, string | undefined][]) {
+    if (value === undefined) continue;
+    params[`f_${name}`] = value;
+    parts.push(`${DIMENSIONS[name]} = {f_${name}:String}`);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+/** The bucket and group columns of a slice (SELECT list, GROUP BY and ORDER BY share them). */
+function keys(slice: Slice): { select: string[]; names: string[] } {
+  const select: string[] = [];
+  const names: string[] = [];
+  if (slice.step) {
+    select.push(
+      `formatDateTime(${STEP_FUNCTION[slice.step]}(timestamp, 'UTC'), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket`,
+    );
+    names.push('bucket');
+  }
+  for (const d of slice.groupBy ?? []) {
+    select.push(`${DIMENSIONS[d]} AS ${d}`);
+    names.push(d);
+  }
+  return { select, names };
+}
+
+/**
+ * Output columns keep the names of the columns they sum (`cache_read_tokens`, …); inside the aggregates the names
+ * must mean the table's columns, not the aliases.
+ */
+const COLUMNS_OVER_ALIASES = 'SETTINGS prefer_column_name_to_alias = 1';
+
+/** Exact decimal text of a Decimal expression, without trailing zeros ("0.00125", "0"). */
+const decimal = (expr: string) => `toString(${expr})`;
+
+/**
+ * The usage figures per bucket and group: calls; successes, errors and their rates; latency p50/p95/p99 (exact
+ * quantiles, nearest rank) and time to first chunk p95 for streams; tokens by bucket (uncached input, cache read,
+ * output, thinking); cost total, per call and per 1,000 calls (priced and not-billed calls; exact decimals);
+ * unpriced calls and their share; not-billed calls.
+ */
+export function usageQuery(slice: Slice): Query {
+  const where = sliceWhere(slice);
+  const { select, names } = keys(slice);
+  const cost = 'sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12)))';
+  const sql = `SELECT ${[...select, ''].join(', ')}
+    toUInt64(count()) AS calls,
+    toUInt64(countIf(success = 1)) AS successes,
+    toUInt64(countIf(success = 0)) AS errors,
+    round(countIf(success = 1) / nullIf(count(), 0), 6) AS success_rate,
+    round(countIf(success = 0) / nullIf(count(), 0), 6) AS error_rate,
+    if(count() = 0, NULL, round(quantileExactLow(0.5)(duration_ns) / 1e6, 3)) AS p50_ms,
+    if(count() = 0, NULL, round(quantileExactLow(0.95)(duration_ns) / 1e6, 3)) AS p95_ms,
+    if(count() = 0, NULL, round(quantileExactLow(0.99)(duration_ns) / 1e6, 3)) AS p99_ms,
+    if(countIf(time_to_first_chunk_s IS NOT NULL) = 0, NULL,
+       round(quantileExactLowIf(0.95)(assumeNotNull(time_to_first_chunk_s), time_to_first_chunk_s IS NOT NULL) * 1000, 3)) AS ttfc_p95_ms,
+    toUInt64(sum(input_tokens - least(cache_read_tokens, input_tokens))) AS input_uncached_tokens,
+    toUInt64(sum(least(cache_read_tokens, input_tokens))) AS cache_read_tokens,
+    toUInt64(sum(output_tokens)) AS output_tokens,
+    toUInt64(sum(reasoning_tokens)) AS thinking_tokens,
+    ${decimal(cost)} AS cost,
+    ${decimal(`${cost} / nullIf(count(), 0)`)} AS cost_per_call,
+    ${decimal(`${cost} * 1000 / nullIf(count(), 0)`)} AS cost_per_1k_calls,
+    toUInt64(countIf(cost_status = 'unpriced')) AS unpriced_calls,
+    round(countIf(cost_status = 'unpriced') / nullIf(count(), 0), 6) AS unpriced_share,
+    toUInt64(countIf(cost_status = 'not_billed')) AS not_billed_calls
+  FROM llm_calls FINAL
+  WHERE ${where.sql}
+  ${names.length ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}
+  ${COLUMNS_OVER_ALIASES}`;
+  return { sql, params: where.params };
+}
+
+/** Errors per bucket and group, by `error.type` (empty when the span named none). */
+export function errorsQuery(slice: Slice): Query {
+  const where = sliceWhere(slice);
+  const { select, names } = keys(slice);
+  const all = [...names, 'error_type'];
+  return {
+    sql: `SELECT ${[...select, 'error_type'].join(', ')}, toUInt64(count()) AS errors
+      FROM llm_calls FINAL
+      WHERE ${where.sql} AND success = 0
+      GROUP BY ${all.join(', ')} ORDER BY ${[...names, 'errors DESC', 'error_type'].join(', ')}`,
+    params: where.params,
+  };
+}
+
+/** The most expensive calls in a slice, most expensive first. */
+export function topCallsQuery(slice: Slice, limit: number): Query {
+  const where = sliceWhere(slice);
+  return {
+    sql: `SELECT span_id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at,
+        prompt_name AS template, prompt_version AS version, request_model AS model, service_name AS service,
+        toString(assumeNotNull(cost_amount)) AS cost, cost_currency AS currency,
+        toUInt64(input_tokens) AS input_tokens, toUInt64(output_tokens) AS output_tokens,
+        round(duration_ns / 1e6, 3) AS duration_ms
+      FROM llm_calls FINAL
+      WHERE ${where.sql} AND cost_amount IS NOT NULL
+      ORDER BY cost_amount DESC, timestamp DESC LIMIT {limit:UInt32}`,
+    params: { ...where.params, limit },
+  };
+}
+
+/** Runs a figure's query; 64-bit integers come back as numbers, decimals as exact strings. */
+export async function runQuery<T>(client: ClickHouseClient, q: Query): Promise<T[]> {
+  const rs = await client.query({
+    query: q.sql,
+    query_params: q.params,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return rs.json<T>();
+}

@@ -1,0 +1,15 @@
+/** Rows as CSV (RFC 4180): a header from the first row's keys, fields quoted where needed, CRLF line ends. */
+export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
+  const names = columns ?? Object.keys(rows[0] ?? {});
+  const field = (v: unknown): string => {
+    if (v === null || v === undefined) return '';
+    const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return `${[names.map(field).join(','), ...rows.map((r) => names.map((n) => field(r[n])).join(','))].join('\r\n')}\r\n`;
+}
+
+/** Whether the client asked for CSV (`Accept: text/csv`) rather than JSON. */
+export function wantsCsv(accept: string | undefined): boolean {
+  return /\btext\/csv\b/i.test(accept ?? '');
+}

@@ -1,0 +1,193 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  DIMENSION_NAMES,
+  type Dimension,
+  errorsQuery,
+  type Query,
+  runQuery,
+  type Slice,
+  STEPS,
+  TEST_RUNS,
+  topCallsQuery,
+  usageQuery,
+} from '../../analytics/figures.ts';
+import { type ApiDeps, type AppEnv, createRouter } from '../context.ts';
+import { toCsv, wantsCsv } from '../csv.ts';
+import { validationFailed } from '../errors.ts';
+import { errorResponses, instant, requires } from '../schemas.ts';
+
+const security = requires('telemetry:read');
+
+const STEP_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+/** More buckets than any chart draws: a minute step over a year is refused, not computed. */
+const MAX_BUCKETS = 10_000;
+const DAY_MS = 86_400_000;
+
+const sliceParams = z.object({
+  from: instant.optional().describe('start (inclusive); default: 24 hours before `to`'),
+  to: instant.optional().describe('end (exclusive); default: now'),
+  step: z.enum(STEPS).optional().describe('buckets in UTC; none for one row per group'),
+  group_by: z
+    .string()
+    .optional()
+    .describe(`comma-separated: ${DIMENSION_NAMES.join(', ')}`),
+  ...Object.fromEntries(
+    DIMENSION_NAMES.map((d) => [d, z.string().max(500).optional().describe(`only calls with this ${d}`)]),
+  ),
+  test_runs: z.enum(TEST_RUNS).default('exclude').describe('admin test runs: exclude, include or only'),
+});
+type SliceParams = z.output<typeof sliceParams>;
+
+/** The validated slice, or a 422 naming the parameter that is wrong. */
+function sliceOf(q: SliceParams, now = Date.now()): Slice {
+  const to = q.to ?? now;
+  const from = q.from ?? to - DAY_MS;
+  if (from >= to) throw validationFailed('invalid query', [{ field: 'from', message: 'must be before to' }]);
+  const groupBy = (q.group_by ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const unknown = groupBy.filter((g) => !(DIMENSION_NAMES as string[]).includes(g));
+  if (unknown.length > 0 || new Set(groupBy).size !== groupBy.length) {
+    throw validationFailed('invalid query', [
+      {
+        field: 'group_by',
+        message: unknown.length
+          ? `unknown grouping ${unknown.map((u) => `'${u}'`).join(', ')}: use ${DIMENSION_NAMES.join(', ')}`
+          : 'a grouping is named twice',
+      },
+    ]);
+  }
+  if (q.step && (to - from) / STEP_MS[q.step] > MAX_BUCKETS) {
+    throw validationFailed('invalid query', [
+      { field: 'step', message: `more than ${MAX_BUCKETS} ${q.step}s in the range: use a larger step` },
+    ]);
+  }
+  const filters: Partial<Record<Dimension, string>> = {};
+  for (const d of DIMENSION_NAMES) {
+    const value = (q as Record<string, unknown>)[d];
+    if (typeof value === 'string') filters[d] = value;
+  }
+  return { from, to, step: q.step, groupBy: groupBy as Dimension[], filters, testRuns: q.test_runs };
+}
+
+const keyColumns = {
+  bucket: z.string().optional().describe('start of the bucket, UTC (with `step`)'),
+  ...Object.fromEntries(
+    DIMENSION_NAMES.map((d) => [d, z.string().optional().describe(`with group_by=${d}`)]),
+  ),
+};
+
+const usageRow = z
+  .object({
+    ...keyColumns,
+    calls: z.number(),
+    successes: z.number(),
+    errors: z.number(),
+    success_rate: z.number().nullable(),
+    error_rate: z.number().nullable(),
+    p50_ms: z.number().nullable(),
+    p95_ms: z.number().nullable(),
+    p99_ms: z.number().nullable(),
+    ttfc_p95_ms: z.number().nullable().describe('time to first chunk, streams only'),
+    input_uncached_tokens: z.number(),
+    cache_read_tokens: z.number(),
+    output_tokens: z.number(),
+    thinking_tokens: z.number().describe('reasoning tokens, already inside output_tokens'),
+    cost: z.string().describe('exact decimal, priced and not-billed calls'),
+    cost_per_call: z.string().nullable(),
+    cost_per_1k_calls: z.string().nullable(),
+    unpriced_calls: z.number(),
+    unpriced_share: z.number().nullable(),
+    not_billed_calls: z.number(),
+  })
+  .openapi('UsageRow');
+
+const errorRow = z.object({ ...keyColumns, error_type: z.string(), errors: z.number() }).openapi('ErrorRow');
+
+const topCallRow = z
+  .object({
+    span_id: z.string(),
+    trace_id: z.string(),
+    at: z.string(),
+    template: z.string(),
+    version: z.string(),
+    model: z.string(),
+    service: z.string(),
+    cost: z.string(),
+    currency: z.string(),
+    input_tokens: z.number(),
+    output_tokens: z.number(),
+    duration_ms: z.number(),
+  })
+  .openapi('TopCall');
+
+const rowsOf = <T extends z.ZodType>(row: T, name: string) =>
+  z.object({ from: z.string(), to: z.string(), rows: z.array(row) }).openapi(name);
+
+function figureRoute<T extends z.ZodType>(
+  path: string,
+  summary: string,
+  row: T,
+  name: string,
+  extra: Record<string, z.ZodType> = {},
+) {
+  return createRoute({
+    method: 'get',
+    path,
+    tags: ['telemetry'],
+    security,
+    summary,
+    request: { query: sliceParams.extend(extra) },
+    responses: {
+      200: {
+        content: {
+          'application/json': { schema: rowsOf(row, name) },
+          'text/csv': { schema: z.string().describe('the rows as CSV, with Accept: text/csv') },
+        },
+        description: `${summary} (each span counted once)`,
+      },
+      ...errorResponses,
+    },
+  });
+}
+
+const usage = figureRoute(
+  '/analytics/usage',
+  'Calls, success and error rates, latency quantiles, tokens by bucket, cost, unpriced share',
+  usageRow,
+  'Usage',
+);
+const errors = figureRoute('/analytics/errors', 'Errors by error.type', errorRow, 'Errors');
+const topCalls = figureRoute('/analytics/top-calls', 'The most expensive calls', topCallRow, 'TopCalls', {
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+});
+
+/** The figures of `src/analytics/figures.ts`, as JSON or CSV. */
+export function figureRoutes(deps: ApiDeps) {
+  const answer = async (c: Context<AppEnv>, slice: Slice, query: Query) => {
+    const rows = await runQuery<Record<string, unknown>>(deps.clickhouse.client, query);
+    if (wantsCsv(c.req.header('accept'))) {
+      return c.body(toCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8' });
+    }
+    return c.json(
+      { from: new Date(slice.from).toISOString(), to: new Date(slice.to).toISOString(), rows },
+      200,
+    );
+  };
+  return createRouter()
+    .openapi(usage, async (c) => {
+      const slice = sliceOf(c.req.valid('query') as SliceParams);
+      return answer(c, slice, usageQuery(slice)) as never;
+    })
+    .openapi(errors, async (c) => {
+      const slice = sliceOf(c.req.valid('query') as SliceParams);
+      return answer(c, slice, errorsQuery(slice)) as never;
+    })
+    .openapi(topCalls, async (c) => {
+      const query = c.req.valid('query') as SliceParams & { limit: number };
+      const slice = sliceOf(query);
+      return answer(c, slice, topCallsQuery(slice, query.limit)) as never;
+    });
+}
