@@ -74,6 +74,8 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
   let api: TestApi;
   let client: ClickHouseClient;
   let collector: RunningCollector;
+  // One factory for the file: its span ids are a counter, so a second factory would repeat them.
+  const factory = spanFactory('figures-svc');
   const get = (path: string, headers: Record<string, string> = {}) =>
     api.call('GET', path, { key: api.keys.telemetry, headers });
   const range = `from=${START - 60_000}&to=${NOW + 60_000}`;
@@ -83,7 +85,6 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
     await migrateClickHouse(client);
     collector = await testCollector(client);
     api = await createTestApi();
-    const factory = spanFactory('figures-svc');
     const spans = [];
     for (const [i, c] of CALLS.entries()) {
       const usage = 'usage' in c ? c.usage : undefined;
@@ -207,6 +208,87 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
     );
     expect(copies!.n).toBe('2');
     expect((await get(`/api/v1/analytics/usage?${range}&group_by=template`)).body.rows).toEqual(before);
+  });
+
+  it('compares the variants of a split: rates with Wilson intervals and which differences are significant', async () => {
+    // Variant 1: 40 calls, 2 errors, tokens 90/110 alternating, cost 0.001 each; variant 2: 40 calls, 12 errors,
+    // tokens 140/160, cost 0.002 each. Expected values from scipy (see each comment).
+    const spans = [];
+    for (const variant of ['1', '2']) {
+      for (let i = 0; i < 40; i++) {
+        const failed = i < (variant === '1' ? 2 : 12);
+        spans.push(
+          await factory.span({
+            name: 'generate_content gemini-2.5-flash',
+            startMs: START + 10_000 + i,
+            durationMs: variant === '1' ? 100 + i : 200 + i,
+            error: failed ? 'boom' : undefined,
+            attributes: {
+              'gen_ai.operation.name': 'generate_content',
+              'gen_ai.request.model': 'gemini-2.5-flash',
+              'gen_ai.prompt.name': 'ab-template',
+              'gen_ai.prompt.version': variant,
+              'promptscope.prompt.label': 'production',
+              'promptscope.prompt.variant': variant,
+              'gen_ai.usage.input_tokens': (variant === '1' ? 80 : 130) + (i % 2) * 20,
+              'gen_ai.usage.output_tokens': 10,
+              'gen_ai.usage.cost.amount': variant === '1' ? '0.001' : '0.002',
+            },
+          }),
+        );
+      }
+    }
+    expect(await exportSpans(otlpExporter(collector.url, 'json', false), spans)).toBe(0);
+    await eventually(
+      async () =>
+        (
+          await rows<{ n: string }>(
+            client,
+            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name = 'ab-template'",
+          )
+        )[0]?.n === '80',
+      'the split calls to land',
+    );
+    const res = await get(`/api/v1/analytics/ab?${range}&template=ab-template&label=production`);
+    expect(res.status).toBe(200);
+    expect(res.body.control).toBe('1');
+    const [one, two] = res.body.variants;
+    expect(one).toEqual({
+      variant: '1',
+      calls: 40,
+      errors: 2,
+      error_rate: 0.05,
+      error_rate_ci95: [0.013821, 0.165039], // Wilson, z = 1.96
+      p95_ms: 138,
+      cost: '0.04',
+      cost_per_call: '0.001',
+      tokens_per_call: 100,
+    });
+    expect(two).toMatchObject({
+      variant: '2',
+      calls: 40,
+      errors: 12,
+      error_rate: 0.3,
+      error_rate_ci95: [0.180748, 0.4543],
+    });
+    expect(two.vs_control.error_rate.difference).toBe(0.25);
+    expect(two.vs_control.error_rate.p_value).toBeCloseTo(0.00325626962841207, 6); // 2 * norm.sf(|z|)
+    expect(two.vs_control.error_rate).toMatchObject({
+      significant: true,
+      test: 'two-proportion z-test (pooled, two-sided)',
+    });
+    expect(two.vs_control.tokens_per_call).toMatchObject({
+      difference: 50,
+      significant: true,
+      test: "Welch's t-test (two-sided)",
+    });
+    expect(two.vs_control.tokens_per_call.p_value).toBeLessThan(1e-30); // scipy ttest_ind(equal_var=False): 2.7e-35
+    expect(two.vs_control.p95_ms).toEqual({ difference: 100, test: 'not tested' });
+    // With the other variant as control, the same difference the other way round.
+    const flipped = await get(
+      `/api/v1/analytics/ab?${range}&template=ab-template&label=production&control=2`,
+    );
+    expect(flipped.body.variants[0].vs_control.error_rate.difference).toBe(-0.25);
   });
 
   it('answers CSV with Accept: text/csv', async () => {

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { compareVariants } from '../../analytics/ab.ts';
 import {
   DIMENSION_NAMES,
   type Dimension,
@@ -164,6 +165,61 @@ const topCalls = figureRoute('/analytics/top-calls', 'The most expensive calls',
   limit: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
+const comparison = z.object({
+  difference: z.number(),
+  p_value: z.number().nullable(),
+  significant: z.boolean(),
+  test: z.string(),
+});
+
+const abResponse = z
+  .object({
+    control: z.string().nullable(),
+    alpha: z.number(),
+    variants: z.array(
+      z.object({
+        variant: z.string(),
+        calls: z.number(),
+        errors: z.number(),
+        error_rate: z.number(),
+        error_rate_ci95: z.tuple([z.number(), z.number()]).describe('95% Wilson score interval'),
+        p95_ms: z.number(),
+        cost: z.string(),
+        cost_per_call: z.string(),
+        tokens_per_call: z.number(),
+        vs_control: z
+          .object({
+            error_rate: comparison,
+            cost_per_call: comparison,
+            tokens_per_call: comparison,
+            p95_ms: z.object({ difference: z.number(), test: z.string() }),
+          })
+          .optional(),
+      }),
+    ),
+  })
+  .openapi('AbComparison');
+
+const ab = createRoute({
+  method: 'get',
+  path: '/analytics/ab',
+  tags: ['telemetry'],
+  security,
+  summary:
+    'Compare the variants of an A/B split label: rates with intervals, and whether each difference is significant',
+  request: {
+    query: sliceParams.extend({
+      template: z.string().min(1).describe('the template whose split is compared'),
+      label: z.string().min(1).describe('the split label, e.g. production'),
+      control: z.string().optional().describe('the variant (version) to compare with; default: the first'),
+    }),
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: abResponse } }, description: 'Per variant' },
+    ...errorResponses,
+  },
+});
+
 /** The figures of `src/analytics/figures.ts`, as JSON or CSV. */
 export function figureRoutes(deps: ApiDeps) {
   const answer = async (c: Context<AppEnv>, slice: Slice, query: Query) => {
@@ -189,5 +245,9 @@ export function figureRoutes(deps: ApiDeps) {
       const query = c.req.valid('query') as SliceParams & { limit: number };
       const slice = sliceOf(query);
       return answer(c, slice, topCallsQuery(slice, query.limit)) as never;
+    })
+    .openapi(ab, async (c) => {
+      const query = c.req.valid('query') as SliceParams & { control?: string };
+      return c.json(await compareVariants(deps.clickhouse.client, sliceOf(query), query.control), 200);
     });
 }

@@ -1,0 +1,123 @@
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+import { abQuery, runQuery, type Slice } from './figures.ts';
+import { twoProportionP, welchP, wilson95 } from './statistics.ts';
+
+/** The significance level of every comparison. */
+export const ALPHA = 0.05;
+
+interface VariantRow {
+  variant: string;
+  calls: number;
+  errors: number;
+  p95_ms: number;
+  cost: string;
+  cost_per_call: string;
+  cost_mean: number;
+  cost_variance: number;
+  tokens_mean: number;
+  tokens_variance: number;
+}
+
+export interface Comparison {
+  /** This variant's value minus the control's. */
+  difference: number;
+  p_value: number | null;
+  significant: boolean;
+  test: string;
+}
+
+export interface VariantFigures {
+  variant: string;
+  calls: number;
+  errors: number;
+  error_rate: number;
+  /** 95% Wilson score interval of the error rate. */
+  error_rate_ci95: [number, number];
+  p95_ms: number;
+  cost: string;
+  cost_per_call: string;
+  tokens_per_call: number;
+  /** Against the control variant (absent on the control itself). */
+  vs_control?: {
+    error_rate: Comparison;
+    cost_per_call: Comparison;
+    tokens_per_call: Comparison;
+    p95_ms: { difference: number; test: string };
+  };
+}
+
+export interface AbComparison {
+  control: string | null;
+  alpha: number;
+  variants: VariantFigures[];
+}
+
+const compare = (difference: number, p: number | null, test: string): Comparison => ({
+  difference,
+  p_value: p,
+  significant: p !== null && p < ALPHA,
+  test,
+});
+
+/**
+ * Compares the variants of a split with the control (the one named, else the first in order): error rate by a
+ * two-proportion z-test, cost and tokens per call by Welch's t-test, each two-sided at α = 0.05. The p95 latency
+ * difference is reported without a test (quantiles need the raw durations; a later version may bootstrap).
+ */
+export async function compareVariants(
+  client: ClickHouseClient,
+  slice: Slice,
+  control?: string,
+): Promise<AbComparison> {
+  const rows = await runQuery<VariantRow>(client, abQuery(slice));
+  const base = rows.find((r) => r.variant === control) ?? rows[0];
+  const variants = rows.map((r): VariantFigures => {
+    const figures: VariantFigures = {
+      variant: r.variant,
+      calls: r.calls,
+      errors: r.errors,
+      error_rate: round(r.errors / r.calls),
+      error_rate_ci95: wilson95(r.errors, r.calls)!.map((x) => round(x)) as [number, number],
+      p95_ms: r.p95_ms,
+      cost: r.cost,
+      cost_per_call: r.cost_per_call,
+      tokens_per_call: round(r.tokens_mean),
+    };
+    if (base && r !== base) {
+      const sample = (x: VariantRow, kind: 'cost' | 'tokens') => ({
+        n: x.calls,
+        mean: x[`${kind}_mean`],
+        variance: x[`${kind}_variance`],
+      });
+      figures.vs_control = {
+        error_rate: compare(
+          round(r.errors / r.calls - base.errors / base.calls),
+          roundP(twoProportionP(r.errors, r.calls, base.errors, base.calls)),
+          'two-proportion z-test (pooled, two-sided)',
+        ),
+        cost_per_call: compare(
+          round(r.cost_mean - base.cost_mean, 12),
+          roundP(welchP(sample(r, 'cost'), sample(base, 'cost'))),
+          "Welch's t-test (two-sided)",
+        ),
+        tokens_per_call: compare(
+          round(r.tokens_mean - base.tokens_mean),
+          roundP(welchP(sample(r, 'tokens'), sample(base, 'tokens'))),
+          "Welch's t-test (two-sided)",
+        ),
+        p95_ms: { difference: round(r.p95_ms - base.p95_ms, 3), test: 'not tested' },
+      };
+    }
+    return figures;
+  });
+  return { control: base?.variant ?? null, alpha: ALPHA, variants };
+}
+
+function round(x: number, digits = 6): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function roundP(p: number | null): number | null {
+  return p === null ? null : round(p, 8);
+}
