@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_QUERIES } from '../src/analytics/seed-queries.ts';
+import { runQuery } from '../src/analytics/figures.ts';
+import { type SeedReport, seedQuery } from '../src/analytics/seed-queries.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
 import {
@@ -152,7 +153,8 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
   });
 
   it("the seed's monitoring queries give the right numbers", async () => {
-    expect(await q(SEED_QUERIES.lastHourMetrics)).toEqual([
+    const seed = <T>(name: SeedReport) => runQuery<T>(client, seedQuery(name, { to: NOW + 1000 }));
+    expect(await seed('last-hour-metrics')).toEqual([
       {
         total_executions: 4,
         successful_executions: 3,
@@ -162,16 +164,14 @@ describe('what arrives: llm_calls, the rollup, prompt_executions, the seed queri
         total_cost_usd: '0.006',
       },
     ]);
-    expect(await q(SEED_QUERIES.costByTemplate24h)).toEqual([
+    expect(await seed('cost-by-template')).toEqual([
       { template_name: 'search', executions: 2, total_cost_usd: '0.01', unpriced_executions: 1 },
       { template_name: 'support', executions: 3, total_cost_usd: '0.006', unpriced_executions: 0 },
     ]);
-    const hourly = await q<{ executions: number; errors: number }>(SEED_QUERIES.hourlyErrorRate);
+    const hourly = await seed<{ executions: number; errors: number }>('hourly-error-rate');
     expect(hourly.reduce((s, h) => s + h.executions, 0)).toBe(5);
     expect(hourly.reduce((s, h) => s + h.errors, 0)).toBe(1);
-    const daily = await q<{ executions: number; total_cost_usd: string }>(
-      SEED_QUERIES.dailyCostP95SuccessRate,
-    );
+    const daily = await seed<{ executions: number; total_cost_usd: string }>('daily-cost');
     expect(daily.reduce((s, d) => s + d.executions, 0)).toBe(6);
   });
 

@@ -122,6 +122,38 @@ describe('promptscope start on embedded stores', () => {
     expect(summary.total).toBe(1);
   });
 
+  it("promptscope report prints the seed's monitoring queries through the running server, the same numbers as the API", async () => {
+    const key = running!.key!;
+    const json = await cli('report', '--json', '--window', '2h');
+    expect(json.code).toBe(0);
+    const printed = JSON.parse(json.out) as Record<string, { rows: Record<string, unknown>[] }>;
+    expect(Object.keys(printed)).toEqual([
+      'last-hour-metrics',
+      'cost-by-template',
+      'hourly-error-rate',
+      'daily-cost',
+    ]);
+    // The admin test run above is the one call (the seed logged admin test executions too).
+    expect(printed['last-hour-metrics']!.rows).toEqual([
+      expect.objectContaining({ total_executions: 1, successful_executions: 1, failed_executions: 0 }),
+    ]);
+    const api_ = (await (
+      await api(running!, '/api/v1/analytics/seed/cost-by-template?window=2h', key)
+    ).json()) as {
+      rows: unknown[];
+    };
+    expect(printed['cost-by-template']!.rows).toEqual(api_.rows);
+    const tables = await cli('report', '--only', 'last-hour-metrics,cost-by-template');
+    expect(tables.code).toBe(0);
+    expect(tables.out).toContain('Recent execution metrics');
+    expect(tables.out).toMatch(/total_executions\s+successful_executions/);
+    const csv = await cli('report', '--csv', '--only', 'cost-by-template');
+    expect(csv.out).toContain('template_name,executions,total_cost_usd,unpriced_executions');
+    const bad = await cli('report', '--window', 'forever');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('window');
+  });
+
   it('keys created with the CLI next to a running server work against it, and revoking stops them', async () => {
     const created = await cli('keys', 'create', '--name', 'svc', '--scopes', 'prompts:read');
     expect(created.code).toBe(0);

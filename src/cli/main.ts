@@ -12,6 +12,7 @@ import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
 import { migrationId } from '../store/migrations.ts';
 import { openPostgres } from '../store/postgres.ts';
+import { report } from './report.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
 
@@ -23,6 +24,9 @@ usage:
   promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read (comma-separated)
   promptscope keys list [--all]
   promptscope keys revoke ID
+  promptscope report [--window 24h] [--template NAME] [--json | --csv] [--url URL]
+                                             the seed's monitoring queries as tables, through the API
+                                             (key: PROMPTSCOPE_API_KEY, else the first-start admin key)
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
   promptscope help
 
@@ -62,6 +66,8 @@ export async function main(
       return keys(config, log, rest, out);
     case 'gemini-server':
       return geminiServer(rest, out);
+    case 'report':
+      return report(config, rest, out);
     default:
       process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
       return 2;

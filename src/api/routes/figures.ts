@@ -13,6 +13,8 @@ import {
   topCallsQuery,
   usageQuery,
 } from '../../analytics/figures.ts';
+import { parseWindow } from '../../analytics/llm-calls.ts';
+import { SEED_REPORT_NAMES, SEED_REPORTS, seedQuery } from '../../analytics/seed-queries.ts';
 import { type ApiDeps, type AppEnv, createRouter } from '../context.ts';
 import { toCsv, wantsCsv } from '../csv.ts';
 import { validationFailed } from '../errors.ts';
@@ -220,6 +222,42 @@ const ab = createRoute({
   },
 });
 
+const seed = createRoute({
+  method: 'get',
+  path: '/analytics/seed/{report}',
+  tags: ['telemetry'],
+  security,
+  summary: "The seed's monitoring queries, with the seed's columns (what `promptscope report` prints)",
+  request: {
+    params: z.object({ report: z.enum(SEED_REPORT_NAMES) }),
+    query: z.object({
+      window: z.string().optional().describe("30s, 15m, 1h, 7d …; default: the seed's (1h, 24h, 24h, 30d)"),
+      to: instant.optional().describe('end of the window; default: now'),
+      template: z.string().max(500).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              report: z.string(),
+              title: z.string(),
+              from: z.string(),
+              to: z.string(),
+              rows: z.array(z.record(z.string(), z.unknown())),
+            })
+            .openapi('SeedReport'),
+        },
+        'text/csv': { schema: z.string() },
+      },
+      description: 'The report rows',
+    },
+    ...errorResponses,
+  },
+});
+
 /** The figures of `src/analytics/figures.ts`, as JSON or CSV. */
 export function figureRoutes(deps: ApiDeps) {
   const answer = async (c: Context<AppEnv>, slice: Slice, query: Query) => {
@@ -245,6 +283,34 @@ export function figureRoutes(deps: ApiDeps) {
       const query = c.req.valid('query') as SliceParams & { limit: number };
       const slice = sliceOf(query);
       return answer(c, slice, topCallsQuery(slice, query.limit)) as never;
+    })
+    .openapi(seed, async (c) => {
+      const { report } = c.req.valid('param');
+      const query = c.req.valid('query');
+      const windowSeconds =
+        query.window === undefined ? SEED_REPORTS[report].windowSeconds : parseWindow(query.window);
+      if (windowSeconds === undefined) {
+        throw validationFailed('invalid query', [
+          { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
+        ]);
+      }
+      const to = query.to ?? Date.now();
+      const rows = await runQuery<Record<string, unknown>>(
+        deps.clickhouse.client,
+        seedQuery(report, { to, windowSeconds, template: query.template }),
+      );
+      if (wantsCsv(c.req.header('accept')))
+        return c.body(toCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8' }) as never;
+      return c.json(
+        {
+          report,
+          title: SEED_REPORTS[report].title,
+          from: new Date(to - windowSeconds * 1000).toISOString(),
+          to: new Date(to).toISOString(),
+          rows,
+        },
+        200,
+      );
     })
     .openapi(ab, async (c) => {
       const query = c.req.valid('query') as SliceParams & { control?: string };
