@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Retention } from './store/retention.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -33,8 +34,8 @@ export interface Config {
   otlpBodyIdleTimeoutSeconds: number;
   /** Seconds a whole request may take to arrive (then 408). */
   otlpRequestTimeoutSeconds: number;
-  /** Days otel_traces keeps data (0 = forever). */
-  tracesTtlDays: number;
+  /** Days each telemetry table keeps rows (0 = forever). */
+  retention: Retention;
   /** A deployment's own prices (catalog JSON), used over the shipped ones. */
   pricesFile: string | undefined;
   /** Credentials for executing test renders against real models (POST /api/v1/admin/prompts/test, execute). */
@@ -135,7 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     otlpHeadersTimeoutSeconds: int('PROMPTSCOPE_OTLP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
     otlpBodyIdleTimeoutSeconds: int('PROMPTSCOPE_OTLP_BODY_IDLE_TIMEOUT_SECONDS', 10, 1, 3600),
     otlpRequestTimeoutSeconds: int('PROMPTSCOPE_OTLP_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
-    tracesTtlDays: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
+    retention: {
+      traces: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
+      calls: int('PROMPTSCOPE_LLM_CALLS_TTL_DAYS', 0, 0, 100_000),
+      rollup: int('PROMPTSCOPE_ROLLUP_TTL_DAYS', 0, 0, 100_000),
+    },
     pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
     models: {
       geminiApiKey: optional('GEMINI_API_KEY') ?? optional('GOOGLE_API_KEY'),

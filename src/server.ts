@@ -15,7 +15,7 @@ import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
-import { applyTracesTtl } from './store/traces-ttl.ts';
+import { applyRetention } from './store/retention.ts';
 
 const VERSION = '0.1.0';
 
@@ -111,7 +111,7 @@ export async function startSystem(
     const pg = await migrators.postgres.up();
     const ch = await migrators.clickhouse.up();
     const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
-    await applyTracesTtl(stores.clickhouse.client, config.tracesTtlDays);
+    await applyRetention(stores.clickhouse.client, config.retention);
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
     const collector = roles.collector
       ? await startConfiguredCollector(config, stores.clickhouse, catalog, log)

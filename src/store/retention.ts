@@ -1,0 +1,36 @@
+import type { ClickHouseClient } from './clickhouse.ts';
+
+/** How long each telemetry table keeps rows, in days (0 = forever). */
+export interface Retention {
+  /** otel_traces, the raw spans (PROMPTSCOPE_TRACES_TTL_DAYS). */
+  traces: number;
+  /** llm_calls, one typed row per call (PROMPTSCOPE_LLM_CALLS_TTL_DAYS). */
+  calls: number;
+  /** llm_calls_1m, the per-minute rollup (PROMPTSCOPE_ROLLUP_TTL_DAYS). */
+  rollup: number;
+}
+
+const TABLES: { table: string; time: string; key: keyof Retention }[] = [
+  { table: 'otel_traces', time: 'toDateTime(Timestamp)', key: 'traces' },
+  { table: 'llm_calls', time: 'toDateTime(timestamp)', key: 'calls' },
+  { table: 'llm_calls_1m', time: 'minute', key: 'rollup' },
+];
+
+/** Sets each table's TTL to its retention, or removes a TTL set earlier when the retention is 0 (forever). */
+export async function applyRetention(client: ClickHouseClient, retention: Retention): Promise<void> {
+  for (const { table, time, key } of TABLES) {
+    const days = Math.floor(retention[key]);
+    if (days > 0) {
+      await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${time} + toIntervalDay(${days})` });
+      continue;
+    }
+    const rs = await client.query({
+      query: `SELECT toUInt8(position(engine_full, ' TTL ') > 0) AS has FROM system.tables
+              WHERE database = currentDatabase() AND name = {table:String}`,
+      query_params: { table },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ has: number }>();
+    if (row?.has) await client.command({ query: `ALTER TABLE ${table} REMOVE TTL` });
+  }
+}
