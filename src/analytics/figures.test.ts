@@ -317,3 +317,65 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
     expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([field]);
   });
 });
+
+describe('per-version figures on the template endpoints', () => {
+  it('carry 24 h and 7 d calls, success rate, p95 and cost per version, from the calls that used it', async () => {
+    const client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    const collector = await testCollector(client);
+    const api = await createTestApi();
+    try {
+      const created = await api.call('POST', '/api/v1/admin/prompts', {
+        body: { name: 'stats-tpl', version: '1.0.0', template_text: 'Hi {{who}}', variables: ['who'] },
+      });
+      expect(created.status).toBe(201);
+      const factory = spanFactory('stats-svc');
+      const call = (agoMs: number, ms: number, cost: string, error = false) =>
+        factory.span({
+          name: 'generate_content gemini-2.5-flash',
+          startMs: Date.now() - agoMs,
+          durationMs: ms,
+          error: error ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.request.model': 'gemini-2.5-flash',
+            'gen_ai.prompt.name': 'stats-tpl',
+            'gen_ai.prompt.version': '1.0.0',
+            'gen_ai.usage.input_tokens': 10,
+            'gen_ai.usage.cost.amount': cost,
+          },
+        });
+      // Two calls in the last day (one failed), one three days ago, one ten days ago (outside both windows).
+      const spans = [
+        await call(60_000, 100, '0.001'),
+        await call(120_000, 300, '0.002', true),
+        await call(3 * 86_400_000, 500, '0.004'),
+        await call(10 * 86_400_000, 900, '0.008'),
+      ];
+      expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
+      await eventually(
+        async () =>
+          (
+            await rows<{ n: string }>(
+              client,
+              "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name = 'stats-tpl'",
+            )
+          )[0]?.n === '4',
+        'the calls to land',
+      );
+      const expected = {
+        last_24h: { calls: 2, success_rate: 0.5, p95_ms: 300, cost: '0.003' },
+        last_7d: { calls: 3, success_rate: 0.666667, p95_ms: 500, cost: '0.007' },
+      };
+      const one = await api.call('GET', `/api/v1/admin/prompts/${created.body.id}`);
+      expect(one.body.stats).toEqual(expected);
+      const list = await api.call('GET', '/api/v1/admin/templates/stats-tpl/versions');
+      expect(list.body.versions[0].stats).toEqual(expected);
+      const summary = await api.call('GET', '/api/v1/admin/templates/stats-tpl');
+      expect(summary.body.stats_by_version).toEqual({ '1.0.0': expected });
+    } finally {
+      await collector.stop();
+      await api.close();
+    }
+  });
+});

@@ -36,7 +36,9 @@ describe('admin prompts API', () => {
 
     const got = await api.call('GET', `/api/v1/admin/prompts/${res.body.id}`);
     expect(got.status).toBe(200);
-    expect(got.body).toEqual(res.body);
+    // The single-version view adds the version's figures; this file's ClickHouse has no tables, and the registry
+    // answers all the same, with none.
+    expect(got.body).toEqual({ ...res.body, stats: null });
   });
 
   it('numbers versions automatically when no version is given, and moves latest', async () => {

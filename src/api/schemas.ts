@@ -67,6 +67,18 @@ export const instant = z
 /** The OpenAPI security requirement of a route: a bearer API key holding `scope` (or `admin`). */
 export const requires = (scope: Scope) => [{ bearer: [scope] }];
 
+const windowStatsSchema = z.object({
+  calls: z.number(),
+  success_rate: z.number().nullable(),
+  p95_ms: z.number().nullable(),
+  cost: z.string().describe('exact decimal'),
+});
+
+/** A version's figures from llm_calls, or null when ClickHouse did not answer. */
+export const versionStatsSchema = z
+  .object({ last_24h: windowStatsSchema, last_7d: windowStatsSchema })
+  .openapi('VersionStats');
+
 /** Loosely described payloads whose full shape lives in the domain types. */
 export const versionSchema = z
   .object({
@@ -90,5 +102,9 @@ export const versionSchema = z
     template_id: z.string(),
     created_at: z.string(),
     created_by: z.string(),
+    stats: versionStatsSchema
+      .nullable()
+      .optional()
+      .describe('calls, success rate, p95 and cost of this version (single-version and per-template views)'),
   })
   .openapi('TemplateVersion');

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/repository.ts';
 import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
@@ -148,5 +149,9 @@ export function adminPromptRoutes(deps: ApiDeps) {
       });
       return c.json({ ...rendering, execution }, 200);
     })
-    .openapi(get, async (c) => c.json(await getVersionById(deps.sql, c.req.valid('param').id), 200));
+    .openapi(get, async (c) => {
+      const version = await getVersionById(deps.sql, c.req.valid('param').id);
+      const stats = await versionStats(deps.clickhouse.client, deps.log, version.name);
+      return c.json({ ...version, stats: stats?.(version.version) ?? null }, 200);
+    });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { diffFields, diffLines, formatUnified } from '../../prompts/diff.ts';
 import { labelHistory, moveLabel, removeLabel } from '../../prompts/labels.ts';
@@ -151,12 +152,28 @@ export function adminTemplateRoutes(deps: ApiDeps) {
       const { name } = c.req.valid('param');
       return c.json({ name, moves: await labelHistory(deps.sql, name, c.req.valid('query').label) }, 200);
     })
-    .openapi(summary, async (c) =>
-      c.json({ ...(await getTemplate(deps.sql, c.req.valid('param').name)) }, 200),
-    )
-    .openapi(versions, async (c) =>
-      c.json({ versions: await listVersionsOf(deps.sql, c.req.valid('param').name) }, 200),
-    )
+    .openapi(summary, async (c) => {
+      const template = await getTemplate(deps.sql, c.req.valid('param').name);
+      const stats = await versionStats(deps.clickhouse.client, deps.log, template.name);
+      const versions = stats ? await listVersionsOf(deps.sql, template.name) : [];
+      return c.json(
+        {
+          ...template,
+          stats_by_version: stats
+            ? Object.fromEntries(versions.map((v) => [v.version, stats(v.version)]))
+            : null,
+        },
+        200,
+      );
+    })
+    .openapi(versions, async (c) => {
+      const name = c.req.valid('param').name;
+      const [list, stats] = await Promise.all([
+        listVersionsOf(deps.sql, name),
+        versionStats(deps.clickhouse.client, deps.log, name),
+      ]);
+      return c.json({ versions: list.map((v) => ({ ...v, stats: stats?.(v.version) ?? null })) }, 200);
+    })
     .openapi(diff, async (c) => {
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
