@@ -94,42 +94,53 @@ function keys(slice: Slice): { select: string[]; names: string[] } {
  * Output columns keep the names of the columns they sum (`cache_read_tokens`, …); inside the aggregates the names
  * must mean the table's columns, not the aliases.
  */
-const COLUMNS_OVER_ALIASES = 'SETTINGS prefer_column_name_to_alias = 1';
+export const COLUMNS_OVER_ALIASES = 'SETTINGS prefer_column_name_to_alias = 1';
 
-/** Exact decimal text of a Decimal expression, without trailing zeros ("0.00125", "0"). */
-const decimal = (expr: string) => `toString(${expr})`;
+const COST = 'sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12)))';
 
 /**
- * The usage figures per bucket and group: calls; successes, errors and their rates; latency p50/p95/p99 (exact
- * quantiles, nearest rank) and time to first chunk p95 for streams; tokens by bucket (uncached input, cache read,
- * output, thinking); cost total, per call and per 1,000 calls (priced and not-billed calls; exact decimals);
- * unpriced calls and their share; not-billed calls.
+ * The usage figures, each one SQL expression over llm_calls rows, by output name: calls; successes, errors and
+ * their rates; latency p50/p95/p99 (exact, nearest rank from below) and time to first chunk p95 for streams; tokens
+ * by bucket (uncached input, cache read, output, thinking); cost total, per call and per 1,000 calls (priced and
+ * not-billed calls; exact decimals); unpriced calls and their share; not-billed calls. The API, the report and
+ * every dashboard panel select from this one map.
  */
+export const USAGE_FIGURES = {
+  calls: 'toUInt64(count())',
+  successes: 'toUInt64(countIf(success = 1))',
+  errors: 'toUInt64(countIf(success = 0))',
+  success_rate: 'round(countIf(success = 1) / nullIf(count(), 0), 6)',
+  error_rate: 'round(countIf(success = 0) / nullIf(count(), 0), 6)',
+  p50_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.5)(duration_ns) / 1e6, 3))',
+  p95_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.95)(duration_ns) / 1e6, 3))',
+  p99_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.99)(duration_ns) / 1e6, 3))',
+  ttfc_p95_ms:
+    'if(countIf(time_to_first_chunk_s IS NOT NULL) = 0, NULL, round(quantileExactLowIf(0.95)(assumeNotNull(time_to_first_chunk_s), time_to_first_chunk_s IS NOT NULL) * 1000, 3))',
+  input_uncached_tokens: 'toUInt64(sum(input_tokens - least(cache_read_tokens, input_tokens)))',
+  cache_read_tokens: 'toUInt64(sum(least(cache_read_tokens, input_tokens)))',
+  output_tokens: 'toUInt64(sum(output_tokens))',
+  thinking_tokens: 'toUInt64(sum(reasoning_tokens))',
+  cost: `toString(${COST})`,
+  cost_per_call: `toString(${COST} / nullIf(count(), 0))`,
+  cost_per_1k_calls: `toString(${COST} * 1000 / nullIf(count(), 0))`,
+  unpriced_calls: "toUInt64(countIf(cost_status = 'unpriced'))",
+  unpriced_share: "round(countIf(cost_status = 'unpriced') / nullIf(count(), 0), 6)",
+  not_billed_calls: "toUInt64(countIf(cost_status = 'not_billed'))",
+} as const;
+export type UsageFigure = keyof typeof USAGE_FIGURES;
+
+/** `expr AS name, …` for the chosen figures (all by default). */
+export function usageColumns(
+  names: readonly UsageFigure[] = Object.keys(USAGE_FIGURES) as UsageFigure[],
+): string {
+  return names.map((n) => `${USAGE_FIGURES[n]} AS ${n}`).join(',\n    ');
+}
+
+/** The usage figures per bucket and group of a slice (see USAGE_FIGURES). */
 export function usageQuery(slice: Slice): Query {
   const where = sliceWhere(slice);
   const { select, names } = keys(slice);
-  const cost = 'sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12)))';
-  const sql = `SELECT ${[...select, ''].join(', ')}
-    toUInt64(count()) AS calls,
-    toUInt64(countIf(success = 1)) AS successes,
-    toUInt64(countIf(success = 0)) AS errors,
-    round(countIf(success = 1) / nullIf(count(), 0), 6) AS success_rate,
-    round(countIf(success = 0) / nullIf(count(), 0), 6) AS error_rate,
-    if(count() = 0, NULL, round(quantileExactLow(0.5)(duration_ns) / 1e6, 3)) AS p50_ms,
-    if(count() = 0, NULL, round(quantileExactLow(0.95)(duration_ns) / 1e6, 3)) AS p95_ms,
-    if(count() = 0, NULL, round(quantileExactLow(0.99)(duration_ns) / 1e6, 3)) AS p99_ms,
-    if(countIf(time_to_first_chunk_s IS NOT NULL) = 0, NULL,
-       round(quantileExactLowIf(0.95)(assumeNotNull(time_to_first_chunk_s), time_to_first_chunk_s IS NOT NULL) * 1000, 3)) AS ttfc_p95_ms,
-    toUInt64(sum(input_tokens - least(cache_read_tokens, input_tokens))) AS input_uncached_tokens,
-    toUInt64(sum(least(cache_read_tokens, input_tokens))) AS cache_read_tokens,
-    toUInt64(sum(output_tokens)) AS output_tokens,
-    toUInt64(sum(reasoning_tokens)) AS thinking_tokens,
-    ${decimal(cost)} AS cost,
-    ${decimal(`${cost} / nullIf(count(), 0)`)} AS cost_per_call,
-    ${decimal(`${cost} * 1000 / nullIf(count(), 0)`)} AS cost_per_1k_calls,
-    toUInt64(countIf(cost_status = 'unpriced')) AS unpriced_calls,
-    round(countIf(cost_status = 'unpriced') / nullIf(count(), 0), 6) AS unpriced_share,
-    toUInt64(countIf(cost_status = 'not_billed')) AS not_billed_calls
+  const sql = `SELECT ${[...select, usageColumns()].join(',\n    ')}
   FROM llm_calls FINAL
   WHERE ${where.sql}
   ${names.length ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}

@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Dashboard, Panel } from '@grafana/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { RunningCollector } from '../collector/collector.ts';
+import { runQuery } from '../src/analytics/figures.ts';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
+import {
+  eventually,
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  rows,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
+import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
+import { DASHBOARDS } from './build.ts';
+
+const DIR = import.meta.dirname;
+const NOW = Date.now();
+const START = NOW - 2 * 3_600_000;
+
+/** Known calls over two templates, versions and models. */
+const CALLS = [
+  { template: 'dash-a', version: '1', model: 'gemini-2.5-flash', ms: 100, cost: '0.001' },
+  { template: 'dash-a', version: '1', model: 'gemini-2.5-flash', ms: 300, cost: '0.003', error: true },
+  { template: 'dash-a', version: '2', model: 'gemini-2.5-pro', ms: 200, cost: '0.02' },
+  { template: 'dash-b', version: '1', model: 'gemini-2.5-flash', ms: 50, cost: '0.0005' },
+  { template: 'dash-b', version: '1', model: 'mystery', ms: 70 },
+];
+
+function committed(file: string): Dashboard {
+  return JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as Dashboard;
+}
+
+function panels(d: Dashboard): Panel[] {
+  return (d.panels ?? []) as Panel[];
+}
+
+function sqlOf(p: Panel): string {
+  return (p.targets![0] as { rawSql: string }).rawSql;
+}
+
+describe('Grafana dashboards (dashboards/)', () => {
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+  let api: TestApi;
+  const range = { fromMs: START - 60_000, toMs: NOW + 60_000 };
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client);
+    api = await createTestApi();
+    const factory = spanFactory('dash-svc');
+    const spans = [];
+    for (const [i, c] of CALLS.entries()) {
+      spans.push(
+        await factory.span({
+          name: `generate_content ${c.model}`,
+          startMs: START + i * 60_000,
+          durationMs: c.ms,
+          error: c.error ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.request.model': c.model,
+            'gen_ai.prompt.name': c.template,
+            'gen_ai.prompt.version': c.version,
+            'gen_ai.usage.input_tokens': 100,
+            'gen_ai.usage.output_tokens': 10,
+            ...(c.cost ? { 'gen_ai.usage.cost.amount': c.cost } : {}),
+          },
+        }),
+      );
+    }
+    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
+    await eventually(
+      async () =>
+        (
+          await rows<{ n: string }>(
+            client,
+            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name LIKE 'dash-%'",
+          )
+        )[0]?.n === '5',
+      'the calls to land',
+    );
+  });
+  afterAll(async () => {
+    await collector.stop();
+    await api.close();
+  });
+
+  it.each(Object.keys(DASHBOARDS))(
+    '%s is what dashboards/build.ts generates (npm run dashboards)',
+    (file) => {
+      expect(committed(file)).toEqual(
+        JSON.parse(JSON.stringify(DASHBOARDS[file as keyof typeof DASHBOARDS]())),
+      );
+    },
+  );
+
+  it.each(Object.keys(DASHBOARDS))(
+    '%s is a well-formed provisioned dashboard on the provisioned datasource',
+    (file) => {
+      const d = committed(file);
+      const datasource = parse(
+        readFileSync(path.join(DIR, 'provisioning/datasources/promptscope-clickhouse.yaml'), 'utf8'),
+      ) as { datasources: { uid: string; type: string }[] };
+      const uid = datasource.datasources[0]!.uid;
+      expect(d.uid!.length).toBeGreaterThanOrEqual(8);
+      expect(d.uid!.length).toBeLessThanOrEqual(40);
+      expect(d.id ?? null).toBeNull();
+      const ps = panels(d);
+      expect(new Set(ps.map((p) => p.id)).size).toBe(ps.length);
+      for (const p of ps) {
+        const g = p.gridPos!;
+        expect(g.x + g.w).toBeLessThanOrEqual(24);
+        expect(p.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid });
+        expect(p.targets).toHaveLength(1);
+        expect(p.targets![0]).toMatchObject({ datasource: { uid }, editorType: 'sql', refId: 'A' });
+      }
+      for (const v of d.templating!.list!)
+        expect(v.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid });
+    },
+  );
+
+  it.each(Object.keys(DASHBOARDS))(
+    'every panel and variable of %s expands like the plugin and runs',
+    async (file) => {
+      const d = committed(file);
+      const all = Object.fromEntries(d.templating!.list!.map((v) => [v.name, 'all' as const]));
+      const variables: Record<string, string[] | 'all'> = {
+        ...all,
+        template: file === 'template.json' ? ['dash-a'] : 'all',
+      };
+      for (const p of panels(d)) {
+        const sql = expandGrafanaSql(sqlOf(p), { ...range, intervalSeconds: 60, variables });
+        await expect(runQuery(client, { sql, params: {} }), `${file}: ${p.title}`).resolves.toBeInstanceOf(
+          Array,
+        );
+      }
+      for (const v of d.templating!.list!) {
+        const sql = expandGrafanaSql((v.query as { rawSql: string }).rawSql, {
+          ...range,
+          intervalSeconds: 60,
+          variables,
+        });
+        await expect(runQuery(client, { sql, params: {} })).resolves.toBeInstanceOf(Array);
+      }
+    },
+  );
+
+  it('shows the same numbers as the API for the same range and filters', async () => {
+    const query = `from=${range.fromMs}&to=${range.toMs}`;
+    const usage = async (extra: string) =>
+      (await api.call('GET', `/api/v1/analytics/usage?${query}&${extra}`, { key: api.keys.telemetry })).body
+        .rows;
+    const panel = async (file: string, title: string, variables: Record<string, string[] | 'all'>) => {
+      const p = panels(committed(file)).find((x) => x.title === title)!;
+      const sql = expandGrafanaSql(sqlOf(p), { ...range, intervalSeconds: 60, variables });
+      return runQuery<Record<string, unknown>>(client, { sql, params: {} });
+    };
+    const everything = { template: 'all' as const, model: 'all' as const, service: 'all' as const };
+    const [totals] = await usage('template=dash-a');
+    const [cost] = await panel('overview.json', 'Cost (USD)', { ...everything, template: ['dash-a'] });
+    expect(cost!.cost).toBe(Number(totals.cost));
+    const [p95] = await panel('overview.json', 'P95 latency', { ...everything, template: ['dash-a'] });
+    expect(p95!.p95_ms).toBe(totals.p95_ms);
+    const [success] = await panel('overview.json', 'Success rate', { ...everything, template: ['dash-a'] });
+    expect(success!.success_rate).toBe(totals.success_rate);
+
+    const byTemplate = (await usage('group_by=template&model=gemini-2.5-flash')).filter(
+      (r: { template: string }) => r.template.startsWith('dash-'),
+    );
+    const table = await panel('overview.json', 'Cost by template', {
+      ...everything,
+      model: ['gemini-2.5-flash'],
+    });
+    expect(table.filter((r) => String(r.template).startsWith('dash-'))).toEqual(
+      byTemplate.map(
+        (r: {
+          template: string;
+          calls: number;
+          cost: string;
+          cost_per_call: string;
+          unpriced_calls: number;
+        }) => ({
+          template: r.template,
+          calls: r.calls,
+          cost: Number(r.cost),
+          cost_per_call: Number(r.cost_per_call),
+          unpriced_calls: r.unpriced_calls,
+        }),
+      ),
+    );
+
+    const versions = await usage('group_by=version&template=dash-a');
+    const compared = await panel('template.json', 'Versions compared', {
+      template: ['dash-a'],
+      version: 'all',
+      model: 'all',
+    });
+    expect(compared.map((r) => [r.version, r.calls, r.p95_ms, r.cost])).toEqual(
+      versions.map((r: { version: string; calls: number; p95_ms: number; cost: string }) => [
+        r.version,
+        r.calls,
+        r.p95_ms,
+        Number(r.cost),
+      ]),
+    );
+  });
+});
