@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { servePages } from '../web/assets.ts';
 import { requireScope } from './auth-middleware.ts';
 import { type ApiDeps, type AppEnv, createRouter } from './context.ts';
 import { ApiError, errorBody, handleError } from './errors.ts';
@@ -72,20 +73,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
       description: 'Versioned prompt templates for services, and their administration.',
     },
   });
-  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  servePages(app);
   return app;
 }
-
-const DOCS_PAGE = `<!doctype html>
-<html>
-  <head>
-    <title>promptscope API reference</title>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-  </head>
-  <body>
-    <noscript>The interactive reference needs JavaScript; the raw document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-    <script id="api-reference" data-url="/openapi.json"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-  </body>
-</html>`;

@@ -1,0 +1,349 @@
+// The built-in dashboards: the same figures as the API and the Grafana panels (it reads them from the API).
+// The API key lives in this tab's session storage and goes out as a header, never in a URL.
+
+const main = document.getElementById('main');
+const KEY = 'promptscope.key';
+const DAY = 86_400_000;
+
+const el = (tag, attrs = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
+  return e;
+};
+
+async function api(path) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) {
+    sessionStorage.removeItem(KEY);
+    render();
+    throw new Error('the API key was refused');
+  }
+  if (!res.ok) throw new Error(body.error?.message ?? `${res.status}`);
+  return body;
+}
+
+function signIn() {
+  const input = el('input', { type: 'password', id: 'key', autocomplete: 'off', placeholder: 'psk_…' });
+  const form = el(
+    'form',
+    { class: 'signin', id: 'signin' },
+    el('h2', {}, 'Sign in'),
+    el('p', {}, 'An API key with telemetry:read (admin for the templates view).'),
+    input,
+    el('button', { type: 'submit' }, 'Sign in'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, input.value.trim());
+    render();
+  });
+  main.replaceChildren(form);
+}
+
+const state = { range: '24h', template: '', label: 'production' };
+const RANGES = { '1h': 3_600_000, '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
+const rangeQuery = () => {
+  const to = Date.now();
+  return `from=${to - RANGES[state.range]}&to=${to}`;
+};
+
+function controls(...extra) {
+  const range = el(
+    'select',
+    { id: 'range' },
+    ...Object.keys(RANGES).map((r) => el('option', { value: r }, r)),
+  );
+  range.value = state.range;
+  range.addEventListener('change', () => {
+    state.range = range.value;
+    render();
+  });
+  return el('div', { class: 'controls' }, el('label', {}, 'Range', range), ...extra);
+}
+
+const fmt = {
+  calls: (v) => String(v),
+  cost: (v) => (v === null ? '–' : `$${v}`),
+  rate: (v) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`),
+  ms: (v) => (v === null ? '–' : `${v} ms`),
+};
+
+function stat(id, label, text) {
+  return el(
+    'div',
+    { class: 'stat', 'data-stat': id },
+    el('div', { class: 'label' }, label),
+    el('div', { class: 'value' }, text),
+  );
+}
+
+function table(rows, columns) {
+  return el(
+    'table',
+    {},
+    el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', { class: c.num ? 'num' : '' }, c.label)))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((r) =>
+        el(
+          'tr',
+          {},
+          ...columns.map((c) => el('td', { class: c.num ? 'num' : '' }, String(c.value(r) ?? ''))),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A uPlot chart of one figure over buckets, one series per group (or one series). */
+function chart(title, rows, figure, group) {
+  const card = el('div', { class: 'card chart', 'data-chart': title }, el('h3', {}, title));
+  const times = [...new Set(rows.map((r) => Date.parse(r.bucket) / 1000))].sort((a, b) => a - b);
+  const groups = group ? [...new Set(rows.map((r) => r[group]))] : [''];
+  const colours = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477'];
+  const series = groups.map((g) =>
+    times.map((t) => {
+      const r = rows.find((x) => Date.parse(x.bucket) / 1000 === t && (!group || x[group] === g));
+      return r ? Number(r[figure]) : null;
+    }),
+  );
+  if (times.length === 0) {
+    card.append(el('p', {}, 'No calls in this range.'));
+    return card;
+  }
+  const opts = {
+    width: 500,
+    height: 220,
+    series: [
+      {},
+      ...groups.map((g, i) => ({
+        label: g || figure,
+        stroke: colours[i % colours.length],
+        width: 2,
+        spanGaps: true,
+        points: { show: true },
+      })),
+    ],
+    axes: [{}, { size: 60 }],
+  };
+  queueMicrotask(() => new uPlot(opts, [times, ...series], card));
+  return card;
+}
+
+async function overview() {
+  const q = rangeQuery();
+  const step = state.range === '1h' ? 'minute' : state.range === '24h' ? 'hour' : 'day';
+  const [total, byTemplateDay, byTemplate, errors, top] = await Promise.all([
+    api(`/api/v1/analytics/usage?${q}`),
+    api(`/api/v1/analytics/usage?${q}&step=${step}&group_by=template`),
+    api(`/api/v1/analytics/usage?${q}&group_by=template`),
+    api(`/api/v1/analytics/usage?${q}&step=${step}`),
+    api(`/api/v1/analytics/top-calls?${q}&limit=10`),
+  ]);
+  const t = total.rows[0];
+  main.replaceChildren(
+    controls(),
+    el(
+      'div',
+      { class: 'stats' },
+      stat('calls', 'Calls', fmt.calls(t.calls)),
+      stat('cost', 'Cost', fmt.cost(t.cost)),
+      stat('success_rate', 'Success rate', fmt.rate(t.success_rate)),
+      stat('p95_ms', 'P95 latency', fmt.ms(t.p95_ms)),
+      stat('unpriced_share', 'Unpriced share', fmt.rate(t.unpriced_share)),
+      stat('cost_per_1k_calls', 'Cost per 1k calls', fmt.cost(t.cost_per_1k_calls)),
+    ),
+    el(
+      'div',
+      { class: 'charts' },
+      chart('Cost by template', byTemplateDay.rows, 'cost', 'template'),
+      chart('P95 latency by template', byTemplateDay.rows, 'p95_ms', 'template'),
+      chart('Error rate', errors.rows, 'error_rate'),
+      chart('Output tokens', errors.rows, 'output_tokens'),
+      el(
+        'div',
+        { class: 'card' },
+        el('h3', {}, 'Cost by template'),
+        table(byTemplate.rows, [
+          { label: 'template', value: (r) => r.template },
+          { label: 'calls', value: (r) => r.calls, num: true },
+          { label: 'cost', value: (r) => r.cost, num: true },
+          { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
+          { label: 'unpriced', value: (r) => r.unpriced_calls, num: true },
+        ]),
+      ),
+      el(
+        'div',
+        { class: 'card' },
+        el('h3', {}, 'Most expensive calls'),
+        table(top.rows, [
+          { label: 'at', value: (r) => r.at },
+          { label: 'template', value: (r) => `${r.template}@${r.version}` },
+          { label: 'model', value: (r) => r.model },
+          { label: 'cost', value: (r) => r.cost, num: true },
+        ]),
+      ),
+    ),
+  );
+}
+
+async function templatePicker(onPick) {
+  const templates = await api(`/api/v1/analytics/usage?${rangeQuery()}&group_by=template`);
+  const names = templates.rows.map((r) => r.template).filter(Boolean);
+  if (!state.template || !names.includes(state.template)) state.template = names[0] ?? '';
+  const select = el('select', { id: 'template' }, ...names.map((n) => el('option', { value: n }, n)));
+  select.value = state.template;
+  select.addEventListener('change', () => {
+    state.template = select.value;
+    onPick();
+  });
+  return el('label', {}, 'Template', select);
+}
+
+async function templateView() {
+  const picker = await templatePicker(render);
+  const q = `${rangeQuery()}&template=${encodeURIComponent(state.template)}`;
+  const step = state.range === '1h' ? 'minute' : state.range === '24h' ? 'hour' : 'day';
+  const [versions, overTime] = await Promise.all([
+    api(`/api/v1/analytics/usage?${q}&group_by=version`),
+    api(`/api/v1/analytics/usage?${q}&group_by=version&step=${step}`),
+  ]);
+  main.replaceChildren(
+    controls(picker),
+    el(
+      'div',
+      { class: 'charts' },
+      el(
+        'div',
+        { class: 'card', 'data-table': 'versions' },
+        el('h3', {}, 'Versions compared'),
+        table(versions.rows, [
+          { label: 'version', value: (r) => r.version },
+          { label: 'calls', value: (r) => r.calls, num: true },
+          { label: 'success rate', value: (r) => fmt.rate(r.success_rate), num: true },
+          { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
+          { label: 'cost', value: (r) => r.cost, num: true },
+          { label: 'cost per call', value: (r) => r.cost_per_call, num: true },
+        ]),
+      ),
+      chart('P95 latency by version', overTime.rows, 'p95_ms', 'version'),
+      chart('Cost by version', overTime.rows, 'cost', 'version'),
+    ),
+  );
+}
+
+async function abView() {
+  const picker = await templatePicker(render);
+  const label = el('input', { id: 'label', value: state.label });
+  label.addEventListener('change', () => {
+    state.label = label.value;
+    render();
+  });
+  const ab = await api(
+    `/api/v1/analytics/ab?${rangeQuery()}&template=${encodeURIComponent(state.template)}&label=${encodeURIComponent(state.label)}`,
+  );
+  const mark = (c) =>
+    c
+      ? el('span', { class: c.significant ? 'significant' : '' }, `${c.difference} (p=${c.p_value ?? '–'})`)
+      : '';
+  main.replaceChildren(
+    controls(picker, el('label', {}, 'Split label', label)),
+    el(
+      'div',
+      { class: 'card', 'data-table': 'ab' },
+      el('h3', {}, `Variants against ${ab.control ?? '–'} (α = ${ab.alpha})`),
+      ab.variants.length === 0
+        ? el('p', {}, 'No calls recorded a variant of this split.')
+        : table(ab.variants, [
+            { label: 'variant', value: (r) => r.variant },
+            { label: 'calls', value: (r) => r.calls, num: true },
+            {
+              label: 'error rate',
+              value: (r) =>
+                `${fmt.rate(r.error_rate)} [${fmt.rate(r.error_rate_ci95[0])}, ${fmt.rate(r.error_rate_ci95[1])}]`,
+              num: true,
+            },
+            {
+              label: 'Δ error rate',
+              value: (r) => mark(r.vs_control?.error_rate).textContent ?? '',
+              num: true,
+            },
+            { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
+            { label: 'cost per call', value: (r) => r.cost_per_call, num: true },
+            { label: 'tokens per call', value: (r) => r.tokens_per_call, num: true },
+          ]),
+    ),
+  );
+}
+
+async function templatesView() {
+  let list;
+  try {
+    list = await api('/api/v1/admin/prompts?limit=200');
+  } catch (error) {
+    main.replaceChildren(el('p', { class: 'error' }, `Templates need an admin key: ${error.message}`));
+    return;
+  }
+  const names = [...new Set(list.templates.map((t) => t.name))];
+  const cards = await Promise.all(
+    names.map(async (name) => {
+      const [versions, history] = await Promise.all([
+        api(`/api/v1/admin/templates/${encodeURIComponent(name)}/versions`),
+        api(`/api/v1/admin/templates/${encodeURIComponent(name)}/labels/history`),
+      ]);
+      return el(
+        'div',
+        { class: 'card', 'data-template': name },
+        el('h3', {}, name),
+        table(versions.versions, [
+          { label: 'version', value: (r) => r.version },
+          { label: 'labels', value: (r) => r.labels.join(', ') },
+          { label: 'created', value: (r) => r.created_at },
+          { label: 'calls 24h', value: (r) => r.stats?.last_24h.calls ?? '–', num: true },
+          { label: 'p95 24h', value: (r) => r.stats?.last_24h.p95_ms ?? '–', num: true },
+        ]),
+        el('h3', {}, 'Label history'),
+        table(history.moves, [
+          { label: 'label', value: (r) => r.label },
+          { label: 'from', value: (r) => r.from_version ?? '–' },
+          { label: 'to', value: (r) => r.to_version ?? '–' },
+          { label: 'at', value: (r) => r.moved_at },
+        ]),
+      );
+    }),
+  );
+  main.replaceChildren(el('div', { class: 'charts' }, ...cards));
+}
+
+const VIEWS = { overview, template: templateView, ab: abView, templates: templatesView };
+
+async function render() {
+  const signedIn = Boolean(sessionStorage.getItem(KEY));
+  document.getElementById('signout').hidden = !signedIn;
+  if (!signedIn) return signIn();
+  const view = location.hash.slice(1) in VIEWS ? location.hash.slice(1) : 'overview';
+  for (const a of document.querySelectorAll('header a'))
+    a.classList.toggle('active', a.dataset.view === view);
+  main.replaceChildren(el('p', {}, 'Loading…'));
+  try {
+    await VIEWS[view]();
+    main.dataset.ready = view;
+  } catch (error) {
+    main.replaceChildren(el('p', { class: 'error' }, error.message));
+    main.dataset.ready = 'error';
+  }
+}
+
+document.getElementById('signout').addEventListener('click', () => {
+  sessionStorage.removeItem(KEY);
+  render();
+});
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,174 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningCollector } from '../collector/collector.ts';
+import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
+import {
+  eventually,
+  exportSpans,
+  migrateClickHouse,
+  otlpExporter,
+  rows,
+  spanFactory,
+  testCollector,
+} from './support/collector.ts';
+
+/** Debian's chromium (.ci/run installs it when missing). */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
+
+describe('the built-in dashboards page in a real browser', () => {
+  let api: TestApi;
+  let served: { url: string; close: () => Promise<void> };
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    client = (await testClickHouse()).client;
+    await migrateClickHouse(client);
+    collector = await testCollector(client);
+    api = await createTestApi();
+    served = await serveTestApi(api);
+    const created = await api.call('POST', '/api/v1/admin/prompts', {
+      body: {
+        name: 'page-a',
+        template_text: 'Hi {{who}}',
+        variables: ['who'],
+        is_active: true,
+      },
+    });
+    expect(created.status).toBe(201);
+    const factory = spanFactory('page-svc');
+    const spans = [];
+    const now = Date.now();
+    for (let i = 0; i < 24; i++) {
+      spans.push(
+        await factory.span({
+          name: 'generate_content gemini-2.5-flash',
+          startMs: now - (i + 1) * 50 * 60_000,
+          durationMs: 100 + i * 10,
+          error: i % 6 === 0 ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.request.model': 'gemini-2.5-flash',
+            'gen_ai.prompt.name': i % 2 ? 'page-a' : 'page-b',
+            'gen_ai.prompt.version': i % 3 ? '1' : '2',
+            'gen_ai.usage.input_tokens': 100 + i,
+            'gen_ai.usage.output_tokens': 20,
+            'gen_ai.usage.cost.amount': `0.00${i + 1}`,
+          },
+        }),
+      );
+    }
+    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
+    await eventually(
+      async () =>
+        (
+          await rows<{ n: string }>(
+            client,
+            "SELECT toString(count()) AS n FROM llm_calls WHERE service_name = 'page-svc'",
+          )
+        )[0]?.n === '24',
+      'the calls to land',
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await served.close();
+    await collector.stop();
+    await api.close();
+  });
+
+  it('signs in with a key kept out of the URL, draws every chart, and shows the API\u2019s numbers', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${served.url}/dashboards`);
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+    // Give uPlot its frame, then check each chart drew something.
+    await page.waitForFunction("document.querySelectorAll('.chart canvas').length >= 4");
+    const charts = await page.$$eval('.chart', (cards) =>
+      cards.map((card) => {
+        const canvas = card.querySelector('canvas');
+        if (!canvas) return { title: card.getAttribute('data-chart'), drawn: false };
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let coloured = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) coloured++;
+        return { title: card.getAttribute('data-chart'), drawn: canvas.width > 0 && coloured > 100 };
+      }),
+    );
+    expect(charts.length).toBe(4);
+    expect(charts.filter((c) => !c.drawn)).toEqual([]);
+
+    const to = Date.now();
+    const usage = await api.call('GET', `/api/v1/analytics/usage?from=${to - 86_400_000}&to=${to}`, {
+      key: api.keys.telemetry,
+    });
+    const t = usage.body.rows[0];
+    const stat = (id: string) => page.textContent(`[data-stat="${id}"] .value`);
+    expect(await stat('calls')).toBe(String(t.calls));
+    expect(await stat('cost')).toBe(`$${t.cost}`);
+    expect(await stat('p95_ms')).toBe(`${t.p95_ms} ms`);
+    expect(await stat('success_rate')).toBe(`${(t.success_rate * 100).toFixed(2)}%`);
+
+    expect(requested.every((u) => u.startsWith(served.url))).toBe(true);
+    expect(requested.some((u) => u.includes(api.keys.telemetry))).toBe(false);
+    expect(page.url()).not.toContain(api.keys.telemetry);
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboards-overview.png'), fullPage: true });
+
+    await page.goto(`${served.url}/dashboards#template`);
+    await page.waitForSelector('main[data-ready="template"]');
+    const versionRows = await page.$$eval('[data-table="versions"] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    const template = await page.inputValue('#template');
+    const versions = await api.call(
+      'GET',
+      `/api/v1/analytics/usage?from=${to - 86_400_000}&to=${Date.now()}&template=${template}&group_by=version`,
+      { key: api.keys.telemetry },
+    );
+    expect(versionRows.map((r) => [r[0], r[1], r[4]])).toEqual(
+      versions.body.rows.map((r: { version: string; calls: number; cost: string }) => [
+        r.version,
+        String(r.calls),
+        r.cost,
+      ]),
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboards-template.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('lists templates with versions, labels and label history for an admin key', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/dashboards#templates`);
+    await page.fill('#key', api.keys.admin);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="templates"]', { timeout: 15_000 });
+    expect(await page.textContent('[data-template="page-a"]')).toContain('production');
+    await page.close();
+  });
+
+  it('serves the API reference from the API itself, listing every operation', async () => {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(served.url)) external.push(r.url());
+    });
+    await page.goto(`${served.url}/docs`);
+    await page.waitForSelector('main[data-ready="docs"]');
+    const doc = (await api.call('GET', '/openapi.json', { key: null })).body as {
+      paths: Record<string, object>;
+    };
+    const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
+    expect(await page.$$eval('details[data-operation]', (d) => d.length)).toBe(operations);
+    expect(external).toEqual([]);
+    await page.close();
+  });
+});
