@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<strin
   'read-path': () => import('./read-path.ts'),
   'sdk-overhead': () => import('./sdk-overhead.ts'),
   collector: () => import('./collector.ts'),
+  analytics: () => import('./analytics.ts'),
 };
 
 const ONE = '--one';

