@@ -1,10 +1,4 @@
-import {
-  COLUMNS_OVER_ALIASES,
-  DIMENSIONS,
-  type Dimension,
-  USAGE_FIGURES,
-  type UsageFigure,
-} from './figures.ts';
+import { DIMENSIONS, type Dimension, QUERY_SETTINGS, USAGE_FIGURES, type UsageFigure } from './figures.ts';
 
 /**
  * The figures of `figures.ts` in the form the Grafana ClickHouse plugin runs: its macros for the time range and
@@ -58,7 +52,7 @@ export function grafanaUsageSql(q: PanelQuery): string {
   return `SELECT ${[...keys, ...figures].join(',\n  ')}
 FROM llm_calls FINAL
 WHERE ${grafanaWhere(q.filters)}
-${names.length ? `GROUP BY ${names.join(', ')}\nORDER BY ${names.join(', ')}\n` : ''}${COLUMNS_OVER_ALIASES}`;
+${names.length ? `GROUP BY ${names.join(', ')}\nORDER BY ${names.join(', ')}\n` : ''}${QUERY_SETTINGS}`;
 }
 
 /** The most expensive calls (the API's top-calls figure). */
@@ -69,7 +63,8 @@ export function grafanaTopCallsSql(filters: readonly Dimension[], limit = 20): s
 FROM llm_calls FINAL
 WHERE ${grafanaWhere(filters)} AND cost_amount IS NOT NULL
 ORDER BY cost_amount DESC, timestamp DESC
-LIMIT ${limit}`;
+LIMIT ${limit}
+${QUERY_SETTINGS}`;
 }
 
 /** A query variable's values: the distinct values of a dimension in the time range, busiest first. */

@@ -1,4 +1,4 @@
-import type { Query } from './figures.ts';
+import { QUERY_SETTINGS, type Query } from './figures.ts';
 
 /**
  * The seed application's four monitoring queries, with the columns exactly as the seed defines them, over the
@@ -69,7 +69,8 @@ export function seedQuery(
     sql: `${report.select}
     WHERE executed_at >= fromUnixTimestamp64Milli({from:Int64}) AND executed_at < fromUnixTimestamp64Milli({to:Int64})
       AND ({template:String} = '' OR template_name = {template:String})
-    ${report.tail}`,
+    ${report.tail}
+    ${QUERY_SETTINGS}`,
     params: { from: o.to - windowSeconds * 1000, to: o.to, template: o.template ?? '' },
   };
 }
