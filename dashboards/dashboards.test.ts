@@ -7,15 +7,7 @@ import type { RunningCollector } from '../collector/collector.ts';
 import { runQuery } from '../src/analytics/figures.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
-import {
-  eventually,
-  exportSpans,
-  migrateClickHouse,
-  otlpExporter,
-  rows,
-  spanFactory,
-  testCollector,
-} from '../test/support/collector.ts';
+import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../test/support/collector.ts';
 import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import { DASHBOARDS } from './build.ts';
 
@@ -76,17 +68,7 @@ describe('Grafana dashboards (dashboards/)', () => {
         }),
       );
     }
-    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name LIKE 'dash-%'",
-          )
-        )[0]?.n === '5',
-      'the calls to land',
-    );
+    await sendCalls(collector.url, client, spans, "prompt_name LIKE 'dash-%'", 5, 'protobuf');
   });
   afterAll(async () => {
     await collector.stop();

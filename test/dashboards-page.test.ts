@@ -5,15 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
-import {
-  eventually,
-  exportSpans,
-  migrateClickHouse,
-  otlpExporter,
-  rows,
-  spanFactory,
-  testCollector,
-} from './support/collector.ts';
+import { migrateClickHouse, sendCalls, spanFactory, testCollector } from './support/collector.ts';
 
 /** Debian's chromium (.ci/run installs it when missing). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -63,17 +55,7 @@ describe('the built-in dashboards page in a real browser', () => {
         }),
       );
     }
-    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls WHERE service_name = 'page-svc'",
-          )
-        )[0]?.n === '24',
-      'the calls to land',
-    );
+    await sendCalls(collector.url, client, spans, "service_name = 'page-svc'", 24, 'protobuf');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 60_000);
   afterAll(async () => {

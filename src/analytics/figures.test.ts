@@ -7,11 +7,9 @@ import { compactRow, toRows } from '../../collector/otlp/spans-to-rows.ts';
 import { Spool } from '../../collector/spool.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
 import {
-  eventually,
-  exportSpans,
   migrateClickHouse,
-  otlpExporter,
   rows,
+  sendCalls,
   spanFactory,
   testCollector,
 } from '../../test/support/collector.ts';
@@ -116,17 +114,7 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
         }),
       );
     }
-    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name LIKE 'fig-%'",
-          )
-        )[0]?.n === '5',
-      'the calls to land',
-    );
+    await sendCalls(collector.url, client, spans, "prompt_name LIKE 'fig-%'", 5, 'protobuf');
   });
   afterAll(async () => {
     await collector.stop();
@@ -238,17 +226,7 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
         );
       }
     }
-    expect(await exportSpans(otlpExporter(collector.url, 'json', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name = 'ab-template'",
-          )
-        )[0]?.n === '80',
-      'the split calls to land',
-    );
+    await sendCalls(collector.url, client, spans, "prompt_name = 'ab-template'", 80, 'json');
     const res = await get(`/api/v1/analytics/ab?${range}&template=ab-template&label=production`);
     expect(res.status).toBe(200);
     expect(res.body.control).toBe('1');
@@ -352,17 +330,7 @@ describe('per-version figures on the template endpoints', () => {
         await call(3 * 86_400_000, 500, '0.004'),
         await call(10 * 86_400_000, 900, '0.008'),
       ];
-      expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-      await eventually(
-        async () =>
-          (
-            await rows<{ n: string }>(
-              client,
-              "SELECT toString(count()) AS n FROM llm_calls WHERE prompt_name = 'stats-tpl'",
-            )
-          )[0]?.n === '4',
-        'the calls to land',
-      );
+      await sendCalls(collector.url, client, spans, "prompt_name = 'stats-tpl'", 4);
       const expected = {
         last_24h: { calls: 2, success_rate: 0.5, p95_ms: 300, cost: '0.003' },
         last_7d: { calls: 3, success_rate: 0.666667, p95_ms: 500, cost: '0.007' },

@@ -149,6 +149,25 @@ export async function rows<T>(client: ClickHouseClient, query: string): Promise<
   return rs.json<T>();
 }
 
+/** Exports LLM spans with the real OTLP exporter and waits until `llm_calls` holds `expected` rows matching `where`. */
+export async function sendCalls(
+  collectorUrl: string,
+  client: ClickHouseClient,
+  spans: ReadableSpan[],
+  where: string,
+  expected: number,
+  protocol: Protocol = 'protobuf',
+): Promise<void> {
+  const code = await exportSpans(otlpExporter(collectorUrl, protocol, false), spans);
+  if (code !== 0) throw new Error(`the collector refused the export (result code ${code})`);
+  await eventually(
+    async () =>
+      (await rows<{ n: string }>(client, `SELECT toString(count()) AS n FROM llm_calls WHERE ${where}`))[0]
+        ?.n === String(expected),
+    `${expected} calls to land in llm_calls (${where})`,
+  );
+}
+
 export async function countSpans(client: ClickHouseClient): Promise<number> {
   const [r] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM otel_traces');
   return Number(r?.n ?? 0);
