@@ -106,7 +106,7 @@ describe('promptscope start on embedded stores', () => {
     expect(res.status).toBe(200);
     type Listing = { total: number; executions: { request_model: string; service_name: string }[] };
     let only: Listing = { total: 0, executions: [] };
-    for (let i = 0; i < 100 && only.total === 0; i++) {
+    for (let i = 0; i < 100 && only.executions.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       only = (await (await api(running!, '/api/v1/executions?test_runs=only', key)).json()) as Listing;
     }
