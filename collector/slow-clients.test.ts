@@ -201,8 +201,10 @@ describe('a burst of large requests', () => {
           .map((a) => ({ service: a.service, n: String(a.spans), distinct: String(a.spans) }))
           .sort((a, b) => a.service.localeCompare(b.service)),
       );
-      // The whole test process (this collector, its embedded ClickHouse and the 144 MB of bodies built above).
-      expect(rssPeak - rssBefore).toBeLessThan(900 * 1024 * 1024);
+      // The whole test process: this collector, its embedded ClickHouse inserting the accepted rows, and the client
+      // side's 144 MB of bodies and their copies (measured 650–700 MB; before the budget held received bytes, the
+      // collector alone grew by over 600 MB).
+      expect(rssPeak - rssBefore).toBeLessThan(1024 * 1024 * 1024);
     } finally {
       await collector.stop();
     }
