@@ -1,14 +1,36 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
+import { overviewDashboard } from '../dashboards/build.ts';
+import { runQuery } from '../src/analytics/figures.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from './support/collector.ts';
+import { expandGrafanaSql } from './support/grafana-macros.ts';
 
 /** Debian's chromium (.ci/run installs it when missing). */
 const CHROMIUM = '/usr/bin/chromium';
+const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
 const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
 
 describe('the built-in dashboards page in a real browser', () => {
@@ -125,6 +147,66 @@ describe('the built-in dashboards page in a real browser', () => {
     );
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboards-template.png'), fullPage: true });
     await page.close();
+  }, 60_000);
+
+  it('shows the same numbers for the same range through the API, promptscope report --json, the Grafana panels and the page', async () => {
+    const to = Date.now();
+    const from = to - 86_400_000;
+    // The API.
+    const usage = await api.call('GET', `/api/v1/analytics/usage?from=${from}&to=${to}`, {
+      key: api.keys.telemetry,
+    });
+    const { calls, cost } = usage.body.rows[0] as { calls: number; cost: string };
+    expect(calls).toBe(24);
+    // The report CLI, through the same API, over the same 24 hours.
+    const report = await runCli(
+      ['report', '--json', '--window', '24h', '--only', 'last-hour-metrics', '--url', served.url],
+      {
+        PROMPTSCOPE_API_KEY: api.keys.telemetry,
+      },
+    );
+    expect(report.code).toBe(0);
+    const seed = (
+      JSON.parse(report.out) as Record<
+        string,
+        { rows: { total_executions: number; total_cost_usd: string }[] }
+      >
+    )['last-hour-metrics']!.rows[0]!;
+    // The Grafana panels' SQL, expanded as the plugin does, on the same range.
+    const grafana = async (title: string) => {
+      const p = (overviewDashboard().panels ?? []).find((x) => x.title === title) as unknown as {
+        targets: { rawSql: string }[];
+      };
+      const sql = expandGrafanaSql(p.targets[0]!.rawSql, {
+        fromMs: from,
+        toMs: to,
+        intervalSeconds: 60,
+        variables: { template: 'all', model: 'all', service: 'all' },
+      });
+      return (await runQuery<Record<string, number>>(client, { sql, params: {} }))[0]!;
+    };
+    // The page.
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/dashboards`);
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+    const shown = {
+      calls: await page.textContent('[data-stat="calls"] .value'),
+      cost: await page.textContent('[data-stat="cost"] .value'),
+    };
+    await page.close();
+    expect({
+      api: [String(calls), cost],
+      report: [String(seed.total_executions), seed.total_cost_usd],
+      grafana: [String((await grafana('Calls')).calls), String((await grafana('Cost (USD)')).cost)],
+      page: [shown.calls, shown.cost!.replace(/^\$/, '')],
+    }).toEqual({
+      api: [String(calls), cost],
+      report: [String(calls), cost],
+      grafana: [String(calls), cost],
+      page: [String(calls), cost],
+    });
   }, 60_000);
 
   it('lists templates with versions, labels and label history for an admin key', async () => {
