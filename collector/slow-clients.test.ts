@@ -120,7 +120,7 @@ describe('slow and greedy clients', () => {
     await new Promise((r) => setTimeout(r, 200));
     const c = open(part);
     // Answered at once, while its body is still coming (the rest is read and dropped, so no reset).
-    await eventuallyTrue(() => status(c.received()) !== 0);
+    await eventually(async () => status(c.received()) !== 0, 'the 429 answer');
     expect(status(c.received())).toBe(429);
     c.socket.destroy();
     expect(c.received()).toMatch(/retry-after: 5/i);
@@ -144,7 +144,10 @@ describe('slow and greedy clients', () => {
     const rest = emptyResourceSpans(declared - part.length);
     a.socket.write(rest);
     b.socket.write(rest);
-    await eventuallyTrue(() => status(a.received()) === 200 && status(b.received()) === 200);
+    await eventually(
+      async () => status(a.received()) === 200 && status(b.received()) === 200,
+      'both holders to be answered 200',
+    );
     a.socket.destroy();
     b.socket.destroy();
     const factory = spanFactory('after-burst');
@@ -156,11 +159,6 @@ describe('slow and greedy clients', () => {
     await collector.stop();
   });
 });
-
-async function eventuallyTrue(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(check()).toBe(true);
-}
 
 describe('a burst of large requests', () => {
   it('answers twelve concurrent 12 MB requests with 200 or 429 + Retry-After, holds about the budget, and stores every accepted span once', async () => {

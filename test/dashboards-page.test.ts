@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
@@ -8,29 +7,12 @@ import { overviewDashboard } from '../dashboards/build.ts';
 import { runQuery } from '../src/analytics/figures.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
+import { runCli } from './support/cli.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from './support/collector.ts';
 import { expandGrafanaSql } from './support/grafana-macros.ts';
 
 /** Debian's chromium (.ci/run installs it when missing). */
 const CHROMIUM = '/usr/bin/chromium';
-const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
 const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
 
 describe('the built-in dashboards page in a real browser', () => {
@@ -161,9 +143,7 @@ describe('the built-in dashboards page in a real browser', () => {
     // The report CLI, through the same API, over the same 24 hours.
     const report = await runCli(
       ['report', '--json', '--window', '24h', '--only', 'last-hour-metrics', '--url', served.url],
-      {
-        PROMPTSCOPE_API_KEY: api.keys.telemetry,
-      },
+      { ...process.env, PROMPTSCOPE_API_KEY: api.keys.telemetry },
     );
     expect(report.code).toBe(0);
     const seed = (

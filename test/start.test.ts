@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/store/embedded-postgres.ts';
-import { startCli } from './support/cli.ts';
-
-const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+import { runCli, startCli } from './support/cli.ts';
 
 interface Started {
   child: ChildProcess;
@@ -58,19 +56,7 @@ describe('promptscope start on embedded stores', () => {
     return exited;
   }
 
-  function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      child.stderr.on('data', (d) => {
-        out += d;
-      });
-      child.once('exit', (code) => resolve({ code, out }));
-    });
-  }
+  const cli = (...args: string[]) => runCli(args, env);
 
   const api = (s: Started, p: string, key: string, init: RequestInit = {}) =>
     fetch(`${s.apiUrl}${p}`, {

@@ -134,7 +134,7 @@ function doubleToString(n: number): string {
 }
 
 /** A repeated field as a list; OTLP/JSON from strangers may hold anything there. */
-function listOf<T>(values: T[] | null | undefined): T[] {
+export function listOf<T>(values: T[] | null | undefined): T[] {
   return Array.isArray(values) ? values : [];
 }
 

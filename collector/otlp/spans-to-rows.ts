@@ -1,4 +1,4 @@
-import { attributesToMap, type KeyValueLike, ValueTooDeep, wellFormed } from './any-value.ts';
+import { attributesToMap, type KeyValueLike, listOf, ValueTooDeep, wellFormed } from './any-value.ts';
 
 /** One row of `otel_traces`, in the clickhouseexporter's column names and value formats (JSONEachRow). */
 export interface OtelTraceRow {
@@ -125,10 +125,6 @@ function text(value: unknown): string {
   return wellFormed(typeof value === 'string' ? value : String(value));
 }
 
-function list<T>(value: T[] | null | undefined): T[] {
-  return Array.isArray(value) ? value : [];
-}
-
 /** What a resource contributes to each of its spans' rows (or why none of them can be stored). */
 export type ResourceContext =
   | { attributes: Record<string, string>; serviceName: string }
@@ -200,12 +196,12 @@ export class RowBuilder {
         'Links.TraceState': [],
         'Links.Attributes': [],
       };
-      for (const e of list(span.events)) {
+      for (const e of listOf(span.events)) {
         row['Events.Timestamp'].push(formatNanos(nanos(e?.timeUnixNano, 'events.timeUnixNano')));
         row['Events.Name'].push(text(e?.name));
         row['Events.Attributes'].push(attributesToMap(e?.attributes));
       }
-      for (const l of list(span.links)) {
+      for (const l of listOf(span.links)) {
         row['Links.TraceId'].push(id(l?.traceId, 16, 'links.traceId'));
         row['Links.SpanId'].push(id(l?.spanId, 8, 'links.spanId'));
         row['Links.TraceState'].push(text(l?.traceState));
@@ -231,11 +227,11 @@ export class RowBuilder {
 
 /** Walks a decoded export request (OTLP/JSON, or protobuf decoded whole) span by span. */
 export function walkRequest(request: ExportRequestLike, builder: RowBuilder): void {
-  for (const rs of list(request.resourceSpans)) {
+  for (const rs of listOf(request.resourceSpans)) {
     const resource = builder.resource(rs?.resource);
-    for (const ss of list(rs?.scopeSpans)) {
+    for (const ss of listOf(rs?.scopeSpans)) {
       const scope = builder.scope(resource, ss?.scope);
-      for (const span of list(ss?.spans)) builder.span(scope, span);
+      for (const span of listOf(ss?.spans)) builder.span(scope, span);
     }
   }
 }

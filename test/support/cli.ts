@@ -39,3 +39,21 @@ export function exited(child: ChildProcess): Promise<number | null> {
     child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
   );
 }
+
+/** Runs a short `promptscope` command to its end; resolves with its exit code and everything it printed. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}

@@ -260,29 +260,31 @@ const seed = createRoute({
 
 /** The figures of `src/analytics/figures.ts`, as JSON or CSV. */
 export function figureRoutes(deps: ApiDeps) {
-  const answer = async (c: Context<AppEnv>, slice: Slice, query: Query) => {
+  /** Runs a figure's query and answers its rows as CSV (Accept: text/csv) or as JSON with `meta` around them. */
+  const answer = async (c: Context<AppEnv>, query: Query, meta: Record<string, unknown>) => {
     const rows = await runQuery<Record<string, unknown>>(deps.clickhouse.client, query);
     if (wantsCsv(c.req.header('accept'))) {
       return c.body(toCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8' });
     }
-    return c.json(
-      { from: new Date(slice.from).toISOString(), to: new Date(slice.to).toISOString(), rows },
-      200,
-    );
+    return c.json({ ...meta, rows }, 200);
   };
+  const range = (from: number, to: number) => ({
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+  });
   return createRouter()
     .openapi(usage, async (c) => {
       const slice = sliceOf(c.req.valid('query') as SliceParams);
-      return answer(c, slice, usageQuery(slice)) as never;
+      return answer(c, usageQuery(slice), range(slice.from, slice.to)) as never;
     })
     .openapi(errors, async (c) => {
       const slice = sliceOf(c.req.valid('query') as SliceParams);
-      return answer(c, slice, errorsQuery(slice)) as never;
+      return answer(c, errorsQuery(slice), range(slice.from, slice.to)) as never;
     })
     .openapi(topCalls, async (c) => {
       const query = c.req.valid('query') as SliceParams & { limit: number };
       const slice = sliceOf(query);
-      return answer(c, slice, topCallsQuery(slice, query.limit)) as never;
+      return answer(c, topCallsQuery(slice, query.limit), range(slice.from, slice.to)) as never;
     })
     .openapi(seed, async (c) => {
       const { report } = c.req.valid('param');
@@ -295,22 +297,11 @@ export function figureRoutes(deps: ApiDeps) {
         ]);
       }
       const to = query.to ?? Date.now();
-      const rows = await runQuery<Record<string, unknown>>(
-        deps.clickhouse.client,
-        seedQuery(report, { to, windowSeconds, template: query.template }),
-      );
-      if (wantsCsv(c.req.header('accept')))
-        return c.body(toCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8' }) as never;
-      return c.json(
-        {
-          report,
-          title: SEED_REPORTS[report].title,
-          from: new Date(to - windowSeconds * 1000).toISOString(),
-          to: new Date(to).toISOString(),
-          rows,
-        },
-        200,
-      );
+      return answer(c, seedQuery(report, { to, windowSeconds, template: query.template }), {
+        report,
+        title: SEED_REPORTS[report].title,
+        ...range(to - windowSeconds * 1000, to),
+      }) as never;
     })
     .openapi(ab, async (c) => {
       const query = c.req.valid('query') as SliceParams & { control?: string };
