@@ -11,6 +11,23 @@ export interface CliProcess {
 
 /** Runs a long-lived `promptscope` command as a user would and resolves once it says it is running. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliProcess> {
+  const { child, output } = spawnCli(args, env);
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (!output().includes('Press Ctrl+C to stop.')) return;
+      clearInterval(timer);
+      child.removeAllListeners('exit');
+      resolve({ child, output });
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`promptscope ${args.join(' ')} exited with ${code}:\n${output()}`));
+    });
+  });
+}
+
+/** `promptscope …` as a child process, collecting stdout and stderr together. */
+function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => {
@@ -19,18 +36,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliPro
   child.stderr!.on('data', (d) => {
     out += d;
   });
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (!out.includes('Press Ctrl+C to stop.')) return;
-      clearInterval(timer);
-      child.removeAllListeners('exit');
-      resolve({ child, output: () => out });
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`promptscope ${args.join(' ')} exited with ${code}:\n${out}`));
-    });
-  });
+  return { child, output: () => out };
 }
 
 /** Resolves with the exit code once the process has exited (at once if it already has). */
@@ -45,15 +51,6 @@ export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-    });
-    child.stderr!.on('data', (d) => {
-      out += d;
-    });
-    child.once('exit', (code) => resolve({ code, out }));
-  });
+  const { child, output } = spawnCli(args, env);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out: output() })));
 }
