@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Retention } from './store/retention.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -40,6 +41,20 @@ export interface Config {
   pricesFile: string | undefined;
   /** Credentials for executing test renders against real models (POST /api/v1/admin/prompts/test, execute). */
   models: ModelAccess;
+  alerts: AlertSettings;
+}
+
+export interface AlertSettings {
+  /** Rule files (a folder of YAML files, or one file). */
+  rulesPath: string;
+  /** Routes and receivers; receivers' URLs and secrets are read from the environment variables it names. */
+  notificationsFile: string;
+  /** Where `promptscope scheduler` (run alone) serves /metrics. */
+  schedulerPort: number;
+  /** Collectors' /metrics pages for the collector rules; by default the collector this process runs. */
+  collectorMetricsUrls: string[] | undefined;
+  /** This deployment's address as on-call reaches it, for links in notifications. */
+  externalUrl: string | undefined;
 }
 
 export interface ModelAccess {
@@ -58,6 +73,12 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** The rules and notification settings that come with promptscope. */
+export const SHIPPED_ALERTS = {
+  rules: fileURLToPath(new URL('../alerts/rules', import.meta.url)),
+  notifications: fileURLToPath(new URL('../alerts/notifications.yaml', import.meta.url)),
+};
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -147,6 +168,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       geminiBaseUrl: url('PROMPTSCOPE_GEMINI_BASE_URL', ['http:', 'https:']),
       vertexProject: optional('GOOGLE_CLOUD_PROJECT'),
       vertexLocation: str('GOOGLE_CLOUD_LOCATION', 'us-central1'),
+    },
+    alerts: {
+      rulesPath: path.resolve(cwd, str('PROMPTSCOPE_ALERT_RULES', SHIPPED_ALERTS.rules)),
+      notificationsFile: path.resolve(
+        cwd,
+        str('PROMPTSCOPE_ALERT_NOTIFICATIONS', SHIPPED_ALERTS.notifications),
+      ),
+      schedulerPort: int('PROMPTSCOPE_SCHEDULER_PORT', 4319, 0, 65535),
+      collectorMetricsUrls: optional('PROMPTSCOPE_COLLECTOR_METRICS_URLS')
+        ?.split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+      externalUrl: url('PROMPTSCOPE_EXTERNAL_URL', ['http:', 'https:']),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

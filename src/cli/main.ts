@@ -12,6 +12,7 @@ import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
 import { migrationId } from '../store/migrations.ts';
 import { openPostgres } from '../store/postgres.ts';
+import { ALERTS_USAGE, alerts } from './alerts.ts';
 import { report } from './report.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
@@ -27,6 +28,7 @@ usage:
   promptscope report [--window 24h] [--template NAME] [--json | --csv] [--url URL]
                                              the seed's monitoring queries as tables, through the API
                                              (key: PROMPTSCOPE_API_KEY, else the first-start admin key)
+${ALERTS_USAGE}
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
   promptscope help
 
@@ -68,6 +70,8 @@ export async function main(
       return geminiServer(rest, out);
     case 'report':
       return report(config, rest, out);
+    case 'alerts':
+      return alerts(config, rest, out);
     default:
       process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
       return 2;

@@ -1,0 +1,99 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '../log.ts';
+import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';
+import { clickhouseMigrationTarget } from '../store/clickhouse-migration-target.ts';
+import { MIGRATIONS_DIR } from '../store/migrate.ts';
+import { loadMigrations } from '../store/migrations.ts';
+import { Migrator } from '../store/migrator.ts';
+import { runRuleQuery } from './rule-query.ts';
+import type { RuleGroup, RuleProblem } from './rules.ts';
+import { expandAll } from './templates.ts';
+
+/**
+ * A ClickHouse with the promptscope tables and nothing in them, for checking and testing rules: the server in
+ * `clickhouseUrl` (a database of its own, dropped after) or an in-process engine in a temporary folder.
+ */
+export async function openScratchClickHouse(clickhouseUrl: string | undefined): Promise<ClickHouseStore> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-rules-'));
+  const database = `rules_${process.pid}_${Date.now()}`;
+  const store = await openClickHouse({ clickhouseUrl, database, dataDir: dir });
+  try {
+    const migrator = new Migrator(
+      clickhouseMigrationTarget(store.client, (fn) => fn()),
+      await loadMigrations(MIGRATIONS_DIR.clickhouse),
+      silentLogger,
+    );
+    await migrator.up();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return {
+    ...store,
+    async close() {
+      if (!store.embedded) await store.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await store.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What `promptscope alerts check` adds to parsing: each rule's query runs against the empty tables (a typo in a
+ * column or a missing `value` column is found before deployment), and its templates expand.
+ */
+export async function checkRuleQueries(groups: RuleGroup[], store: ClickHouseStore): Promise<RuleProblem[]> {
+  const problems: RuleProblem[] = [];
+  const empty = { read: async () => [] };
+  for (const group of groups) {
+    for (const rule of group.rules) {
+      try {
+        await runRuleQuery(rule, Date.now(), {
+          clickhouse: store.client,
+          metrics: empty,
+          timeoutMs: group.queryTimeoutMs,
+        });
+        if (rule.query.kind === 'sql') {
+          const columns = await describe(store, rule.query.sql);
+          if (!columns.some((c) => c.name === 'value'))
+            throw new Error(
+              `the query returns no 'value' column (columns: ${columns.map((c) => c.name).join(', ')})`,
+            );
+        }
+      } catch (error) {
+        problems.push({
+          file: rule.file,
+          where: `rule '${rule.alert}'`,
+          field: rule.query.kind,
+          message: (error as Error).message.split('\n')[0]!,
+        });
+      }
+      for (const [field, templates] of [
+        ['labels', rule.labels],
+        ['annotations', rule.annotations],
+      ] as const) {
+        for (const [name, text] of Object.entries(expandAll(templates, { template: 't' }, 1))) {
+          if (text.includes('<error expanding template'))
+            problems.push({
+              file: rule.file,
+              where: `rule '${rule.alert}'`,
+              field: `${field}.${name}`,
+              message: text,
+            });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+async function describe(store: ClickHouseStore, sql: string): Promise<{ name: string; type: string }[]> {
+  const rs = await store.client.query({
+    query: `DESCRIBE (${sql})`,
+    query_params: { now_ms: Date.now() },
+    format: 'JSONEachRow',
+  });
+  return rs.json<{ name: string; type: string }>();
+}
