@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { listen } from '../src/listen.ts';
 import type { Logger } from '../src/log.ts';
 import type { PriceCatalog } from '../src/pricing/catalog.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
@@ -41,6 +42,8 @@ export interface CollectorOptions {
   flushIntervalMs?: number;
   /** How many recently accepted span ids are remembered to drop client retries. */
   recentSpanIds?: number;
+  /** More metrics for /metrics from the same process (the scheduler's, in `promptscope start`). */
+  extraMetrics?: () => string;
   /** Replaces the ClickHouse insert (fault-injection tests only). */
   insert?: (batch: SpoolBatch) => Promise<void>;
 }
@@ -117,6 +120,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       maxBodyBytes: o.maxBodyBytes,
       maxSpoolBytes: o.maxSpoolBytes,
       maxInFlightBytes: o.maxInFlightBytes,
+      extraMetrics: o.extraMetrics,
       bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
       retryAfterSeconds: o.retryAfterSeconds,
       recent,
@@ -128,16 +132,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   // Node's own defaults (60 s for headers, 300 s for a request) let slow clients hold connections for minutes.
   server.headersTimeout = Math.min(o.headersTimeoutMs, o.requestTimeoutMs); // Node requires headers ≤ request
   server.requestTimeout = o.requestTimeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`OTLP port ${o.port} on ${o.host} is already in use: set PROMPTSCOPE_OTLP_PORT`)
-          : error,
-      ),
-    );
-    server.listen(o.port, o.host, () => resolve());
-  });
+  await listen(server, o.port, o.host, 'PROMPTSCOPE_OTLP_PORT');
   writer.start();
   const port = (server.address() as AddressInfo).port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;

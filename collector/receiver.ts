@@ -37,6 +37,8 @@ export interface ReceiverOptions {
   bodyIdleTimeoutMs: number;
   retryAfterSeconds: number;
   onAccepted?: () => void;
+  /** Appended to /metrics: other components of the same process. */
+  extraMetrics?: () => string;
   /** Recently accepted span ids, to drop client retries. */
   recent?: RecentSpans;
 }
@@ -69,7 +71,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
           inFlightBytes: budget.used,
           inFlightBytesPeak: budget.peak,
           spoolOldestAgeSeconds: oldest === undefined ? 0 : (Date.now() - oldest) / 1000,
-        }),
+        }) + (o.extraMetrics?.() ?? ''),
       );
       return;
     }

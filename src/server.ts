@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { startCollector } from '../collector/collector.ts';
+import type { RunningScheduler } from './alerts/scheduler.ts';
+import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
 import { createApp } from './api/app.ts';
 import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './bootstrap-key.ts';
 import type { Config } from './config.ts';
+import { listen } from './listen.ts';
 import type { Logger } from './log.ts';
 import { loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import { LlmTelemetry } from './sdk/llm-telemetry.ts';
@@ -60,6 +63,7 @@ export async function startConfiguredCollector(
   clickhouse: ClickHouseStore,
   catalog: PriceCatalog,
   log: Logger,
+  extraMetrics?: () => string,
 ) {
   if (clickhouse.embedded) await applyEmbeddedMergeSettings(clickhouse.client);
   return startCollector({
@@ -78,6 +82,7 @@ export async function startConfiguredCollector(
     headersTimeoutMs: config.otlpHeadersTimeoutSeconds * 1000,
     bodyIdleTimeoutMs: config.otlpBodyIdleTimeoutSeconds * 1000,
     requestTimeoutMs: config.otlpRequestTimeoutSeconds * 1000,
+    extraMetrics,
   });
 }
 
@@ -86,6 +91,8 @@ export interface RunningSystem {
   /** Where spans go, when this process runs the collector. */
   otlpUrl: string | undefined;
   stores: Stores;
+  /** The alert integrations, on or off (when this process runs the scheduler). */
+  alerting: AlertingSetup | undefined;
   /** Set on the very first start: the admin key that was created, and where it was written. */
   bootstrapKey?: { key: string; file: string };
   migrations: { postgres: string[]; clickhouse: string[] };
@@ -96,7 +103,7 @@ export interface RunningSystem {
 export async function startSystem(
   config: Config,
   log: Logger,
-  roles: { collector: boolean } = { collector: true },
+  roles: { collector: boolean; scheduler: boolean } = { collector: true, scheduler: true },
 ): Promise<RunningSystem> {
   const stores = await openStores(config, log);
   const stopping: (() => Promise<void>)[] = [() => stores.close()];
@@ -113,8 +120,16 @@ export async function startSystem(
     const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
     await applyRetention(stores.clickhouse.client, config.retention);
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
+    const alerting = await loadAlerting(config.alerts, process.env);
+    let scheduler: RunningScheduler | undefined;
     const collector = roles.collector
-      ? await startConfiguredCollector(config, stores.clickhouse, catalog, log)
+      ? await startConfiguredCollector(
+          config,
+          stores.clickhouse,
+          catalog,
+          log,
+          () => scheduler?.metrics.render() ?? '',
+        )
       : undefined;
     if (collector) stopping.push(() => collector.stop());
 
@@ -137,15 +152,30 @@ export async function startSystem(
       auth,
       promptCache,
       postgresEmbedded: stores.postgres.embedded,
+      alertRules: alerting.groups,
       telemetry: new LlmTelemetry({ disabled: false, prices: catalog, tracerProvider: self.provider }),
     });
     const server = createAdaptorServer({ fetch: app.fetch });
-    await listen(server, config.port, config.host);
+    await listen(server, config.port, config.host, 'PORT');
     stopping.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const apiUrl = `http://${host}:${address.port}`;
+    if (roles.scheduler) {
+      scheduler = await startConfiguredScheduler(alerting, {
+        sql,
+        clickhouse: stores.clickhouse.client,
+        log,
+        settings: config.alerts,
+        localCollector: collector?.url,
+        apiUrl,
+      });
+      const running = scheduler;
+      stopping.push(() => running.stop());
+    }
     return {
-      apiUrl: `http://${host}:${address.port}`,
+      apiUrl,
+      alerting: roles.scheduler ? alerting : undefined,
       otlpUrl: collector ? `${collector.url}/v1/traces` : undefined,
       stores,
       bootstrapKey,
@@ -156,19 +186,6 @@ export async function startSystem(
     await stopAll();
     throw error;
   }
-}
-
-function listen(server: ServerType, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`port ${port} on ${host} is already in use: stop what uses it or set PORT`)
-          : error,
-      ),
-    );
-    server.listen(port, host, () => resolve());
-  });
 }
 
 function closeServer(server: ServerType): Promise<void> {

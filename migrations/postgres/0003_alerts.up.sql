@@ -49,8 +49,9 @@ create table alert_groups (
   created_at timestamptz not null,
   next_flush_at timestamptz not null,
   last_notified_at timestamptz,
-  notified_firing text[] not null default '{}',
-  notified_resolved text[] not null default '{}',
+  -- The firing alerts the last notification carried (fingerprint → labels, annotations, startsAt): what a later
+  -- "resolved" reports, even once the instance itself is forgotten.
+  notified_firing jsonb not null default '{}',
   primary key (receiver, group_key)
 );
 
@@ -58,6 +59,7 @@ create table alert_groups (
 create table alert_outbox (
   id uuid primary key default gen_random_uuid(),   -- the idempotency key receivers see
   receiver text not null,
+  integration text not null,                        -- "<receiver>/<kind>[<n>]": rows of one are sent in order
   group_key text not null,
   kind text not null,                               -- webhook | slack | pagerduty | alertmanager
   status text not null,                             -- firing | resolved
@@ -70,7 +72,7 @@ create table alert_outbox (
   failed_at timestamptz,
   last_error text
 );
-create index alert_outbox_due on alert_outbox (next_attempt_at) where delivered_at is null and failed_at is null;
+create index alert_outbox_pending on alert_outbox (integration, created_at) where delivered_at is null and failed_at is null;
 
 create table alert_silences (
   id uuid primary key default gen_random_uuid(),

@@ -164,7 +164,12 @@ const cases: Case[] = [
 describe('the alert state machine (Prometheus semantics)', () => {
   it.each(cases)('$name', ({ before, active, at, rule, after, transition }) => {
     const previous = new Map(before ? [['fp', instance(before)]] : []);
-    const out = advance(previous, active ? found() : nothing(), { forMs: 0, keepFiringForMs: 0, ...rule }, at);
+    const out = advance(
+      previous,
+      active ? found() : nothing(),
+      { forMs: 0, keepFiringForMs: 0, ...rule },
+      at,
+    );
     const next = out.instances.get('fp');
     if (after === undefined) expect(next).toBeUndefined();
     else expect(next).toMatchObject(after);

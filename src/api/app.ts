@@ -7,6 +7,7 @@ import { ApiError, errorBody, handleError } from './errors.ts';
 import { adminMiscRoutes } from './routes/admin-misc.ts';
 import { adminPromptRoutes } from './routes/admin-prompts.ts';
 import { adminTemplateRoutes } from './routes/admin-templates.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { figureRoutes } from './routes/figures.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -51,6 +52,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
   app.use('/api/v1/executions', requireScope(deps.auth, 'telemetry:read'));
   app.use('/api/v1/analytics/*', requireScope(deps.auth, 'telemetry:read'));
+  app.on(['POST', 'DELETE'], '/api/v1/alerts/silences/*', requireScope(deps.auth, 'admin'));
+  app.on(['POST', 'DELETE'], '/api/v1/alerts/silences', requireScope(deps.auth, 'admin'));
+  app.use('/api/v1/alerts', requireScope(deps.auth, 'telemetry:read'));
+  app.use('/api/v1/alerts/*', requireScope(deps.auth, 'telemetry:read'));
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/prompts', promptRoutes(deps));
@@ -59,6 +64,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/admin', adminMiscRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
   app.route('/api/v1', figureRoutes(deps));
+  app.route('/api/v1', alertRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   promptCache: ResolvedPromptCache;
   /** Which stores are embedded, for /ready and the start banner. */
   postgresEmbedded: boolean;
+  /** The alert rule groups loaded from the rule files (GET /api/v1/alerts/rules). */
+  alertRules?: RuleGroup[];
 }
 
 export type AppEnv = { Variables: { principal: Principal } };

@@ -14,6 +14,7 @@ import { migrationId } from '../store/migrations.ts';
 import { openPostgres } from '../store/postgres.ts';
 import { ALERTS_USAGE, alerts } from './alerts.ts';
 import { report } from './report.ts';
+import { scheduler } from './scheduler.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
 
@@ -21,6 +22,7 @@ usage:
   promptscope start                          API, collector, stores and migrations in one process
   promptscope collector                      the OTLP/HTTP collector alone (run migrate up first)
   promptscope api                            the API alone (migrates first), for running roles apart
+  promptscope scheduler                      the alert evaluator alone (one is active across instances)
   promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
   promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read (comma-separated)
   promptscope keys list [--all]
@@ -57,9 +59,11 @@ export async function main(
   const log = createLogger(config.logLevel);
   switch (command) {
     case 'start':
-      return start(config, log, out, { collector: true });
+      return start(config, log, out, { collector: true, scheduler: true });
     case 'api':
-      return start(config, log, out, { collector: false });
+      return start(config, log, out, { collector: false, scheduler: false });
+    case 'scheduler':
+      return scheduler(config, log, out, waitForSignal);
     case 'migrate':
       return migrate(config, log, rest, out);
     case 'collector':
@@ -82,7 +86,7 @@ async function start(
   config: Config,
   log: Logger,
   out: (s: string) => void,
-  roles: { collector: boolean },
+  roles: { collector: boolean; scheduler: boolean },
 ): Promise<number> {
   const system = await startSystem(config, log, roles);
   const { postgres, clickhouse } = system.stores;
@@ -93,6 +97,11 @@ async function start(
   Postgres       ${postgres.embedded ? 'embedded' : 'external'}${postgres.embedded ? ` (${config.dataDir}/postgres)` : ''}
   ClickHouse     ${clickhouse.embedded ? 'embedded' : 'external'} (${clickhouse.location})
   data dir       ${config.dataDir}`);
+  if (system.alerting) {
+    const rules = system.alerting.groups.reduce((n, g) => n + g.rules.length, 0);
+    out(`  alerts         ${rules} rules (${config.alerts.rulesPath}); notifications:`);
+    for (const line of system.alerting.receivers) out(`                   ${line}`);
+  }
   const applied = [...system.migrations.postgres, ...system.migrations.clickhouse];
   if (applied.length > 0) out(`  migrations     applied ${applied.join(', ')}`);
   if (system.bootstrapKey) {
@@ -146,7 +155,7 @@ Press Ctrl+C to stop.`);
   }
 }
 
-function waitForSignal(log: Logger): Promise<void> {
+export function waitForSignal(log: Logger): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info('shutting down', { signal });

@@ -4,6 +4,8 @@ import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
 export type Sql = postgres.Sql;
 /** A pool or an open transaction: what helpers that may run inside a transaction take. */
+export type TransactionSql = postgres.TransactionSql;
+export type ReservedSql = postgres.ReservedSql;
 export type Queryable = postgres.Sql | postgres.TransactionSql;
 
 export interface PostgresStore {

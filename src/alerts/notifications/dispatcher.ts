@@ -1,0 +1,243 @@
+import type { Logger } from '../../log.ts';
+import type { Sql, TransactionSql } from '../../store/postgres.ts';
+import type { Labels } from '../labels.ts';
+import { activeSilences, isSilenced } from '../silences.ts';
+import type { Instance } from '../state-machine.ts';
+import { allInstances } from '../state-store.ts';
+import type { Integration, NotificationConfig, RouteSettings } from './config.ts';
+import {
+  alertmanagerBody,
+  type GroupNotification,
+  type NotifiedAlert,
+  pagerDutyEvent,
+  slackBody,
+  webhookBody,
+  ZERO_TIME,
+} from './payloads.ts';
+import { groupOf, matchRoutes } from './routing.ts';
+
+/** How long a notification is retried before it is given up on. */
+export const NOTIFICATION_TTL_MS = 24 * 3_600_000;
+
+interface GroupRow {
+  receiver: string;
+  group_key: string;
+  group_labels: Labels;
+  created_at: Date;
+  next_flush_at: Date;
+  last_notified_at: Date | null;
+  notified_firing: Record<string, NotifiedAlert>;
+}
+
+interface LiveGroup {
+  receiver: string;
+  key: string;
+  labels: Labels;
+  route: RouteSettings;
+  firing: Map<string, NotifiedAlert>;
+  resolved: Map<string, NotifiedAlert>;
+}
+
+/**
+ * Alertmanager's notification pipeline over Postgres: firing and resolved alerts are routed by their labels, grouped
+ * (group_by), held for group_wait, looked at again every group_interval, repeated after repeat_interval; a group is
+ * notified when it has new firing alerts, resolved ones, or the repeat is due (Alertmanager's dedup rules). Each
+ * notification is written to the outbox in the same transaction that records it in the group's log, so a crash
+ * neither loses it nor sends it twice.
+ */
+export class Dispatcher {
+  readonly #sql: Sql;
+  readonly #config: NotificationConfig;
+  readonly #log: Logger;
+  readonly #externalUrl: string;
+
+  constructor(o: { sql: Sql; config: NotificationConfig; log: Logger; externalUrl: string | undefined }) {
+    this.#sql = o.sql;
+    this.#config = o.config;
+    this.#log = o.log;
+    this.#externalUrl = o.externalUrl ?? '';
+  }
+
+  async tick(now: number): Promise<number> {
+    const live = await this.#liveGroups(now);
+    let queued = 0;
+    await this.#sql.begin(async (tx) => {
+      // One dispatcher at a time, even if two processes believed they lead for a moment.
+      await tx`select pg_advisory_xact_lock(7263004)`;
+      const rows = await tx<GroupRow[]>`select * from alert_groups`;
+      const stored = new Map(rows.map((r) => [`${r.receiver}\n${r.group_key}`, r]));
+      for (const id of new Set([...live.keys(), ...stored.keys()])) {
+        queued += await this.#flush(tx, live.get(id), stored.get(id), now);
+      }
+    });
+    return queued;
+  }
+
+  async #liveGroups(now: number): Promise<Map<string, LiveGroup>> {
+    const [instances, silences] = await Promise.all([
+      allInstances(this.#sql),
+      activeSilences(this.#sql, now),
+    ]);
+    const groups = new Map<string, LiveGroup>();
+    for (const instance of instances) {
+      if (instance.state === 'pending' || isSilenced(instance.labels, silences)) continue;
+      for (const route of matchRoutes(this.#config.route, instance.labels)) {
+        const g = groupOf(route, instance.labels);
+        const id = `${route.receiver}\n${g.key}`;
+        let group = groups.get(id);
+        if (!group) {
+          group = {
+            receiver: route.receiver,
+            key: g.key,
+            labels: g.labels,
+            route,
+            firing: new Map(),
+            resolved: new Map(),
+          };
+          groups.set(id, group);
+        }
+        const alert = this.#alert(instance);
+        (alert.status === 'firing' ? group.firing : group.resolved).set(alert.fingerprint, alert);
+      }
+    }
+    return groups;
+  }
+
+  #alert(i: Instance & { rule: string }): NotifiedAlert {
+    return {
+      fingerprint: i.fingerprint,
+      status: i.state === 'firing' ? 'firing' : 'resolved',
+      labels: i.labels,
+      annotations: i.annotations,
+      startsAt: new Date(i.firedAt ?? i.activeAt).toISOString(),
+      endsAt: i.state === 'resolved' && i.resolvedAt ? new Date(i.resolvedAt).toISOString() : ZERO_TIME,
+      generatorURL: this.#externalUrl
+        ? `${this.#externalUrl}/api/v1/alerts/rules#${encodeURIComponent(i.rule)}`
+        : '',
+    };
+  }
+
+  /** One group at `now`: creates, notifies, reschedules or forgets it. Returns how many outbox rows it queued. */
+  async #flush(
+    tx: TransactionSql,
+    live: LiveGroup | undefined,
+    row: GroupRow | undefined,
+    now: number,
+  ): Promise<number> {
+    const firing = live?.firing ?? new Map<string, NotifiedAlert>();
+    if (!row) {
+      if (!live || firing.size === 0) return 0;
+      const nextFlush = now + live.route.groupWaitMs;
+      await tx`insert into alert_groups (receiver, group_key, group_labels, route, created_at, next_flush_at)
+        values (${live.receiver}, ${live.key}, ${tx.json(live.labels as never)}, ${tx.json(live.route as never)},
+                ${new Date(now)}, ${new Date(nextFlush)})`;
+      if (live.route.groupWaitMs > 0) return 0;
+      row = {
+        receiver: live.receiver,
+        group_key: live.key,
+        group_labels: live.labels,
+        created_at: new Date(now),
+        next_flush_at: new Date(nextFlush),
+        last_notified_at: null,
+        notified_firing: {},
+      };
+    }
+    if (now < row.next_flush_at.getTime()) return 0;
+    const route =
+      live?.route ??
+      (
+        await tx<{ route: RouteSettings }[]>`select route from alert_groups
+      where receiver = ${row.receiver} and group_key = ${row.group_key}`
+      )[0]!.route;
+    const last = row.notified_firing;
+    const resolved: NotifiedAlert[] = Object.values(last)
+      .filter((a) => !firing.has(a.fingerprint))
+      .map(
+        (a) =>
+          live?.resolved.get(a.fingerprint) ?? {
+            ...a,
+            status: 'resolved',
+            endsAt: new Date(now).toISOString(),
+          },
+      );
+    const newFiring = [...firing.keys()].some((fp) => !last[fp]);
+    const repeatDue =
+      row.last_notified_at !== null && now >= row.last_notified_at.getTime() + route.repeatIntervalMs;
+    const notify =
+      row.last_notified_at === null
+        ? firing.size > 0
+        : newFiring || resolved.length > 0 || (firing.size > 0 && repeatDue);
+    let queued = 0;
+    if (notify) {
+      queued = await this.#enqueue(
+        tx,
+        {
+          receiver: row.receiver,
+          groupKey: row.group_key,
+          groupLabels: row.group_labels,
+          alerts: [...firing.values(), ...resolved],
+          externalURL: this.#externalUrl,
+        },
+        route,
+        now,
+      );
+    }
+    if (firing.size === 0 && (notify || Object.keys(last).length === 0)) {
+      await tx`delete from alert_groups where receiver = ${row.receiver} and group_key = ${row.group_key}`;
+      return queued;
+    }
+    const notified = notify ? Object.fromEntries([...firing].map(([fp, a]) => [fp, a])) : last;
+    await tx`update alert_groups set next_flush_at = ${new Date(now + route.groupIntervalMs)},
+        last_notified_at = ${notify ? new Date(now) : row.last_notified_at},
+        notified_firing = ${tx.json(notified as never)}
+      where receiver = ${row.receiver} and group_key = ${row.group_key}`;
+    return queued;
+  }
+
+  async #enqueue(
+    tx: TransactionSql,
+    n: GroupNotification,
+    route: RouteSettings,
+    now: number,
+  ): Promise<number> {
+    const receiver = this.#config.receivers.get(n.receiver);
+    if (!receiver) return 0;
+    let queued = 0;
+    for (const integration of receiver.integrations) {
+      for (const { status, payload } of this.#payloads(integration, n, route, now)) {
+        await tx`insert into alert_outbox (receiver, integration, group_key, kind, status, payload, created_at, next_attempt_at, expires_at)
+          values (${n.receiver}, ${integration.id}, ${n.groupKey}, ${integration.kind}, ${status}, ${tx.json(payload as never)},
+                  ${new Date(now)}, ${new Date(now)}, ${new Date(now + NOTIFICATION_TTL_MS)})`;
+        queued++;
+      }
+    }
+    if (queued)
+      this.#log.info('notification queued', {
+        receiver: n.receiver,
+        group: n.groupKey,
+        alerts: n.alerts.length,
+      });
+    return queued;
+  }
+
+  /** What one integration is sent for a group notification (resolved alerts left out where send_resolved is off). */
+  #payloads(integration: Integration, n: GroupNotification, route: RouteSettings, now: number) {
+    const alerts = integration.sendResolved ? n.alerts : n.alerts.filter((a) => a.status === 'firing');
+    if (alerts.length === 0) return [];
+    const scoped = { ...n, alerts };
+    const status = alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved';
+    switch (integration.kind) {
+      case 'webhook':
+        return [{ status, payload: webhookBody(scoped) }];
+      case 'slack':
+        return [{ status, payload: slackBody(scoped) }];
+      case 'alertmanager': {
+        // Alertmanager resolves an alert nobody re-sends by endsAt: valid until two repeats have been missed.
+        const validUntil = new Date(now + 2 * (route.repeatIntervalMs + route.groupIntervalMs)).toISOString();
+        return [{ status, payload: alertmanagerBody(alerts, validUntil) }];
+      }
+      case 'pagerduty':
+        return alerts.map((a) => ({ status: a.status, payload: pagerDutyEvent(a, '', n.externalURL) }));
+    }
+  }
+}

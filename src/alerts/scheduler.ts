@@ -1,0 +1,230 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../log.ts';
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+import type { ReservedSql, Sql } from '../store/postgres.ts';
+import { evaluateRule } from './evaluator.ts';
+import { MetricHistory, parsePrometheusText } from './metric-history.ts';
+import { AlertMetrics } from './metrics.ts';
+import type { NotificationConfig } from './notifications/config.ts';
+import { Dispatcher } from './notifications/dispatcher.ts';
+import { OutboxSender } from './notifications/outbox.ts';
+import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
+import { cronForInterval, type RuleGroup } from './rules.ts';
+import { loadInstances, ruleStatuses, saveEvaluation } from './state-store.ts';
+
+/** The Postgres advisory lock the active evaluator holds for as long as its session lives. */
+export const SCHEDULER_LOCK = 7_263_003;
+
+export interface SchedulerOptions {
+  sql: Sql;
+  clickhouse: ClickHouseClient;
+  groups: RuleGroup[];
+  notifications: NotificationConfig;
+  log: Logger;
+  /** Collectors' /metrics pages, scraped for `metric` rules. */
+  metricsTargets: string[];
+  externalUrl: string | undefined;
+  /** How often a standby tries to become the active evaluator (and the outbox is looked at). */
+  pollIntervalMs?: number;
+}
+
+export interface RunningScheduler {
+  metrics: AlertMetrics;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * `promptscope scheduler`: evaluates every rule group on its interval (node-cron, UTC, runs never overlap: a run
+ * still going when the next is due makes that one skipped and counted), then routes, groups and delivers
+ * notifications. Exactly one scheduler is active across processes: the one holding a Postgres advisory lock; the
+ * others try to take it every poll interval, so one takes over within that when the active one dies (its session
+ * ends, and the lock with it). Each evaluation runs at its slot time (the interval boundary, not the wall clock).
+ */
+export async function startScheduler(o: SchedulerOptions): Promise<RunningScheduler> {
+  const metrics = new AlertMetrics();
+  const log = o.log;
+  const pollMs = o.pollIntervalMs ?? 1000;
+  const dispatcher = new Dispatcher({ sql: o.sql, config: o.notifications, log, externalUrl: o.externalUrl });
+  const outbox = new OutboxSender({ sql: o.sql, config: o.notifications, log, metrics });
+  const reader = new ScrapingMetricReader(o.metricsTargets);
+  let lock: ReservedSql | undefined;
+  let stopped = false;
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>) => {
+    running.add(p);
+    p.finally(() => running.delete(p)).catch(() => {});
+    return p;
+  };
+
+  const holdsLock = async (): Promise<boolean> => {
+    try {
+      if (!lock) {
+        const conn = await o.sql.reserve();
+        const [row] = await conn<
+          { locked: boolean }[]
+        >`select pg_try_advisory_lock(${SCHEDULER_LOCK}) as locked`;
+        if (!row?.locked) {
+          conn.release();
+          return false;
+        }
+        lock = conn;
+        metrics.leader = 1;
+        log.info('this scheduler is now the active evaluator', { groups: o.groups.map((g) => g.name) });
+        return true;
+      }
+      // Still ours? (A Postgres restart or a broken connection ends the session and frees the lock.)
+      const [row] = await lock<
+        { held: boolean }[]
+      >`select exists (select 1 from pg_locks where locktype = 'advisory'
+        and objid = ${SCHEDULER_LOCK} and pid = pg_backend_pid() and granted) as held`;
+      if (row?.held) return true;
+      throw new Error('advisory lock lost');
+    } catch (error) {
+      if (lock) {
+        log.warn('no longer the active evaluator', { error: (error as Error).message });
+        lock.release();
+        lock = undefined;
+        metrics.leader = 0;
+      }
+      return false;
+    }
+  };
+
+  const notify = async (now: number) => {
+    try {
+      await dispatcher.tick(now);
+      await outbox.deliverDue(now);
+    } catch (error) {
+      log.error('notification pipeline failed', { error: (error as Error).message });
+    }
+  };
+
+  const evaluateGroup = async (group: RuleGroup, ts: number) => {
+    const statuses = await ruleStatuses(o.sql);
+    await Promise.all(
+      group.rules.map(async (rule) => {
+        const started = performance.now();
+        try {
+          const previous = await loadInstances(o.sql, rule.key);
+          const outcome = await evaluateRule(rule, group, ts, previous, statuses.get(rule.key), {
+            clickhouse: o.clickhouse,
+            metrics: reader,
+          });
+          await saveEvaluation(o.sql, rule.key, outcome, ts);
+          metrics.evaluations++;
+          if (outcome.status.error) {
+            metrics.evaluationFailures++;
+            log.warn('rule evaluation failed', { rule: rule.key, error: outcome.status.error });
+          }
+          for (const t of outcome.transitions)
+            log.info('alert state changed', {
+              rule: rule.key,
+              labels: t.labels,
+              from: t.from,
+              to: t.to,
+              value: t.value,
+            });
+        } catch (error) {
+          metrics.evaluationFailures++;
+          log.error('rule evaluation could not be stored', {
+            rule: rule.key,
+            error: (error as Error).message,
+          });
+        } finally {
+          metrics.evaluationDuration.observe((performance.now() - started) / 1000);
+        }
+      }),
+    );
+    const counts = await o.sql<
+      { state: string; n: number }[]
+    >`select state, count(*)::int as n from alert_instances
+      where state in ('pending', 'firing') group by state`;
+    metrics.alerts = { pending: 0, firing: 0 };
+    for (const c of counts) metrics.alerts[c.state as 'pending' | 'firing'] = c.n;
+  };
+
+  const tasks: ScheduledTask[] = o.groups.map((group) => {
+    const task = cron.schedule(
+      cronForInterval(group.intervalMs)!,
+      async () => {
+        if (stopped || !(await holdsLock())) return;
+        const ts = Math.round(Date.now() / group.intervalMs) * group.intervalMs;
+        await track(
+          evaluateGroup(group, ts).catch((error) =>
+            log.error('rule group evaluation failed', { group: group.name, error: (error as Error).message }),
+          ),
+        );
+        await track(notify(Date.now()));
+      },
+      { name: `alerts:${group.name}`, timezone: 'UTC', noOverlap: true },
+    );
+    task.on('execution:overlap', () => {
+      metrics.groupRunsSkipped++;
+      log.warn('rule group run skipped: the previous run is still going', { group: group.name });
+    });
+    return task;
+  });
+
+  // Between evaluations: take over as soon as the active evaluator is gone, and keep the outbox moving.
+  const poll = setInterval(() => {
+    if (stopped) return;
+    track(
+      holdsLock().then(async (leader) => {
+        if (leader) await notify(Date.now());
+      }),
+    );
+  }, pollMs);
+  await holdsLock();
+
+  return {
+    metrics,
+    isLeader: () => lock !== undefined,
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      for (const t of tasks) t.destroy();
+      await Promise.allSettled([...running]);
+      if (lock) {
+        await lock`select pg_advisory_unlock(${SCHEDULER_LOCK})`.catch(() => {});
+        lock.release();
+        lock = undefined;
+      }
+    },
+  };
+}
+
+/** Scrapes the collectors' /metrics once per evaluation time; each collector's samples carry `instance`. */
+class ScrapingMetricReader implements MetricReader {
+  readonly #targets: string[];
+  readonly #history = new MetricHistory();
+  #scraped: { ts: number; done: Promise<string[]> } | undefined;
+
+  constructor(targets: string[]) {
+    this.#targets = targets;
+  }
+
+  async read(metric: string, ts: number, increaseMs: number | undefined): Promise<Sample[]> {
+    if (this.#scraped?.ts !== ts) this.#scraped = { ts, done: this.#scrape(ts) };
+    const errors = await this.#scraped.done;
+    if (errors.length) throw new RuleQueryError(errors.join('; '));
+    return this.#history.read(metric, ts, increaseMs);
+  }
+
+  async #scrape(ts: number): Promise<string[]> {
+    const errors: string[] = [];
+    await Promise.all(
+      this.#targets.map(async (target) => {
+        const instance = new URL(target).host;
+        try {
+          const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          this.#history.record(ts, parsePrometheusText(await res.text(), { instance }));
+        } catch (error) {
+          errors.push(`cannot scrape ${instance}: ${(error as Error).message}`);
+        }
+      }),
+    );
+    return errors;
+  }
+}
