@@ -1,5 +1,7 @@
-import type { Queryable } from '../store/postgres.ts';
-import { formatMatcher, type Labels, type Matcher, matchesAll } from './labels.ts';
+import { recordAudit } from '../audit.ts';
+import type { Queryable, Sql } from '../store/postgres.ts';
+import { parseDuration } from './duration.ts';
+import { formatMatcher, type Labels, type Matcher, matches, matchesAll, parseMatcher } from './labels.ts';
 
 /** Silences: label matchers and a time range; a silenced alert still evaluates and shows, but nobody is notified. */
 
@@ -42,15 +44,30 @@ function toSilence(r: SilenceRow, now: number): Silence {
   };
 }
 
+/** Creates a silence and records who did, in one transaction. */
 export async function createSilence(
-  sql: Queryable,
+  sql: Sql,
   s: { matchers: Matcher[]; startsAt: Date; endsAt: Date; comment: string; createdBy: string },
 ): Promise<Silence> {
-  const [row] = await sql<
-    SilenceRow[]
-  >`insert into alert_silences (matchers, starts_at, ends_at, comment, created_by)
-    values (${sql.json(s.matchers as never)}, ${s.startsAt}, ${s.endsAt}, ${s.comment}, ${s.createdBy}) returning *`;
-  return toSilence(row!, Date.now());
+  return sql.begin(async (tx) => {
+    const [row] = await tx<
+      SilenceRow[]
+    >`insert into alert_silences (matchers, starts_at, ends_at, comment, created_by)
+      values (${tx.json(s.matchers as never)}, ${s.startsAt}, ${s.endsAt}, ${s.comment}, ${s.createdBy}) returning *`;
+    const created = toSilence(row!, Date.now());
+    await recordAudit(tx, {
+      actor: s.createdBy,
+      action: 'silence.create',
+      resourceType: 'silence',
+      resourceId: created.id,
+      details: {
+        matchers: s.matchers.map(formatMatcher),
+        ends_at: s.endsAt.toISOString(),
+        comment: s.comment,
+      },
+    });
+    return created;
+  });
 }
 
 export async function listSilences(sql: Queryable, now = Date.now()): Promise<Silence[]> {
@@ -63,11 +80,15 @@ export async function getSilence(sql: Queryable, id: string): Promise<Silence | 
   return rows[0] ? toSilence(rows[0], Date.now()) : undefined;
 }
 
-/** Ends a silence now; undefined when there is none with this id. */
-export async function expireSilence(sql: Queryable, id: string): Promise<Silence | undefined> {
-  const rows = await sql<SilenceRow[]>`update alert_silences set expired_at = coalesce(expired_at, now())
-    where id::text = ${id} returning *`;
-  return rows[0] ? toSilence(rows[0], Date.now()) : undefined;
+/** Ends a silence now and records who did; undefined when there is none with this id. */
+export async function expireSilence(sql: Sql, id: string, actor: string): Promise<Silence | undefined> {
+  return sql.begin(async (tx) => {
+    const rows = await tx<SilenceRow[]>`update alert_silences set expired_at = coalesce(expired_at, now())
+      where id::text = ${id} returning *`;
+    if (!rows[0]) return undefined;
+    await recordAudit(tx, { actor, action: 'silence.expire', resourceType: 'silence', resourceId: id });
+    return toSilence(rows[0], Date.now());
+  });
 }
 
 /** The matcher sets of the silences active at `now`. */
@@ -84,4 +105,42 @@ export function isSilenced(labels: Labels, silences: Matcher[][]): boolean {
 
 export function describeSilence(s: Silence): string {
   return `{${s.matchers.map(formatMatcher).join(', ')}}`;
+}
+
+/** Matchers and time range of a silence request, or each problem naming its field. */
+export function parseSilenceRequest(
+  body: { matchers: string[]; starts_at?: number; ends_at?: number; duration?: string },
+  now: number,
+):
+  | { matchers: Matcher[]; startsAt: Date; endsAt: Date }
+  | { problems: { field: string; message: string }[] } {
+  const fields: { field: string; message: string }[] = [];
+  const matchers: Matcher[] = [];
+  body.matchers.forEach((text, i) => {
+    const m = parseMatcher(text);
+    if ('error' in m) fields.push({ field: `matchers.${i}`, message: m.error });
+    else matchers.push(m);
+  });
+  // As Alertmanager: a silence whose every matcher also matches an absent label would mute everything.
+  if (matchers.length && matchers.every((m) => matches({}, m)))
+    fields.push({
+      field: 'matchers',
+      message: 'at least one matcher must not match the empty string, or it silences every alert',
+    });
+  const startsAt = body.starts_at ?? now;
+  let endsAt = body.ends_at;
+  if (body.duration !== undefined) {
+    const ms = parseDuration(body.duration);
+    if (body.ends_at !== undefined)
+      fields.push({ field: 'duration', message: 'give ends_at or duration, not both' });
+    else if (!ms)
+      fields.push({ field: 'duration', message: `'${body.duration}' is not a duration like 30m, 2h or 1d` });
+    else endsAt = startsAt + ms;
+  }
+  if (endsAt === undefined && body.duration === undefined)
+    fields.push({ field: 'ends_at', message: 'give ends_at or duration' });
+  else if (endsAt !== undefined && (endsAt <= startsAt || endsAt <= now))
+    fields.push({ field: 'ends_at', message: 'must be later than starts_at and now' });
+  if (fields.length) return { problems: fields };
+  return { matchers, startsAt: new Date(startsAt), endsAt: new Date(endsAt!) };
 }

@@ -59,10 +59,11 @@ async function test(config: Config, args: string[], out: (s: string) => void): P
   const files: string[] = [];
   for (const p of positionals) {
     const stat = await fs.stat(p).catch(() => undefined);
-    if (stat?.isDirectory())
-      for (const f of (await fs.readdir(p)).sort())
-        if (/\.ya?ml$/.test(f)) files.push(path.join(p, f));
-        else files.push(p);
+    if (!stat?.isDirectory()) {
+      files.push(p);
+      continue;
+    }
+    for (const f of (await fs.readdir(p)).sort()) if (/\.ya?ml$/.test(f)) files.push(path.join(p, f));
   }
   const store = await openScratchClickHouse(config.clickhouseUrl);
   let failed = 0;
@@ -80,6 +81,10 @@ async function test(config: Config, args: string[], out: (s: string) => void): P
       }
     }
     out(`${results.length - failed} passed, ${failed} failed`);
+    if (results.length === 0) {
+      process.stderr.write('no rule tests ran: check the file names and --run\n');
+      return 1;
+    }
   } finally {
     await store.close();
   }

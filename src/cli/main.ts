@@ -11,10 +11,11 @@ import { publishChange } from '../store/change-feed.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
 import { migrationId } from '../store/migrations.ts';
-import { openPostgres } from '../store/postgres.ts';
+
 import { ALERTS_USAGE, alerts } from './alerts.ts';
 import { report } from './report.ts';
 import { scheduler } from './scheduler.ts';
+import { openConfiguredPostgres } from './stores.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
 
@@ -298,15 +299,6 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
     await pg.close();
   }
   return 0;
-}
-
-function openConfiguredPostgres(config: Config, log: Logger) {
-  return openPostgres({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    embeddedPort: config.embeddedPostgresPort,
-    log,
-  });
 }
 
 async function geminiServer(args: string[], out: (s: string) => void): Promise<number> {

@@ -42,7 +42,9 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
 /** Resolves with the exit code once the process has exited (at once if it already has). */
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) =>
-    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(child.exitCode)
+      : child.once('exit', resolve),
   );
 }
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { formatDuration, parseDuration } from '../../alerts/duration.ts';
-import { formatMatcher, type Matcher, matches, parseMatcher } from '../../alerts/labels.ts';
+import { formatDuration } from '../../alerts/duration.ts';
+import { formatMatcher } from '../../alerts/labels.ts';
 import {
   activeSilences,
   createSilence,
@@ -8,10 +8,10 @@ import {
   getSilence,
   isSilenced,
   listSilences,
+  parseSilenceRequest,
   type Silence,
 } from '../../alerts/silences.ts';
 import { alertHistory, allInstances, ruleStatuses } from '../../alerts/state-store.ts';
-import { recordAudit } from '../../audit.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound, validationFailed } from '../errors.ts';
@@ -292,65 +292,18 @@ export function alertRoutes(deps: ApiDeps) {
     .openapi(silenceCreate, async (c) => {
       const body = c.req.valid('json');
       const silence = parseSilenceRequest(body, Date.now());
-      const actor = actorName(c.get('principal'));
-      const created = await deps.sql.begin(async (tx) => {
-        const s = await createSilence(tx, { ...silence, comment: body.comment, createdBy: actor });
-        await recordAudit(tx, {
-          actor,
-          action: 'silence.create',
-          resourceType: 'silence',
-          resourceId: s.id,
-          details: { matchers: body.matchers, ends_at: s.endsAt.toISOString(), comment: body.comment },
-        });
-        return s;
+      if ('problems' in silence) throw validationFailed('invalid silence', silence.problems);
+      const created = await createSilence(deps.sql, {
+        ...silence,
+        comment: body.comment,
+        createdBy: actorName(c.get('principal')),
       });
       return c.json(silenceView(created), 201);
     })
     .openapi(silenceExpire, async (c) => {
       const { id } = c.req.valid('param');
-      const actor = actorName(c.get('principal'));
-      const expired = await deps.sql.begin(async (tx) => {
-        const s = await expireSilence(tx, id);
-        if (!s) throw notFound(`silence '${id}'`);
-        await recordAudit(tx, { actor, action: 'silence.expire', resourceType: 'silence', resourceId: id });
-        return s;
-      });
+      const expired = await expireSilence(deps.sql, id, actorName(c.get('principal')));
+      if (!expired) throw notFound(`silence '${id}'`);
       return c.json(silenceView(expired), 200);
     });
-}
-
-/** Matchers and time range of a silence request; a 422 names the field that is wrong. */
-export function parseSilenceRequest(
-  body: { matchers: string[]; starts_at?: number; ends_at?: number; duration?: string },
-  now: number,
-): { matchers: Matcher[]; startsAt: Date; endsAt: Date } {
-  const fields: { field: string; message: string }[] = [];
-  const matchers: Matcher[] = [];
-  body.matchers.forEach((text, i) => {
-    const m = parseMatcher(text);
-    if ('error' in m) fields.push({ field: `matchers.${i}`, message: m.error });
-    else matchers.push(m);
-  });
-  // As Alertmanager: a silence whose every matcher also matches an absent label would mute everything.
-  if (matchers.length && matchers.every((m) => matches({}, m)))
-    fields.push({
-      field: 'matchers',
-      message: 'at least one matcher must not match the empty string, or it silences every alert',
-    });
-  const startsAt = body.starts_at ?? now;
-  let endsAt = body.ends_at;
-  if (body.duration !== undefined) {
-    const ms = parseDuration(body.duration);
-    if (body.ends_at !== undefined)
-      fields.push({ field: 'duration', message: 'give ends_at or duration, not both' });
-    else if (!ms)
-      fields.push({ field: 'duration', message: `'${body.duration}' is not a duration like 30m, 2h or 1d` });
-    else endsAt = startsAt + ms;
-  }
-  if (endsAt === undefined && body.duration === undefined)
-    fields.push({ field: 'ends_at', message: 'give ends_at or duration' });
-  else if (endsAt !== undefined && (endsAt <= startsAt || endsAt <= now))
-    fields.push({ field: 'ends_at', message: 'must be later than starts_at and now' });
-  if (fields.length) throw validationFailed('invalid silence', fields);
-  return { matchers, startsAt: new Date(startsAt), endsAt: new Date(endsAt!) };
 }

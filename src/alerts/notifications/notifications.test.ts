@@ -1,0 +1,321 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/databases.ts';
+import { silentLogger } from '../../log.ts';
+import { createPostgresMigrator } from '../../store/migrate.ts';
+import type { Sql } from '../../store/postgres.ts';
+import { fingerprint, type Labels } from '../labels.ts';
+import { AlertMetrics } from '../metrics.ts';
+import { createSilence } from '../silences.ts';
+import { type Active, advance } from '../state-machine.ts';
+import { loadInstances, saveEvaluation } from '../state-store.ts';
+import { parseNotificationConfig } from './config.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { OutboxSender } from './outbox.ts';
+import { verify } from './standard-webhooks.ts';
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: any;
+}
+
+/** A local receiver for every integration; `failNext` answers that many requests with the given status first. */
+async function startReceiver() {
+  const received: Received[] = [];
+  const state = { failNext: 0, failStatus: 503 };
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => {
+      raw += c;
+    });
+    req.on('end', () => {
+      if (state.failNext > 0) {
+        state.failNext--;
+        res.writeHead(state.failStatus).end('unavailable');
+        return;
+      }
+      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) });
+      res.writeHead(req.url === '/pd' ? 202 : 200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+  return { url, received, state, close };
+}
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';
+const CONFIG = `
+route:
+  receiver: on-call
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - matchers: ['severity="warning"']
+      receiver: team
+receivers:
+  - name: on-call
+    webhook_configs: [{ url_env: HOOK, secret_env: HOOK_SECRET }]
+    pagerduty_configs: [{ routing_key_env: PD_KEY, url_env: PD_URL }]
+    alertmanager_configs: [{ url_env: AM_URL }]
+  - name: team
+    slack_configs: [{ url_env: SLACK_URL }]
+`;
+
+const T = Date.parse('2026-01-05T10:00:00Z');
+const MIN = 60_000;
+
+describe('notifications: routing, grouping, the outbox and the integrations', () => {
+  let db: { sql: Sql; drop: () => Promise<void> };
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let dispatcher: Dispatcher;
+  let outbox: OutboxSender;
+  let metrics: AlertMetrics;
+  const logs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    db = await createTestDatabase();
+    await (await createPostgresMigrator(db.sql, silentLogger)).up();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate alert_instances, alert_groups, alert_outbox, alert_silences, alert_history`;
+    receiver.received.length = 0;
+    receiver.state.failNext = 0;
+    logs.length = 0;
+    const config = parseNotificationConfig('test.yaml', CONFIG, {
+      HOOK: `${receiver.url}/hook`,
+      HOOK_SECRET: SECRET,
+      PD_KEY: ROUTING_KEY,
+      PD_URL: `${receiver.url}/pd`,
+      AM_URL: receiver.url,
+      SLACK_URL: `${receiver.url}/slack`,
+    });
+    const log = { ...silentLogger, info: rec('info'), warn: rec('warn'), error: rec('error') };
+    metrics = new AlertMetrics();
+    dispatcher = new Dispatcher({ sql: db.sql, config, log, externalUrl: 'https://promptscope.example' });
+    outbox = new OutboxSender({ sql: db.sql, config, log, metrics });
+  });
+  const rec = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void logs.push({ level, msg, ...fields });
+
+  /** One evaluation of rule `r`: these label sets hold (for 0s). */
+  async function evaluate(rule: string, active: Labels[], at: number) {
+    const previous = await loadInstances(db.sql, rule);
+    const found = new Map<string, Active>(
+      active.map((l) => [
+        fingerprint(l),
+        { labels: l, annotations: { summary: `${l.alertname} on ${l.template}` }, value: 1 },
+      ]),
+    );
+    const out = advance(previous, found, { forMs: 0, keepFiringForMs: 0 }, at);
+    const status = {
+      rule,
+      lastEvaluatedAt: at,
+      evaluationMs: 1,
+      health: 'ok' as const,
+      error: null,
+      consecutiveErrors: 0,
+    };
+    await saveEvaluation(db.sql, rule, { ...out, status }, at);
+  }
+  async function step(at: number) {
+    await dispatcher.tick(at);
+    await outbox.deliverDue(at);
+  }
+  const hook = () => receiver.received.filter((r) => r.path === '/hook');
+  const checkout = { alertname: 'HighErrorRate', template: 'checkout', severity: 'page' };
+  const search = { alertname: 'HighErrorRate', template: 'search', severity: 'page' };
+
+  it('waits group_wait, then sends one signed Alertmanager-style webhook for the group', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    expect(hook()).toHaveLength(0);
+    await step(T + 30_000);
+    expect(hook()).toHaveLength(1);
+    const [msg] = hook();
+    expect(verify(SECRET, msg!.headers, msg!.raw)).toBe(true);
+    expect(verify(SECRET, msg!.headers, msg!.raw.replace('checkout', 'checkouT'))).toBe(false);
+    expect(verify('whsec_b3RoZXI=', msg!.headers, msg!.raw)).toBe(false);
+    expect(msg!.headers['idempotency-key']).toBe(msg!.headers['webhook-id']);
+    expect(msg!.body).toMatchObject({
+      version: '4',
+      status: 'firing',
+      receiver: 'on-call',
+      groupLabels: { alertname: 'HighErrorRate' },
+      commonLabels: checkout,
+      externalURL: 'https://promptscope.example',
+      alerts: [
+        {
+          status: 'firing',
+          labels: checkout,
+          annotations: { summary: 'HighErrorRate on checkout' },
+          startsAt: new Date(T).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          fingerprint: fingerprint(checkout),
+        },
+      ],
+    });
+  });
+
+  it('adds a new alert of the group at the next group_interval, is quiet without change, repeats after repeat_interval', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await evaluate('g/HighErrorRate', [checkout, search], T + MIN);
+    await step(T + MIN);
+    expect(hook()).toHaveLength(1);
+    await step(T + 30_000 + 5 * MIN);
+    expect(hook()).toHaveLength(2);
+    expect(
+      hook()[1]!
+        .body.alerts.map((a: any) => a.labels.template)
+        .sort(),
+    ).toEqual(['checkout', 'search']);
+    await step(T + 30_000 + 10 * MIN);
+    expect(hook()).toHaveLength(2);
+    await step(T + 30_000 + 5 * MIN + 4 * 60 * MIN);
+    expect(hook()).toHaveLength(3);
+  });
+
+  it('sends the resolution, with endsAt, and forgets the group', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await evaluate('g/HighErrorRate', [], T + 2 * MIN);
+    await step(T + 30_000 + 5 * MIN);
+    expect(hook().map((m) => m.body.status)).toEqual(['firing', 'resolved']);
+    expect(hook()[1]!.body.alerts[0]).toMatchObject({
+      status: 'resolved',
+      endsAt: new Date(T + 2 * MIN).toISOString(),
+    });
+    expect(await db.sql`select * from alert_groups`).toHaveLength(0);
+  });
+
+  it('an alert that resolves within group_wait is never sent', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await evaluate('g/HighErrorRate', [], T + 10_000);
+    await step(T + 30_000);
+    await step(T + 10 * MIN);
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('a receiver down for a while gets each notification once it is back, with the same idempotency key on every try', async () => {
+    receiver.state.failNext = 4;
+    receiver.state.failStatus = 503;
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    let at = T + 30_000;
+    for (let i = 0; i < 12; i++, at += 60_000) await step(at);
+    const firing = hook();
+    expect(firing).toHaveLength(1);
+    const [row] = await db.sql<{ attempts: number; id: string }[]>`select attempts, id from alert_outbox
+      where integration = 'on-call/webhook'`;
+    expect(row!.attempts).toBeGreaterThan(1);
+    expect(firing[0]!.headers['webhook-id']).toBe(row!.id);
+    expect(metrics.notificationsRetried).toBeGreaterThan(0);
+    // The resolution comes after the firing notification, never before it.
+    await evaluate('g/HighErrorRate', [], at);
+    for (let i = 0; i < 8; i++, at += 60_000) await step(at);
+    expect(hook().map((m) => m.body.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('a 400 is not retried; the notification is marked failed and counted', async () => {
+    receiver.state.failNext = 3;
+    receiver.state.failStatus = 400;
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await step(T + 40_000);
+    const rows = await db.sql<
+      { failed_at: Date | null; last_error: string }[]
+    >`select failed_at, last_error from alert_outbox`;
+    expect(rows.filter((r) => r.failed_at)).toHaveLength(3);
+    expect(rows[0]!.last_error).toMatch(/HTTP 400/);
+    expect(metrics.notificationsFailed).toBe(3);
+  });
+
+  it('PagerDuty: a trigger and then a resolve, each with the alert fingerprint as dedup_key; the routing key stays out of the database', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await evaluate('g/HighErrorRate', [], T + MIN);
+    await step(T + 30_000 + 5 * MIN);
+    const events = receiver.received.filter((r) => r.path === '/pd').map((r) => r.body);
+    expect(events).toEqual([
+      expect.objectContaining({
+        routing_key: ROUTING_KEY,
+        event_action: 'trigger',
+        dedup_key: fingerprint(checkout),
+        payload: expect.objectContaining({
+          summary: 'HighErrorRate on checkout',
+          severity: 'critical',
+          source: 'promptscope',
+        }),
+      }),
+      { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: fingerprint(checkout) },
+    ]);
+    const stored = await db.sql`select payload::text as p from alert_outbox`;
+    expect(stored.map((r) => r.p).join()).not.toContain(ROUTING_KEY);
+    expect(JSON.stringify(logs)).not.toContain(ROUTING_KEY);
+    expect(JSON.stringify(logs)).not.toContain(receiver.url);
+  });
+
+  it('Alertmanager: firing and resolved alerts posted to /api/v2/alerts', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await evaluate('g/HighErrorRate', [], T + MIN);
+    await step(T + 30_000 + 5 * MIN);
+    const posts = receiver.received.filter((r) => r.path === '/api/v2/alerts').map((r) => r.body);
+    expect(posts).toHaveLength(2);
+    expect(posts[0][0]).toMatchObject({ labels: checkout, startsAt: new Date(T).toISOString() });
+    expect(Date.parse(posts[0][0].endsAt)).toBeGreaterThan(T + 30_000);
+    expect(posts[1][0]).toMatchObject({ labels: checkout, endsAt: new Date(T + MIN).toISOString() });
+  });
+
+  it('routes by labels: a warning goes to the team’s Slack (Block Kit), not to the pager', async () => {
+    const warning = { alertname: 'UnpricedCalls', model: 'gemini-9', severity: 'warning' };
+    await evaluate('g/UnpricedCalls', [warning], T);
+    await step(T);
+    await step(T + 30_000);
+    expect(receiver.received.map((r) => r.path)).toEqual(['/slack']);
+    const slack = receiver.received[0]!.body;
+    expect(slack.text).toContain('[FIRING:1] UnpricedCalls');
+    expect(slack.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '[FIRING:1] UnpricedCalls' },
+    });
+    expect(slack.blocks[1].text.text).toContain('model=gemini-9');
+  });
+
+  it('a silenced alert notifies nobody', async () => {
+    await createSilence(db.sql, {
+      matchers: [{ name: 'template', op: '=', value: 'checkout' }],
+      startsAt: new Date(T - MIN),
+      endsAt: new Date(T + 60 * MIN),
+      comment: 'deploying',
+      createdBy: 'test',
+    });
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    await step(T + 10 * MIN);
+    expect(receiver.received).toHaveLength(0);
+  });
+});
