@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<strin
   'sdk-overhead': () => import('./sdk-overhead.ts'),
   collector: () => import('./collector.ts'),
   analytics: () => import('./analytics.ts'),
+  alerts: () => import('./alerts.ts'),
 };
 
 const ONE = '--one';

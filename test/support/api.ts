@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { RuleGroup } from '../../src/alerts/rules.ts';
 import { createApp } from '../../src/api/app.ts';
 import type { ApiDeps } from '../../src/api/context.ts';
 import { ResolvedPromptCache } from '../../src/api/resolved-prompt-cache.ts';
@@ -72,7 +73,7 @@ export async function testClickHouse(): Promise<ClickHouseStore> {
 
 /** The real app on a fresh migrated database, with an admin key, a prompts:read key and a telemetry:read key. */
 export async function createTestApi(
-  options: { maxBodyBytes?: number; models?: ModelAccess } = {},
+  options: { maxBodyBytes?: number; models?: ModelAccess; alertRules?: RuleGroup[] } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   await (await createPostgresMigrator(db.sql, silentLogger)).up();
@@ -90,6 +91,7 @@ export async function createTestApi(
   const app = createApp(
     testAppDeps(db.sql, await testClickHouse(), {
       config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
+      alertRules: options.alertRules,
     }),
   );
   return {
