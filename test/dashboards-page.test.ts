@@ -4,7 +4,12 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import { overviewDashboard } from '../dashboards/build.ts';
+import { fingerprint } from '../src/alerts/labels.ts';
+import { loadRuleFiles } from '../src/alerts/rules.ts';
+import { advance } from '../src/alerts/state-machine.ts';
+import { saveEvaluation } from '../src/alerts/state-store.ts';
 import { runQuery } from '../src/analytics/figures.ts';
+import { SHIPPED_ALERTS } from '../src/config.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
 import { runCli } from './support/cli.ts';
@@ -26,7 +31,7 @@ describe('the built-in dashboards page in a real browser', () => {
     client = (await testClickHouse()).client;
     await migrateClickHouse(client);
     collector = await testCollector(client);
-    api = await createTestApi();
+    api = await createTestApi({ alertRules: await loadRuleFiles([SHIPPED_ALERTS.rules]) });
     served = await serveTestApi(api);
     const created = await api.call('POST', '/api/v1/admin/prompts', {
       body: {
@@ -196,6 +201,39 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.click('#signin button');
     await page.waitForSelector('main[data-ready="templates"]', { timeout: 15_000 });
     expect(await page.textContent('[data-template="page-a"]')).toContain('production');
+    await page.close();
+  });
+
+  it('shows the firing alerts, the rules with their health and recent changes', async () => {
+    const labels = { alertname: 'HighErrorRate', template: 'page-a', severity: 'page' };
+    const found = new Map([
+      [fingerprint(labels), { labels, annotations: { summary: 'Error rate of page-a is 25%' }, value: 0.25 }],
+    ]);
+    const now = Date.now();
+    const out = advance(new Map(), found, { forMs: 0, keepFiringForMs: 0 }, now);
+    const status = {
+      rule: 'llm-calls/HighErrorRate',
+      lastEvaluatedAt: now,
+      evaluationMs: 2,
+      health: 'ok' as const,
+      error: null,
+      consecutiveErrors: 0,
+    };
+    await saveEvaluation(api.sql, 'llm-calls/HighErrorRate', { ...out, status }, now);
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/dashboards#alerts`);
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="alerts"]', { timeout: 15_000 });
+    expect(await page.textContent('[data-stat="firing"] .value')).toBe('1');
+    const active = await page.textContent('[data-table="active alerts"]');
+    expect(active).toContain('Error rate of page-a is 25%');
+    expect(active).toContain('template=page-a');
+    expect(await page.textContent('[data-table="history"]')).toContain('inactive → firing');
+    expect(await page.textContent('[data-table="rules"]')).toContain(
+      'llm-calls/HighErrorRate> 0.05 for 15mok',
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboards-alerts.png'), fullPage: true });
     await page.close();
   });
 

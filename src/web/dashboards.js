@@ -322,7 +322,81 @@ async function templatesView() {
   main.replaceChildren(el('div', { class: 'charts' }, ...cards));
 }
 
-const VIEWS = { overview, template: templateView, ab: abView, templates: templatesView };
+async function alertsView() {
+  const [active, rules, history] = await Promise.all([
+    api('/api/v1/alerts'),
+    api('/api/v1/alerts/rules'),
+    api('/api/v1/alerts/history?limit=50'),
+  ]);
+  const firing = active.alerts.filter((a) => a.state === 'firing');
+  const failing = rules.groups.flatMap((g) => g.rules).filter((r) => r.health === 'error');
+  main.replaceChildren(
+    el(
+      'div',
+      { class: 'stats' },
+      stat('firing', 'Firing', String(firing.length)),
+      stat('pending', 'Pending', String(active.alerts.length - firing.length)),
+      stat('failing-rules', 'Rules failing', String(failing.length)),
+    ),
+    el(
+      'div',
+      { class: 'card', 'data-table': 'active alerts' },
+      el('h3', {}, 'Active alerts'),
+      active.alerts.length === 0
+        ? el('p', {}, 'Nothing pending or firing.')
+        : table(active.alerts, [
+            { label: 'alert', value: (a) => a.alertname },
+            { label: 'state', value: (a) => (a.silenced ? `${a.state} (silenced)` : a.state) },
+            {
+              label: 'labels',
+              value: (a) =>
+                Object.entries(a.labels)
+                  .filter(([k]) => k !== 'alertname')
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(', '),
+            },
+            { label: 'summary', value: (a) => a.annotations.summary ?? '' },
+            { label: 'value', value: (a) => a.value, num: true },
+            { label: 'since', value: (a) => a.firing_since ?? a.active_since },
+          ]),
+    ),
+    el(
+      'div',
+      { class: 'card', 'data-table': 'rules' },
+      el('h3', {}, 'Rules'),
+      table(
+        rules.groups.flatMap((g) => g.rules),
+        [
+          { label: 'rule', value: (r) => r.key },
+          { label: 'condition', value: (r) => `${r.condition} for ${r.for}` },
+          { label: 'health', value: (r) => r.health },
+          { label: 'last evaluated', value: (r) => r.last_evaluated_at ?? '–' },
+          { label: 'error', value: (r) => r.error ?? '' },
+          { label: 'firing', value: (r) => r.firing, num: true },
+        ],
+      ),
+    ),
+    el(
+      'div',
+      { class: 'card', 'data-table': 'history' },
+      el('h3', {}, 'Recent changes'),
+      table(history.transitions, [
+        { label: 'at', value: (t) => t.at },
+        { label: 'rule', value: (t) => t.rule },
+        {
+          label: 'labels',
+          value: (t) =>
+            Object.entries(t.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', '),
+        },
+        { label: 'change', value: (t) => `${t.from} → ${t.to}` },
+      ]),
+    ),
+  );
+}
+
+const VIEWS = { overview, template: templateView, ab: abView, templates: templatesView, alerts: alertsView };
 
 async function render() {
   const signedIn = Boolean(sessionStorage.getItem(KEY));
