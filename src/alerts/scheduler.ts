@@ -10,7 +10,7 @@ import { Dispatcher } from './notifications/dispatcher.ts';
 import { OutboxSender } from './notifications/outbox.ts';
 import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
 import { cronForInterval, type RuleGroup } from './rules.ts';
-import { loadInstances, ruleStatuses, saveEvaluation } from './state-store.ts';
+import { loadInstances, pruneAlertRecords, ruleStatuses, saveEvaluation } from './state-store.ts';
 
 /** The Postgres advisory lock the active evaluator holds for as long as its session lives. */
 export const SCHEDULER_LOCK = 7_263_003;
@@ -91,10 +91,15 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     }
   };
 
+  let prunedAt = 0;
   const notify = async (now: number) => {
     try {
       await dispatcher.tick(now);
       await outbox.deliverDue(now);
+      if (now - prunedAt > 3_600_000) {
+        prunedAt = now;
+        await pruneAlertRecords(o.sql, now);
+      }
     } catch (error) {
       log.error('notification pipeline failed', { error: (error as Error).message });
     }

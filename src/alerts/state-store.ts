@@ -167,3 +167,13 @@ export async function alertHistory(
     at: r.at,
   }));
 }
+
+/** How long delivered or given-up notifications and state changes are kept. */
+export const KEEP = { outboxMs: 7 * 86_400_000, historyMs: 90 * 86_400_000 };
+
+/** Forgets old notifications and history, so the alert tables stay bounded. */
+export async function pruneAlertRecords(sql: Queryable, now: number): Promise<void> {
+  const outbox = new Date(now - KEEP.outboxMs);
+  await sql`delete from alert_outbox where delivered_at < ${outbox} or failed_at < ${outbox}`;
+  await sql`delete from alert_history where at < ${new Date(now - KEEP.historyMs)}`;
+}

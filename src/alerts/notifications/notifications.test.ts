@@ -9,7 +9,7 @@ import { fingerprint, type Labels } from '../labels.ts';
 import { AlertMetrics } from '../metrics.ts';
 import { createSilence } from '../silences.ts';
 import { type Active, advance } from '../state-machine.ts';
-import { loadInstances, saveEvaluation } from '../state-store.ts';
+import { KEEP, loadInstances, pruneAlertRecords, saveEvaluation } from '../state-store.ts';
 import { parseNotificationConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { OutboxSender } from './outbox.ts';
@@ -96,6 +96,7 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
     await db.sql`truncate alert_instances, alert_groups, alert_outbox, alert_silences, alert_history`;
     receiver.received.length = 0;
     receiver.state.failNext = 0;
+    receiver.state.failStatus = 503;
     logs.length = 0;
     const config = parseNotificationConfig('test.yaml', CONFIG, {
       HOOK: `${receiver.url}/hook`,
@@ -317,5 +318,25 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
     await step(T + 30_000);
     await step(T + 10 * MIN);
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('forgets delivered notifications after 7 days and state changes after 90, keeping what is pending', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    await step(T);
+    await step(T + 30_000);
+    receiver.state.failNext = 100;
+    await evaluate('g/HighErrorRate', [], T + MIN);
+    await step(T + 30_000 + 5 * MIN);
+    const count = async () => (await db.sql`select count(*)::int as n from alert_outbox`)[0]!.n;
+    const before = await count();
+    await pruneAlertRecords(db.sql, Date.now() + KEEP.outboxMs + 60_000);
+    // The delivered firing notifications are gone; the resolutions still being retried stay.
+    expect(await count()).toBeLessThan(before);
+    expect(await db.sql`select status from alert_outbox where delivered_at is not null`).toHaveLength(0);
+    expect(
+      (await db.sql`select count(*)::int as n from alert_outbox where status = 'resolved'`)[0]!.n,
+    ).toBeGreaterThan(0);
+    await pruneAlertRecords(db.sql, T + KEEP.historyMs + 10 * MIN);
+    expect(await db.sql`select * from alert_history`).toHaveLength(0);
   });
 });
