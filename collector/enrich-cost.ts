@@ -1,7 +1,7 @@
-import type { PriceCatalog } from '../src/pricing/catalog.ts';
-import { computeCost } from '../src/pricing/cost.ts';
-import { bucketsFromSemconv } from '../src/pricing/usage.ts';
-import { ATTR } from '../src/sdk/semconv.ts';
+import type { PriceCatalog } from '#sdk/pricing/catalog.ts';
+import { computeCost } from '#sdk/pricing/cost.ts';
+import { bucketsFromSemconv } from '#sdk/pricing/usage.ts';
+import { ATTR } from '#sdk/semconv.ts';
 import type { OtelTraceRow } from './otlp/spans-to-rows.ts';
 
 /** More tokens than any model takes in one call: a count past this is garbage, not a bill to compute. */

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { withDefaults } from '#sdk/with-defaults.ts';
 import type { Logger } from '../src/log.ts';
-import { withDefaults } from '../src/with-defaults.ts';
 import { failpoint } from './failpoint.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { partOfBatch, type Spool, type SpoolBatch } from './spool.ts';

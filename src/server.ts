@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
+import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { startCollector } from '../collector/collector.ts';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
@@ -10,8 +12,6 @@ import { ensureBootstrapKey } from './bootstrap-key.ts';
 import type { Config } from './config.ts';
 import { listen } from './listen.ts';
 import type { Logger } from './log.ts';
-import { loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
-import { LlmTelemetry } from './sdk/llm-telemetry.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
 import { subscribeChanges } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';

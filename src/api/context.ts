@@ -1,9 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { LlmTelemetry } from '#sdk/llm-telemetry.ts';
 import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { LlmTelemetry } from '../sdk/llm-telemetry.ts';
 import type { ClickHouseStore } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
 import { validationFailed } from './errors.ts';

@@ -1,8 +1,8 @@
+import { resultOf } from '#sdk/gemini-response.ts';
+import type { LlmCallResult, LlmCallSummary, LlmTelemetry } from '#sdk/llm-telemetry.ts';
+import type { RenderedPrompt } from '#sdk/prompt.ts';
+import { ATTR, PROVIDERS } from '#sdk/semconv.ts';
 import type { ModelAccess } from '../config.ts';
-import { resultOf } from '../sdk/gemini-response.ts';
-import type { LlmCallResult, LlmCallSummary, LlmTelemetry } from '../sdk/llm-telemetry.ts';
-import type { RenderedPrompt } from '../sdk/prompt.ts';
-import { ATTR, PROVIDERS } from '../sdk/semconv.ts';
 import { ApiError } from './errors.ts';
 
 export interface ExecutionResult {

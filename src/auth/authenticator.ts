@@ -1,8 +1,8 @@
+import { Lru } from '#sdk/lru.ts';
+import { withDefaults } from '#sdk/with-defaults.ts';
 import { ApiError } from '../api/errors.ts';
 import type { Logger } from '../log.ts';
-import { Lru } from '../lru.ts';
 import type { Sql } from '../store/postgres.ts';
-import { withDefaults } from '../with-defaults.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
 import { hasScope, parseKey, type Scope, secretMatches } from './keys.ts';
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
 import { recordAudit } from '../audit.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { loadPriceCatalog } from '../pricing/catalog.ts';
 import { startConfiguredCollector, startSystem } from '../server.ts';
 import { publishChange } from '../store/change-feed.ts';
 import { openClickHouse } from '../store/clickhouse.ts';

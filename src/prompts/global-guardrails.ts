@@ -1,8 +1,8 @@
+import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
 import { notFound } from '../api/errors.ts';
 import { recordAudit } from '../audit.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Sql } from '../store/postgres.ts';
-import type { GuardrailRule } from './guardrails.ts';
 
 export interface GlobalGuardrail {
   id: string;

@@ -1,11 +1,11 @@
+import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
+import type { ChatMessage } from '#sdk/prompts/render.ts';
+import type { VariableDefinition } from '#sdk/prompts/variables.ts';
 import { ApiError, notFound } from '../api/errors.ts';
 import { recordAudit } from '../audit.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
-import type { GuardrailRule } from './guardrails.ts';
 import { setLabel } from './labels.ts';
-import type { ChatMessage } from './render.ts';
-import type { VariableDefinition } from './variables.ts';
 import type { CreateVersionInput, ValidatedVersion } from './version-input.ts';
 
 /** A template version as the API returns it (the seed's fields first). */

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
+import { declarationMismatch, type FieldProblem, type PromptBody, parseBody } from '#sdk/prompts/render.ts';
+import { normaliseVariables, type VariableDefinition } from '#sdk/prompts/variables.ts';
 import { stableJson } from './diff.ts';
-import { type GuardrailRule, guardrailRuleSchema } from './guardrails.ts';
-import { declarationMismatch, type FieldProblem, type PromptBody, parseBody } from './render.ts';
-import { normaliseVariables, type VariableDefinition, variableDeclarationSchema } from './variables.ts';
+import { guardrailRuleSchema } from './guardrail-schema.ts';
+import { variableDeclarationSchema } from './variable-schema.ts';
 
 export const LABEL_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}$/;

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
 import type { RuleGroup } from '../../src/alerts/rules.ts';
 import { createApp } from '../../src/api/app.ts';
 import type { ApiDeps } from '../../src/api/context.ts';
@@ -9,7 +10,6 @@ import { Authenticator } from '../../src/auth/authenticator.ts';
 import { createApiKey } from '../../src/auth/key-store.ts';
 import type { ModelAccess } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
-import { LlmTelemetry } from '../../src/sdk/llm-telemetry.ts';
 import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
 import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import type { Sql } from '../../src/store/postgres.ts';

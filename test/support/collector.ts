@@ -12,9 +12,9 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
 import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
-import { loadPriceCatalog } from '../../src/pricing/catalog.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
 import { clickhouseMigrationTarget } from '../../src/store/clickhouse-migration-target.ts';
 import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';

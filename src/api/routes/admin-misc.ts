@@ -8,7 +8,7 @@ import {
   deleteGlobalGuardrail,
   listGlobalGuardrails,
 } from '../../prompts/global-guardrails.ts';
-import { guardrailRuleSchema } from '../../prompts/guardrails.ts';
+import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
 import { publishChange } from '../../store/change-feed.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound } from '../errors.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '../../prompts/render.ts';
+import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '#sdk/prompts/render.ts';
+import type { VariableDefinition, VariableType } from '#sdk/prompts/variables.ts';
 import type { VersionView } from '../../prompts/repository.ts';
-import type { VariableDefinition, VariableType } from '../../prompts/variables.ts';
 import { chatMessageSchema, modelConfigSchema } from '../../prompts/version-input.ts';
 import { validationFailed } from '../errors.ts';
 

@@ -6,8 +6,8 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.ts';
 import { captureContentByEnv, disabledByEnv } from './options.ts';
+import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { activePromptScope, type PromptRef } from './prompt-context.ts';
 import { runPrompt } from './run-prompt.ts';

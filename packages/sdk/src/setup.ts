@@ -1,7 +1,20 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { disabledByEnv } from './options.ts';
 
 export interface TelemetrySetupOptions {
@@ -26,7 +39,7 @@ export interface RunningTelemetry {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK with an OTLP/HTTP trace exporter pointed at the collector, honouring the
+ * Starts OpenTelemetry tracing with an OTLP/HTTP trace exporter pointed at the collector, honouring the
  * standard OTEL_* variables. Call once at process start; call `shutdown` before exit.
  */
 export function startTelemetry(options: TelemetrySetupOptions = {}): RunningTelemetry {
@@ -47,19 +60,25 @@ export function startTelemetry(options: TelemetrySetupOptions = {}): RunningTele
   const exporter =
     options.exporter ??
     (protocol === 'http/json' ? new OTLPJsonExporter(config) : new OTLPProtoExporter(config));
-  // NodeSDK ignores traceExporter when spanProcessors are given: then the batching processor is built here.
-  const sdk = new NodeSDK({
-    serviceName: options.serviceName,
-    ...(options.spanProcessors?.length
-      ? { spanProcessors: [new BatchSpanProcessor({ exporter }), ...options.spanProcessors] }
-      : { traceExporter: exporter }),
+  // What NodeSDK would set up for traces, without its metrics, logs and every exporter it depends on: the resource
+  // (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES), async context, W3C propagation, the global tracer provider.
+  let resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
+  if (options.serviceName)
+    resource = resource.merge(resourceFromAttributes({ 'service.name': options.serviceName }));
+  const provider = new TracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor({ exporter }), ...(options.spanProcessors ?? [])],
   });
-  sdk.start();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
   return {
     enabled: true,
     // A collector that is down at exit must not crash the service: report it and carry on.
     shutdown: () =>
-      sdk.shutdown().catch((error: unknown) => {
+      provider.shutdown().catch((error: unknown) => {
         process.emitWarning(
           `promptscope: could not flush spans on shutdown: ${error instanceof Error ? error.message : String(error)}`,
         );

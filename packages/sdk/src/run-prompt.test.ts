@@ -1,8 +1,8 @@
 import { GoogleGenAI } from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordingTelemetry } from '../../test/support/spans.ts';
-import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
+import { type GeminiWireServer, startGeminiWireServer } from '../../../src/testing/gemini-wire-server.ts';
+import { recordingTelemetry } from '../../../test/support/spans.ts';
 import { GuardrailBlockedError } from './errors.ts';
 import { instrumentGoogleGenAI } from './google-genai.ts';
 import { LlmTelemetry } from './llm-telemetry.ts';

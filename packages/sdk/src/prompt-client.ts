@@ -1,6 +1,6 @@
-import { withDefaults } from '../with-defaults.ts';
 import { PromptUnavailableError } from './errors.ts';
 import { type FallbackTemplate, fallbackPrompt, Prompt, type PromptData } from './prompt.ts';
+import { withDefaults } from './with-defaults.ts';
 
 export interface PromptClientOptions {
   /** promptscope API base URL (default PROMPTSCOPE_URL). */

@@ -1,45 +1,88 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { parseDecimal, perToken } from './decimal.ts';
 import { normaliseModelName } from './model-name.ts';
 import builtIn from './prices.json' with { type: 'json' };
 
-const price = z
-  .string()
-  .regex(/^\d+(\.\d{1,6})?$/, 'a decimal string with at most 6 decimals, e.g. "0.075"')
-  .describe('USD (or the entry currency) per 1M tokens');
+/** A price entry as catalog JSON writes it (prices are decimal strings per 1M tokens, at most 6 decimals). */
+export interface PriceEntryInput {
+  id: string;
+  /** gen_ai.provider.name values, or "*". */
+  providers: string[];
+  /** Model names, matched after normalisation. */
+  models?: string[];
+  /** An anchored regular expression over the normalised name. */
+  model_pattern?: string;
+  /** YYYY-MM-DD */
+  effective_from: string;
+  currency?: string;
+  tiers: { up_to_prompt_tokens?: number; input: string; cache_read?: string; output: string }[];
+  source: string;
+  retrieved_at?: string;
+}
 
-const priceEntrySchema = z
-  .object({
-    id: z.string().min(1),
-    providers: z.array(z.string().min(1)).min(1).describe('gen_ai.provider.name values, or "*"'),
-    models: z.array(z.string().min(1)).default([]).describe('model names, matched after normalisation'),
-    model_pattern: z.string().optional().describe('an anchored regular expression over the normalised name'),
-    effective_from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    currency: z.string().length(3).default('USD'),
-    tiers: z
-      .array(
-        z
-          .object({
-            up_to_prompt_tokens: z.number().int().positive().optional(),
-            input: price,
-            cache_read: price.optional(),
-            output: price,
-          })
-          .strict(),
-      )
-      .min(1),
-    source: z.string().min(1),
-    retrieved_at: z.string().optional(),
-  })
-  .strict();
+const PRICE = /^\d+(\.\d{1,6})?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ENTRY_KEYS = new Set([
+  'id',
+  'providers',
+  'models',
+  'model_pattern',
+  'effective_from',
+  'currency',
+  'tiers',
+  'source',
+  'retrieved_at',
+]);
+const TIER_KEYS = new Set(['up_to_prompt_tokens', 'input', 'cache_read', 'output']);
 
-export const catalogSchema = z.object({
-  catalog_version: z.string().optional(),
-  description: z.string().optional(),
-  prices: z.array(priceEntrySchema),
-});
-export type PriceEntryInput = z.input<typeof priceEntrySchema>;
+/** Every problem of catalog JSON, each as `path: reason`; none means it is a valid catalog. */
+export function catalogProblems(json: unknown): string[] {
+  const problems: string[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (!isObject(json) || !Array.isArray(json.prices)) return ['prices: a list of price entries'];
+  for (const [i, e] of (json.prices as unknown[]).entries()) {
+    const at = `prices.${i}`;
+    if (!isObject(e)) {
+      problems.push(`${at}: an object`);
+      continue;
+    }
+    for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) problems.push(`${at}.${k}: unknown field`);
+    if (!text(e.id)) problems.push(`${at}.id: a non-empty string`);
+    if (!Array.isArray(e.providers) || e.providers.length === 0 || !e.providers.every(text))
+      problems.push(`${at}.providers: a non-empty list of provider names (or "*")`);
+    if (e.models !== undefined && (!Array.isArray(e.models) || !e.models.every(text)))
+      problems.push(`${at}.models: a list of model names`);
+    if (e.model_pattern !== undefined && typeof e.model_pattern !== 'string')
+      problems.push(`${at}.model_pattern: a string`);
+    if (typeof e.effective_from !== 'string' || !DATE.test(e.effective_from))
+      problems.push(`${at}.effective_from: a date like 2026-01-31`);
+    if (e.currency !== undefined && (typeof e.currency !== 'string' || e.currency.length !== 3))
+      problems.push(`${at}.currency: a three-letter currency code`);
+    if (!text(e.source)) problems.push(`${at}.source: where the price comes from`);
+    if (!Array.isArray(e.tiers) || e.tiers.length === 0)
+      problems.push(`${at}.tiers: a non-empty list of tiers`);
+    else
+      for (const [j, t] of (e.tiers as unknown[]).entries()) {
+        const tat = `${at}.tiers.${j}`;
+        if (!isObject(t)) {
+          problems.push(`${tat}: an object`);
+          continue;
+        }
+        for (const k of Object.keys(t)) if (!TIER_KEYS.has(k)) problems.push(`${tat}.${k}: unknown field`);
+        for (const k of ['input', 'output', 'cache_read'] as const) {
+          if (k === 'cache_read' && t[k] === undefined) continue;
+          if (typeof t[k] !== 'string' || !PRICE.test(t[k] as string))
+            problems.push(`${tat}.${k}: a decimal string with at most 6 decimals, e.g. "0.075"`);
+        }
+        const limit = t.up_to_prompt_tokens;
+        if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0))
+          problems.push(`${tat}.up_to_prompt_tokens: a whole number above 0`);
+      }
+  }
+  return problems;
+}
 
 export interface PriceTier {
   upToPromptTokens: number | undefined;
@@ -113,12 +156,10 @@ export function canonicalProvider(provider: string): string {
 
 /** Validates catalog JSON; throws one error naming every bad entry and field. */
 export function parseCatalog(json: unknown, origin: string): PriceEntry[] {
-  const parsed = catalogSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid price catalog ${origin}: ${problems}`);
-  }
-  return parsed.data.prices.map((p) => {
+  const problems = catalogProblems(json);
+  if (problems.length) throw new Error(`invalid price catalog ${origin}: ${problems.join('; ')}`);
+  return (json as { prices: PriceEntryInput[] }).prices.map((entry) => {
+    const p = { ...entry, models: entry.models ?? [], currency: entry.currency ?? 'USD' };
     let pattern: RegExp | undefined;
     if (p.model_pattern) {
       try {
@@ -179,6 +220,6 @@ export function loadPriceCatalog(options: CatalogOptions = {}): PriceCatalog {
     entries.push(...parseCatalog(json, options.overridesFile));
   }
   if (options.overrides) entries.push(...parseCatalog({ prices: options.overrides }, 'overrides'));
-  if (!options.withoutBuiltIn) entries.push(...parseCatalog(builtIn, 'src/pricing/prices.json'));
+  if (!options.withoutBuiltIn) entries.push(...parseCatalog(builtIn, 'packages/sdk/src/pricing/prices.json'));
   return new PriceCatalog(entries);
 }

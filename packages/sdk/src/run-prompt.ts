@@ -1,8 +1,8 @@
-import { evaluateGuardrails, type GuardrailVerdict } from '../prompts/guardrails.ts';
 import { GuardrailBlockedError } from './errors.ts';
 import type { LlmTelemetry } from './llm-telemetry.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { withPromptScope } from './prompt-context.ts';
+import { evaluateGuardrails, type GuardrailVerdict } from './prompts/guardrails.ts';
 import { PROVIDERS } from './semconv.ts';
 
 /**

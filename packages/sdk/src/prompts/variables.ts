@@ -1,6 +1,3 @@
-import { z } from 'zod';
-import { variableNameProblem } from './template-syntax.ts';
-
 export const VARIABLE_TYPES = ['string', 'number', 'boolean', 'json'] as const;
 export type VariableType = (typeof VARIABLE_TYPES)[number];
 
@@ -12,28 +9,17 @@ export interface VariableDefinition {
   description?: string;
 }
 
-const variableName = z.string().superRefine((name, ctx) => {
-  const problem = variableNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
-/** A declaration is a plain name (the seed's form: a required string) or the typed form. */
-export const variableDeclarationSchema = z.union([
-  variableName,
-  z
-    .object({
-      name: variableName,
-      type: z.enum(VARIABLE_TYPES).default('string'),
-      required: z.boolean().default(true),
-      default: z.unknown().optional(),
-      description: z.string().max(2000).optional(),
-    })
-    .strict(),
-]);
-export type VariableDeclaration = z.input<typeof variableDeclarationSchema>;
+/**
+ * A declaration is a plain name (the seed's form: a required string) or the typed form; the API validates them
+ * (names, types) before they get here, with defaults applied.
+ */
+export type VariableDeclaration =
+  | string
+  | { name: string; type?: VariableType; required?: boolean; default?: unknown; description?: string };
+export type CheckedVariableDeclaration = string | VariableDefinition;
 
 /** Normalises declarations to the typed form; reports duplicates and defaults of the wrong type. */
-export function normaliseVariables(declarations: z.output<typeof variableDeclarationSchema>[]): {
+export function normaliseVariables(declarations: CheckedVariableDeclaration[]): {
   definitions: VariableDefinition[];
   problems: { path: string; message: string }[];
 } {

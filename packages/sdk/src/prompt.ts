@@ -1,8 +1,8 @@
-import type { GuardrailRule } from '../prompts/guardrails.ts';
-import { describeValueProblems, type PromptBody, parseBody, renderParsed } from '../prompts/render.ts';
-import type { VariableDefinition } from '../prompts/variables.ts';
 import { PromptRenderError } from './errors.ts';
 import type { PromptRef } from './prompt-context.ts';
+import type { GuardrailRule } from './prompts/guardrails.ts';
+import { describeValueProblems, type PromptBody, parseBody, renderParsed } from './prompts/render.ts';
+import type { VariableDefinition } from './prompts/variables.ts';
 
 /** A template version as the read API returns it (the fields the sdk uses). */
 export interface PromptData {

@@ -1,15 +1,15 @@
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
-import type { PriceCatalog } from '../pricing/catalog.ts';
-import { type CostResult, computeCost } from '../pricing/cost.ts';
+import { GuardrailBlockedError } from './errors.ts';
+import type { PriceCatalog } from './pricing/catalog.ts';
+import { type CostResult, computeCost } from './pricing/cost.ts';
 import {
   bucketsFromGemini,
   bucketsFromSemconv,
   type GeminiUsageMetadata,
   type UsageBuckets,
-} from '../pricing/usage.ts';
-import { evaluateGuardrails, type GuardrailVerdict } from '../prompts/guardrails.ts';
-import { GuardrailBlockedError } from './errors.ts';
+} from './pricing/usage.ts';
 import type { PromptRef } from './prompt-context.ts';
+import { evaluateGuardrails, type GuardrailVerdict } from './prompts/guardrails.ts';
 import { ATTR, EVENT_GUARDRAIL } from './semconv.ts';
 
 export interface LlmCallStart {

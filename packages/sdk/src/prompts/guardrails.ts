@@ -1,5 +1,4 @@
 import { RE2JS } from 're2js';
-import { z } from 'zod';
 import { Lru } from '../lru.ts';
 
 export const GUARDRAIL_ACTIONS = ['block', 'redact', 'flag'] as const;
@@ -7,32 +6,19 @@ export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
 export const PII_KINDS = ['email', 'phone', 'card_number'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
 
-const common = {
-  name: z.string().min(1).max(100),
-  action: z.enum(GUARDRAIL_ACTIONS),
-  /** Whether the rule checks the rendered prompt, the model's output, or both. */
-  applies_to: z.enum(['input', 'output', 'both']).default('input'),
-};
-
 /**
  * Patterns from admins run on user text inside services, so they run on RE2 (re2js): matching takes time linear in
  * the text whatever the pattern, and `(a+)+$` is as harmless as any other. RE2 has no lookaround or
- * backreferences; such a pattern is refused at publish time with RE2's reason.
+ * backreferences; such a pattern is refused at publish time with RE2's reason (this one).
  */
-const regexSource = z
-  .string()
-  .min(1)
-  .max(1000)
-  .superRefine((source, ctx) => {
-    try {
-      RE2JS.compile(source);
-    } catch (error) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `not a valid RE2 regular expression (no lookaround or backreferences): ${(error as Error).message}`,
-      });
-    }
-  });
+export function re2Problem(source: string): string | undefined {
+  try {
+    RE2JS.compile(source);
+    return undefined;
+  } catch (error) {
+    return `not a valid RE2 regular expression (no lookaround or backreferences): ${(error as Error).message}`;
+  }
+}
 
 /** Compiled admin patterns, bounded: the same few rules run on every call. */
 const compiled = new Lru<string, RE2JS>(500);
@@ -54,35 +40,18 @@ function compilePattern(source: string, caseInsensitive: boolean): RE2JS {
  */
 export const GUARDRAIL_SCAN_LIMIT = 262_144;
 
-export const guardrailRuleSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('max_length'),
-      ...common,
-      action: z.enum(['block', 'flag'], { message: "max_length takes action 'block' or 'flag'" }),
-      max_chars: z.number().int().positive(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('blocked_pattern'),
-      ...common,
-      patterns: z.array(regexSource).min(1).max(50),
-      case_insensitive: z.boolean().default(true),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('pii'),
-      ...common,
-      kinds: z
-        .array(z.enum(PII_KINDS))
-        .min(1)
-        .default([...PII_KINDS]),
-    })
-    .strict(),
-]);
-export type GuardrailRule = z.output<typeof guardrailRuleSchema>;
+interface GuardrailCommon {
+  name: string;
+  action: GuardrailAction;
+  /** Whether the rule checks the rendered prompt, the model's output, or both. */
+  applies_to: 'input' | 'output' | 'both';
+}
+
+/** A guardrail rule as a template version stores it (the API validates it with its schema). */
+export type GuardrailRule =
+  | (GuardrailCommon & { type: 'max_length'; action: 'block' | 'flag'; max_chars: number })
+  | (GuardrailCommon & { type: 'blocked_pattern'; patterns: string[]; case_insensitive: boolean })
+  | (GuardrailCommon & { type: 'pii'; kinds: PiiKind[] });
 
 export interface GuardrailVerdict {
   rule: string;

@@ -3,13 +3,13 @@ import tlsModule from 'node:tls';
 import { VertexAI } from '@google-cloud/vertexai';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordingTelemetry } from '../../test/support/spans.ts';
-import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
+import { type GeminiWireServer, startGeminiWireServer } from '../../../src/testing/gemini-wire-server.ts';
+import { recordingTelemetry } from '../../../test/support/spans.ts';
 import { instrumentVertexAI } from './vertexai.ts';
 
 const tls = {
-  cert: fs.readFileSync(new URL('../../test/fixtures/tls/cert.pem', import.meta.url)),
-  key: fs.readFileSync(new URL('../../test/fixtures/tls/key.pem', import.meta.url)),
+  cert: fs.readFileSync(new URL('../../../test/fixtures/tls/cert.pem', import.meta.url)),
+  key: fs.readFileSync(new URL('../../../test/fixtures/tls/key.pem', import.meta.url)),
 };
 
 // The Vertex AI SDK only speaks https: trust the local server's test certificate in this worker.

@@ -1,5 +1,5 @@
-import type { GeminiUsageMetadata } from '../pricing/usage.ts';
 import type { LlmCallResult, LlmCallStart } from './llm-telemetry.ts';
+import type { GeminiUsageMetadata } from './pricing/usage.ts';
 
 /** The parts of a Gemini / Vertex `generateContent` response both Google SDKs share (REST shape). */
 export interface GeminiResponseLike {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { GuardrailRule, GuardrailVerdict } from '../prompts/guardrails.ts';
+import type { GuardrailRule, GuardrailVerdict } from './prompts/guardrails.ts';
 
 /** What a span needs to know about the template behind a call. */
 export interface PromptRef {

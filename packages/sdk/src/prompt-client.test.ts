@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, serveTestApi, type TestApi } from '../../test/support/api.ts';
+import { createTestApi, serveTestApi, type TestApi } from '../../../test/support/api.ts';
 import { PromptRenderError, PromptUnavailableError } from './errors.ts';
 import { PromptClient, type PromptClientEvent } from './prompt-client.ts';
 

@@ -1,4 +1,4 @@
-import type { GuardrailVerdict } from '../prompts/guardrails.ts';
+import type { GuardrailVerdict } from './prompts/guardrails.ts';
 
 /** A guardrail with action `block` matched: on input the model was not called; on output the answer is withheld. */
 export class GuardrailBlockedError extends Error {
