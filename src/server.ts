@@ -8,7 +8,7 @@ import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './al
 import { createApp } from './api/app.ts';
 import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
 import { Authenticator } from './auth/authenticator.ts';
-import { ensureBootstrapKey } from './bootstrap-key.ts';
+import { ensureBootstrapKey } from './auth/key-lifecycle.ts';
 import type { Config } from './config.ts';
 import { listen } from './listen.ts';
 import type { Logger } from './log.ts';

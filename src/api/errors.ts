@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, type DomainErrorCode, notFound } from '../domain-error.ts';
 import type { Logger } from '../log.ts';
 
 export const ERROR_STATUS = {
@@ -24,7 +25,7 @@ export interface FieldError {
   message: string;
 }
 
-/** The one error type of the API: a code (mapped to a status in one table), a message and details. */
+/** The API's own errors (the HTTP layer's: body size, media type, …): a code, a message, details, headers. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
@@ -42,7 +43,12 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
+export { notFound };
+
+/** Headers that go with a domain error's status. */
+const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> = {
+  unauthorized: { 'WWW-Authenticate': 'Bearer realm="promptscope"' },
+};
 
 /** 422 listing each field and what is wrong with it. */
 export const validationFailed = (message: string, fields: FieldError[]) =>
@@ -58,6 +64,11 @@ export function handleError(log: Logger) {
     if (err instanceof ApiError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(errorBody(err.code, err.message, err.details), err.status);
+    }
+    // The one place a domain error code becomes an HTTP status.
+    if (err instanceof DomainError) {
+      for (const [k, v] of Object.entries(DOMAIN_HEADERS[err.code] ?? {})) c.header(k, v);
+      return c.json(errorBody(err.code, err.message, err.details), ERROR_STATUS[err.code]);
     }
     if (err instanceof HTTPException) {
       const status = err.status;

@@ -1,6 +1,6 @@
 import { Lru } from '#sdk/lru.ts';
 import { withDefaults } from '#sdk/with-defaults.ts';
-import { ApiError } from '../api/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/postgres.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
@@ -63,7 +63,7 @@ export class Authenticator {
   async authenticate(authorization: string | undefined, needed: Scope): Promise<Principal> {
     const principal = await this.#identify(authorization);
     if (!hasScope(principal.scopes, needed)) {
-      throw new ApiError('forbidden', `this API key lacks the '${needed}' scope`, {
+      throw new DomainError('forbidden', `this API key lacks the '${needed}' scope`, {
         key_id: principal.keyId,
         scopes: principal.scopes,
       });
@@ -85,8 +85,7 @@ export class Authenticator {
   }
 
   async #identify(authorization: string | undefined): Promise<Principal> {
-    const unauthorized = (message: string) =>
-      new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="promptscope"' });
+    const unauthorized = (message: string) => new DomainError('unauthorized', message);
     if (!authorization)
       throw unauthorized('missing Authorization header: send "Authorization: Bearer <api key>"');
     const now = this.#now();

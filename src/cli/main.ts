@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import { recordAudit } from '../audit.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from '../auth/key-store.ts';
+import { issueKey, revokeKey } from '../auth/key-lifecycle.ts';
+import { listApiKeys } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startConfiguredCollector, startSystem } from '../server.ts';
-import { publishChange } from '../store/change-feed.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators, createPostgresMigrator } from '../store/migrate.ts';
 import { migrationId } from '../store/migrations.ts';
@@ -259,17 +258,7 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
     const actor = `cli:${process.env.USER ?? 'unknown'}`;
     if (action === 'create') {
       const scopes = values.scopes!.split(',').map((s) => s.trim()) as Scope[];
-      const created = await pg.sql.begin(async (tx) => {
-        const k = await createApiKey(tx, { name: values.name!, scopes, createdBy: actor });
-        await recordAudit(tx, {
-          actor,
-          action: 'key.create',
-          resourceType: 'api_key',
-          resourceId: k.record.id,
-          details: { name: values.name, scopes },
-        });
-        return k;
-      });
+      const created = await issueKey(pg.sql, { name: values.name!, scopes, actor });
       out(
         `created key ${created.record.id} (${created.record.name}, scopes: ${scopes.join(', ')}). It is shown only now:\n${created.key}`,
       );
@@ -281,14 +270,7 @@ async function keys(config: Config, log: Logger, args: string[], out: (s: string
       }
     } else {
       const id = positionals[0]!;
-      const revoked = await pg.sql.begin(async (tx) => {
-        const k = await revokeApiKey(tx, id);
-        if (k) {
-          await recordAudit(tx, { actor, action: 'key.revoke', resourceType: 'api_key', resourceId: id });
-          await publishChange(tx, { kind: 'key', id });
-        }
-        return k;
-      });
+      const revoked = await revokeKey(pg.sql, id, actor);
       if (!revoked) {
         process.stderr.write(`no API key with id '${id}'\n`);
         return 1;

@@ -1,6 +1,6 @@
 import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
-import { notFound } from '../api/errors.ts';
 import { recordAudit } from '../audit.ts';
+import { notFound } from '../domain-error.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Sql } from '../store/postgres.ts';
 

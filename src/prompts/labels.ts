@@ -1,5 +1,5 @@
-import { ApiError, notFound } from '../api/errors.ts';
 import { recordAudit } from '../audit.ts';
+import { DomainError, notFound } from '../domain-error.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
 import { requireTemplate } from './repository.ts';
@@ -59,7 +59,7 @@ export async function moveLabel(
   return sql.begin(async (tx) => {
     const template = await requireTemplate(tx, name);
     if (template.archived_at)
-      throw new ApiError('conflict', `template '${name}' is archived; unarchive it first`);
+      throw new DomainError('conflict', `template '${name}' is archived; unarchive it first`);
     const wanted = 'version' in target ? [{ version: target.version, weight: 100 }] : target.split;
     const versions = await tx<{ id: string; version: string }[]>`
       select id, version from template_versions where template_id = ${template.id} and version = any(${wanted.map((w) => w.version)})`;

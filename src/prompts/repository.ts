@@ -1,8 +1,8 @@
 import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
 import type { ChatMessage } from '#sdk/prompts/render.ts';
 import type { VariableDefinition } from '#sdk/prompts/variables.ts';
-import { ApiError, notFound } from '../api/errors.ts';
 import { recordAudit } from '../audit.ts';
+import { DomainError, notFound } from '../domain-error.ts';
 import { publishChange } from '../store/change-feed.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
 import { setLabel } from './labels.ts';
@@ -170,7 +170,10 @@ export async function createVersion(
     const [template] = await tx<{ id: string; archived_at: Date | null }[]>`
       select id, archived_at from templates where name = ${input.name} for update`;
     if (template!.archived_at) {
-      throw new ApiError('conflict', `template '${input.name}' is archived; unarchive it before publishing`);
+      throw new DomainError(
+        'conflict',
+        `template '${input.name}' is archived; unarchive it before publishing`,
+      );
     }
     if (input.description !== undefined || input.tags !== undefined) {
       await tx`update templates set description = coalesce(${input.description ?? null}, description),
@@ -183,7 +186,7 @@ export async function createVersion(
     const [clash] =
       await tx`select 1 from template_versions where template_id = ${template!.id} and version = ${version}`;
     if (clash)
-      throw new ApiError('conflict', `template '${input.name}' already has version '${version}'`, {
+      throw new DomainError('conflict', `template '${input.name}' already has version '${version}'`, {
         field: 'version',
       });
     const body = valid.body;

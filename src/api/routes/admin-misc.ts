@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listAudit, recordAudit } from '../../audit.ts';
+import { listAudit } from '../../audit.ts';
 import { actorName } from '../../auth/authenticator.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/key-store.ts';
+import { issueKey, revokeKey } from '../../auth/key-lifecycle.ts';
+import { listApiKeys } from '../../auth/key-store.ts';
 import { SCOPES } from '../../auth/keys.ts';
 import {
   createGlobalGuardrail,
@@ -9,7 +10,6 @@ import {
   listGlobalGuardrails,
 } from '../../prompts/global-guardrails.ts';
 import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
-import { publishChange } from '../../store/change-feed.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, requires } from '../schemas.ts';
@@ -117,30 +117,13 @@ export function adminMiscRoutes(deps: ApiDeps) {
     })
     .openapi(keysCreate, async (c) => {
       const body = c.req.valid('json');
-      const actor = actorName(c.get('principal'));
-      const created = await deps.sql.begin(async (tx) => {
-        const k = await createApiKey(tx, { name: body.name, scopes: body.scopes, createdBy: actor });
-        await recordAudit(tx, {
-          actor,
-          action: 'key.create',
-          resourceType: 'api_key',
-          resourceId: k.record.id,
-          details: { name: body.name, scopes: body.scopes },
-        });
-        return k;
-      });
+      const created = await issueKey(deps.sql, { ...body, actor: actorName(c.get('principal')) });
       return c.json({ key: created.key, ...keyView(created.record) }, 201);
     })
     .openapi(keysRevoke, async (c) => {
       const { id } = c.req.valid('param');
-      const actor = actorName(c.get('principal'));
-      const revoked = await deps.sql.begin(async (tx) => {
-        const k = await revokeApiKey(tx, id);
-        if (!k) throw notFound(`API key '${id}'`);
-        await recordAudit(tx, { actor, action: 'key.revoke', resourceType: 'api_key', resourceId: id });
-        await publishChange(tx, { kind: 'key', id });
-        return k;
-      });
+      const revoked = await revokeKey(deps.sql, id, actorName(c.get('principal')));
+      if (!revoked) throw notFound(`API key '${id}'`);
       deps.auth.invalidate(id);
       return c.json(keyView(revoked), 200);
     })

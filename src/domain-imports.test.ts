@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = import.meta.dirname;
+/** The domain: what the API, the CLI and the scheduler share. None of it may know about HTTP. */
+const DOMAIN = ['prompts', 'auth', 'alerts', 'analytics', 'store', 'keys'];
+const HTTP = [/^hono(\/|$)/, /^@hono\//, /(^|\/)api\//];
+
+describe('the domain never imports the HTTP layer', () => {
+  it.each(DOMAIN.filter((d) => fs.existsSync(path.join(SRC, d))))('src/%s', (dir) => {
+    const offending: string[] = [];
+    for (const file of fs.readdirSync(path.join(SRC, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+      const text = fs.readFileSync(path.join(SRC, dir, file), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g))
+        if (HTTP.some((re) => re.test(spec!))) offending.push(`${dir}/${file} imports ${spec}`);
+    }
+    expect(offending).toEqual([]);
+  });
+});
