@@ -6,17 +6,13 @@ import { listen } from '../listen.ts';
 import type { Logger } from '../log.ts';
 import { openStores } from '../server.ts';
 import { createMigrators } from '../store/migrate.ts';
+import { waitForSignal } from './signals.ts';
 
 /**
  * `promptscope scheduler`: the alert evaluator alone, with its /metrics on PROMPTSCOPE_SCHEDULER_PORT. Run several
  * for availability: one evaluates (it holds a Postgres advisory lock), the others take over when it dies.
  */
-export async function scheduler(
-  config: Config,
-  log: Logger,
-  out: (s: string) => void,
-  waitForSignal: (log: Logger) => Promise<void>,
-): Promise<number> {
+export async function scheduler(config: Config, log: Logger, out: (s: string) => void): Promise<number> {
   const setup = await loadAlerting(config.alerts, process.env);
   const stores = await openStores(config, log);
   try {
