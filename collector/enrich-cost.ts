@@ -1,7 +1,7 @@
 import type { PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { computeCost } from '#sdk/pricing/cost.ts';
 import { bucketsFromSemconv } from '#sdk/pricing/usage.ts';
-import { ATTR } from '#sdk/semconv.ts';
+import { ATTR, LEGACY_ATTR } from '#sdk/semconv.ts';
 import type { OtelTraceRow } from './otlp/spans-to-rows.ts';
 
 /** More tokens than any model takes in one call: a count past this is garbage, not a bill to compute. */
@@ -19,11 +19,11 @@ function isTokenCount(value: string | undefined): boolean {
 export function enrichCost(catalog: PriceCatalog): (row: OtelTraceRow, startNanos: bigint) => void {
   return (row, startNanos) => {
     const a = row.SpanAttributes;
-    if (!a[ATTR.operationName] || a[ATTR.usageCostAmount] || a['gen_ai.usage.cost']) return;
-    const provider = a[ATTR.providerName] || a['gen_ai.system'] || '';
+    if (!a[ATTR.operationName] || a[ATTR.usageCostAmount] || a[LEGACY_ATTR.cost]) return;
+    const provider = a[ATTR.providerName] || a[LEGACY_ATTR.system] || '';
     const model = a[ATTR.responseModel] || a[ATTR.requestModel] || '';
-    const input = a[ATTR.usageInputTokens] ?? a['gen_ai.usage.prompt_tokens'];
-    const output = a[ATTR.usageOutputTokens] ?? a['gen_ai.usage.completion_tokens'];
+    const input = a[ATTR.usageInputTokens] ?? a[LEGACY_ATTR.promptTokens];
+    const output = a[ATTR.usageOutputTokens] ?? a[LEGACY_ATTR.completionTokens];
     if (input === undefined && output === undefined) return;
     const counts = [input, output, a[ATTR.usageCacheReadInputTokens], a[ATTR.usageReasoningOutputTokens]];
     if (!counts.every(isTokenCount)) {
@@ -45,7 +45,7 @@ export function enrichCost(catalog: PriceCatalog): (row: OtelTraceRow, startNano
       a[ATTR.usageCostCurrency] = cost.currency;
       a[ATTR.costStatus] = 'priced';
       a[ATTR.costPriceId] = cost.priceId;
-      a['promptscope.cost.source'] = 'collector';
+      a[ATTR.costSource] = 'collector';
     } else if (!a[ATTR.costStatus]) {
       a[ATTR.costStatus] = 'unpriced';
       a[ATTR.costUnpricedReason] = cost.reason;

@@ -40,8 +40,21 @@ export const ATTR = {
   costStatus: 'promptscope.cost.status',
   costPriceId: 'promptscope.cost.price_id',
   costUnpricedReason: 'promptscope.cost.unpriced_reason',
+  /** 'collector' when the collector priced a span that arrived without a cost. */
+  costSource: 'promptscope.cost.source',
   /** true on calls an admin made from the test endpoint, so analytics can leave them out. */
   testRun: 'promptscope.test_run',
+} as const;
+
+/**
+ * Names older instrumentations still send (semantic conventions before 1.37, OpenLLMetry, our own first cost
+ * attribute): read as fallbacks, never written.
+ */
+export const LEGACY_ATTR = {
+  system: 'gen_ai.system',
+  promptTokens: 'gen_ai.usage.prompt_tokens',
+  completionTokens: 'gen_ai.usage.completion_tokens',
+  cost: 'gen_ai.usage.cost',
 } as const;
 
 export const EVENT_GUARDRAIL = 'promptscope.guardrail';
