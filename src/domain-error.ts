@@ -3,6 +3,7 @@
  * alerts) raises these; only `api/` turns a code into an HTTP status, and the CLI into an exit code.
  */
 export type DomainErrorCode =
+  | 'bad_request'
   | 'not_found'
   | 'conflict'
   | 'validation_failed'

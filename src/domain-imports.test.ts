@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = import.meta.dirname;
 /** The domain: what the API, the CLI and the scheduler share. None of it may know about HTTP. */
-const DOMAIN = ['prompts', 'auth', 'alerts', 'analytics', 'store', 'keys'];
+const DOMAIN = ['prompts', 'prompt-test', 'auth', 'alerts', 'analytics', 'store'];
 const HTTP = [/^hono(\/|$)/, /^@hono\//, /(^|\/)api\//];
 
 describe('the domain never imports the HTTP layer', () => {

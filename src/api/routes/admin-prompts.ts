@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
+import { executePrompt } from '../../prompt-test/execute.ts';
+import { renderTest, testRequestSchema } from '../../prompt-test/render-report.ts';
 import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/repository.ts';
 import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
-import { executePrompt } from '../prompt-execution.ts';
 import {
   conflictResponse,
   errorResponses,
@@ -16,7 +17,6 @@ import {
   requires,
   versionSchema,
 } from '../schemas.ts';
-import { renderTest, testRequestSchema } from './prompt-test.ts';
 
 const security = requires('admin');
 

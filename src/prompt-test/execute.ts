@@ -3,7 +3,7 @@ import type { LlmCallResult, LlmCallSummary, LlmTelemetry } from '#sdk/llm-telem
 import type { RenderedPrompt } from '#sdk/prompt.ts';
 import { ATTR, PROVIDERS } from '#sdk/semconv.ts';
 import type { ModelAccess } from '../config.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from '../domain-error.ts';
 
 export interface ExecutionResult {
   provider: string;
@@ -102,7 +102,7 @@ export async function executePrompt(
         },
       )
       .catch((error: { status?: number; message?: string }) => {
-        throw new ApiError('bad_request', `the model call failed: ${error.message ?? String(error)}`, {
+        throw new DomainError('bad_request', `the model call failed: ${error.message ?? String(error)}`, {
           provider: canonical,
           status: error.status ?? null,
         });
@@ -144,7 +144,7 @@ async function geminiClient(provider: string, models: ModelAccess): Promise<GenA
   try {
     ({ GoogleGenAI } = (await import('@google/genai')) as unknown as { GoogleGenAI: typeof GoogleGenAI });
   } catch {
-    throw new ApiError(
+    throw new DomainError(
       'unavailable',
       "executing Gemini/Vertex prompts needs the '@google/genai' package: npm install @google/genai",
     );
@@ -185,5 +185,5 @@ function tokens(text: string): number {
 }
 
 function invalid(field: string, message: string) {
-  return new ApiError('validation_failed', message, { fields: [{ field, message }] });
+  return new DomainError('validation_failed', message, { fields: [{ field, message }] });
 }

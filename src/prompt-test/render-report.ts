@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '#sdk/prompts/render.ts';
 import type { VariableDefinition, VariableType } from '#sdk/prompts/variables.ts';
-import type { VersionView } from '../../prompts/repository.ts';
-import { chatMessageSchema, modelConfigSchema } from '../../prompts/version-input.ts';
-import { validationFailed } from '../errors.ts';
+import { DomainError } from '../domain-error.ts';
+import type { VersionView } from '../prompts/repository.ts';
+import { chatMessageSchema, modelConfigSchema } from '../prompts/version-input.ts';
+
+const validationFailed = (message: string, fields: { field: string; message: string }[]) =>
+  new DomainError('validation_failed', message, { fields });
 
 /** Either an inline template (the seed's shape) or a stored one by name + label/version. */
 export const testRequestSchema = z
@@ -18,7 +21,7 @@ export const testRequestSchema = z
     execute: z.boolean().default(false).describe('also run the rendered prompt against the configured model'),
   })
   .strict();
-type TestRequest = z.output<typeof testRequestSchema>;
+export type TestRequest = z.output<typeof testRequestSchema>;
 
 export interface TestResult {
   valid: boolean;
