@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Logger, silentLogger } from '../src/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../src/store/clickhouse.ts';
 import { eventually, productionLikeCollector, rows } from '../test/support/collector.ts';
 import type { RunningCollector } from './collector.ts';
@@ -11,6 +12,14 @@ import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp/tr
  * acknowledges (200, not counted as rejected) is in otel_traces exactly once, the process stays healthy, and its
  * memory stays within the stated bound.
  */
+
+/** What the collector warned about (retries, refused batches), for the failure message. */
+const warned: { msg: string; context?: Record<string, unknown> }[] = [];
+const warnings: Logger = {
+  ...silentLogger,
+  warn: (msg, context) => void warned.push({ msg, context: { ...context, error: String(context?.error) } }),
+  error: (msg, context) => void warned.push({ msg, context: { ...context, error: String(context?.error) } }),
+};
 
 /** Any UTF-16 code units, lone surrogates included. */
 const codeUnits = fc
@@ -214,7 +223,7 @@ describe('receiver fuzzing', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    ({ store, collector } = await productionLikeCollector());
+    ({ store, collector } = await productionLikeCollector({ log: warnings }));
     client = store.client;
   });
   afterAll(() => collector.stop());
@@ -276,7 +285,16 @@ describe('receiver fuzzing', () => {
     );
     expect(expectations.length).toBeGreaterThan(10);
 
-    await eventually(async () => collector.spool.unsentBytes === 0, 'the spool to drain', 30_000);
+    await eventually(async () => collector.spool.unsentBytes === 0, 'the spool to drain', 60_000).catch(
+      (error) => {
+        // Say why, if the writer said anything: a CI run once timed out here on a loaded machine.
+        const m = collector.metrics;
+        throw new Error(
+          `${(error as Error).message}: ${collector.spool.unsentBytes} bytes unsent, ${m.insertRetries} insert retries, ` +
+            `${m.rowsDeadLettered} rows dead-lettered; writer warnings: ${JSON.stringify(warned.slice(-5))}`,
+        );
+      },
+    );
     const stored = await rows<{ TraceId: string; SpanId: string; n: string }>(
       client,
       'SELECT TraceId, SpanId, toString(count()) AS n FROM otel_traces GROUP BY TraceId, SpanId',
