@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '#sdk/prompts/render.ts';
 import type { VariableDefinition, VariableType } from '#sdk/prompts/variables.ts';
 import { DomainError } from '../domain-error.ts';
-import type { VersionView } from '../prompts/repository.ts';
+import type { VersionView } from '../prompts/store/versions.ts';
 import { chatMessageSchema, modelConfigSchema } from '../prompts/version-input.ts';
 
 const validationFailed = (message: string, fields: { field: string; message: string }[]) =>

@@ -4,12 +4,12 @@ import { actorName } from '../../auth/authenticator.ts';
 import { issueKey, revokeKey } from '../../auth/key-lifecycle.ts';
 import { listApiKeys } from '../../auth/key-store.ts';
 import { SCOPES } from '../../auth/keys.ts';
+import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
 import {
   createGlobalGuardrail,
   deleteGlobalGuardrail,
   listGlobalGuardrails,
-} from '../../prompts/global-guardrails.ts';
-import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
+} from '../../prompts/store/global-guardrails.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, requires } from '../schemas.ts';

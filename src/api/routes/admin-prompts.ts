@@ -3,7 +3,7 @@ import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { executePrompt } from '../../prompt-test/execute.ts';
 import { renderTest, testRequestSchema } from '../../prompt-test/render-report.ts';
-import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/repository.ts';
+import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/store/versions.ts';
 import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';

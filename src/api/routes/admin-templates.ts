@@ -2,14 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { diffFields, diffLines, formatUnified } from '../../prompts/diff.ts';
-import { labelHistory, moveLabel, removeLabel } from '../../prompts/labels.ts';
-import {
-  getTemplate,
-  listVersionsOf,
-  resolveVersion,
-  setArchived,
-  type VersionView,
-} from '../../prompts/repository.ts';
+import { labelHistory, moveLabel, removeLabel } from '../../prompts/store/labels.ts';
+import { getTemplate, setArchived } from '../../prompts/store/templates.ts';
+import { listVersionsOf, resolveVersion, type VersionView } from '../../prompts/store/versions.ts';
 import { AUTOMATIC_LABELS, labelNameSchema } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { ApiError } from '../errors.ts';

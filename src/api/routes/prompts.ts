@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { listGlobalGuardrails } from '../../prompts/global-guardrails.ts';
-import { labelSplit } from '../../prompts/labels.ts';
-import { resolveVersion, type VersionView } from '../../prompts/repository.ts';
+import { listGlobalGuardrails } from '../../prompts/store/global-guardrails.ts';
+import { labelSplit } from '../../prompts/store/labels.ts';
+import { resolveVersion, type VersionView } from '../../prompts/store/versions.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
 import { errorResponses, jsonResponse, notFoundResponse, requires } from '../schemas.ts';

@@ -1,8 +1,8 @@
-import { recordAudit } from '../audit.ts';
-import { DomainError, notFound } from '../domain-error.ts';
-import { publishChange } from '../store/change-feed.ts';
-import type { Queryable, Sql } from '../store/postgres.ts';
-import { requireTemplate } from './repository.ts';
+import { recordAudit } from '../../audit.ts';
+import { DomainError, notFound } from '../../domain-error.ts';
+import { publishChange } from '../../store/change-feed.ts';
+import type { Queryable, Sql } from '../../store/postgres.ts';
+import { requireTemplate } from './templates.ts';
 
 /** A label split between versions by weight (A/B); the first entry is also the label's plain target. */
 export type LabelSplit = { version_id: string; version: string; weight: number }[];

@@ -1,8 +1,8 @@
 import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
-import { recordAudit } from '../audit.ts';
-import { notFound } from '../domain-error.ts';
-import { publishChange } from '../store/change-feed.ts';
-import type { Sql } from '../store/postgres.ts';
+import { recordAudit } from '../../audit.ts';
+import { notFound } from '../../domain-error.ts';
+import { publishChange } from '../../store/change-feed.ts';
+import type { Sql } from '../../store/postgres.ts';
 
 export interface GlobalGuardrail {
   id: string;
