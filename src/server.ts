@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { listen } from './listen.ts';
 import type { Logger } from './log.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
-import { subscribeChanges } from './store/change-feed.ts';
+import { ChangeFeed } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
@@ -138,12 +138,8 @@ export async function startSystem(
     stopping.push(() => self.shutdown());
     const auth = new Authenticator({ sql, log });
     const promptCache = new ResolvedPromptCache();
-    const unlisten = await subscribeChanges(
-      sql,
-      (event) => (event.kind === 'prompt' ? promptCache.invalidate(event.name) : auth.invalidate(event.id)),
-      log,
-    );
-    stopping.push(unlisten);
+    const changes = await ChangeFeed.start(sql, log);
+    stopping.push(() => changes.close());
     const app = createApp({
       sql,
       clickhouse: stores.clickhouse,
@@ -152,6 +148,7 @@ export async function startSystem(
       auth,
       promptCache,
       postgresEmbedded: stores.postgres.embedded,
+      changes,
       alertRules: alerting.groups,
       telemetry: new LlmTelemetry({ disabled: false, prices: catalog, tracerProvider: self.provider }),
     });

@@ -49,6 +49,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   });
 
   app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));
+  if (deps.changes) {
+    deps.changes.on((event) =>
+      event.kind === 'prompt' ? deps.promptCache.invalidate(event.name) : deps.auth.invalidate(event.id),
+    );
+    // A change an admin made is answered once this instance's caches have heard of it: read-your-writes.
+    const changes = deps.changes;
+    app.use('/api/v1/admin/*', async (c, next) => {
+      await next();
+      if (METHODS_WITH_BODY.has(c.req.method) || c.req.method === 'DELETE') await changes.caughtUp();
+    });
+  }
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
   app.use('/api/v1/executions', requireScope(deps.auth, 'telemetry:read'));
   app.use('/api/v1/analytics/*', requireScope(deps.auth, 'telemetry:read'));

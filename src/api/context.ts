@@ -4,6 +4,7 @@ import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 import type { ClickHouseStore } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
 import { validationFailed } from './errors.ts';
@@ -21,6 +22,11 @@ export interface ApiDeps {
   promptCache: ResolvedPromptCache;
   /** Which stores are embedded, for /ready and the start banner. */
   postgresEmbedded: boolean;
+  /**
+   * Changes from every instance (this one included): the one place the caches are invalidated. Without it (tests
+   * of one app alone) nothing is cached across a change.
+   */
+  changes?: ChangeFeed;
   /** The alert rule groups loaded from the rule files (GET /api/v1/alerts/rules). */
   alertRules?: RuleGroup[];
 }

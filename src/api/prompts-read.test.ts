@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi, testAppDeps } from '../../test/support/api.ts';
 import { silentLogger } from '../log.ts';
-import { subscribeChanges } from '../store/change-feed.ts';
+import { ChangeFeed } from '../store/change-feed.ts';
 import { createApp } from './app.ts';
 import { ResolvedPromptCache } from './resolved-prompt-cache.ts';
 
@@ -84,21 +84,8 @@ describe('services read path GET /api/v1/prompts/{name}', () => {
 
   it('another instance serving from memory drops its copy when a label moves elsewhere', async () => {
     const cache = new ResolvedPromptCache();
-    const other = createApp(testAppDeps(api.sql, undefined as never, { promptCache: cache }));
-    let notify: () => void = () => {};
-    const notified = new Promise<void>((resolve) => {
-      notify = resolve;
-    });
-    const unlisten = await subscribeChanges(
-      api.sql,
-      (e) => {
-        if (e.kind === 'prompt') {
-          cache.invalidate(e.name);
-          notify();
-        }
-      },
-      silentLogger,
-    );
+    const feed = await ChangeFeed.start(api.sql, silentLogger);
+    const other = createApp(testAppDeps(api.sql, undefined as never, { promptCache: cache, changes: feed }));
     const get = async () =>
       (await (
         await other.request('/api/v1/prompts/faq', {
@@ -108,8 +95,8 @@ describe('services read path GET /api/v1/prompts/{name}', () => {
     const before = (await get()).version;
     const target = before === '1.0.0' ? '1.1.0' : '1.0.0';
     await api.call('PUT', '/api/v1/admin/templates/faq/labels/production', { body: { version: target } });
-    await notified;
+    await feed.caughtUp();
     expect((await get()).version).toBe(target);
-    await unlisten();
+    await feed.close();
   });
 });

@@ -10,6 +10,7 @@ import { Authenticator } from '../../src/auth/authenticator.ts';
 import { createApiKey } from '../../src/auth/key-store.ts';
 import type { ModelAccess } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { ChangeFeed } from '../../src/store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
 import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import type { Sql } from '../../src/store/postgres.ts';
@@ -88,8 +89,10 @@ export async function createTestApi(
     scopes: ['telemetry:read'],
     createdBy: 'test',
   });
+  const changes = await ChangeFeed.start(db.sql, silentLogger);
   const app = createApp(
     testAppDeps(db.sql, await testClickHouse(), {
+      changes,
       config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
       alertRules: options.alertRules,
     }),
@@ -117,7 +120,10 @@ export async function createTestApi(
       } catch {}
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    close: db.drop,
+    async close() {
+      await changes.close();
+      await db.drop();
+    },
   };
 }
 

@@ -103,12 +103,10 @@ export function adminMiscRoutes(deps: ApiDeps) {
     .openapi(guardrailsList, async (c) => c.json({ guardrails: await listGlobalGuardrails(deps.sql) }, 200))
     .openapi(guardrailsCreate, async (c) => {
       const rule = await createGlobalGuardrail(deps.sql, c.req.valid('json'), actorName(c.get('principal')));
-      deps.promptCache.invalidate('*');
       return c.json({ ...rule }, 201);
     })
     .openapi(guardrailsDelete, async (c) => {
       await deleteGlobalGuardrail(deps.sql, c.req.valid('param').id, actorName(c.get('principal')));
-      deps.promptCache.invalidate('*');
       return c.body(null, 204);
     })
     .openapi(keysList, async (c) => {
@@ -124,7 +122,6 @@ export function adminMiscRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       const revoked = await revokeKey(deps.sql, id, actorName(c.get('principal')));
       if (!revoked) throw notFound(`API key '${id}'`);
-      deps.auth.invalidate(id);
       return c.json(keyView(revoked), 200);
     })
     .openapi(audit, async (c) => {

@@ -109,7 +109,6 @@ export function adminPromptRoutes(deps: ApiDeps) {
         );
       }
       const version = await createVersion(deps.sql, input, checked.value, actorName(c.get('principal')));
-      deps.promptCache.invalidate(input.name);
       c.header('Location', `/api/v1/admin/prompts/${version.id}`);
       return c.json(version, 201);
     })

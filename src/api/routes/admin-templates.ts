@@ -141,7 +141,6 @@ const refersTo = (ref: string) =>
 
 /** Managing a template by name: versions, diff, labels, history, archive. */
 export function adminTemplateRoutes(deps: ApiDeps) {
-  const changed = (templateName: string) => deps.promptCache.invalidate(templateName);
   return createRouter()
     .openapi(history, async (c) => {
       const { name } = c.req.valid('param');
@@ -190,26 +189,22 @@ export function adminTemplateRoutes(deps: ApiDeps) {
         body.reason,
         actorName(c.get('principal')),
       );
-      changed(name);
       return c.json({ name, ...result }, 200);
     })
     .openapi(deleteLabel, async (c) => {
       const { name, label } = c.req.valid('param');
       refuseAutomaticLabel(label, 'removed');
       await removeLabel(deps.sql, name, label, actorName(c.get('principal')));
-      changed(name);
       return c.body(null, 204);
     })
     .openapi(archive(true), async (c) => {
       const { name } = c.req.valid('param');
       const t = await setArchived(deps.sql, name, true, actorName(c.get('principal')));
-      changed(name);
       return c.json({ ...t }, 200);
     })
     .openapi(archive(false), async (c) => {
       const { name } = c.req.valid('param');
       const t = await setArchived(deps.sql, name, false, actorName(c.get('principal')));
-      changed(name);
       return c.json({ ...t }, 200);
     });
 }
