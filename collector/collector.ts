@@ -10,9 +10,10 @@ import { listen } from '../src/listen.ts';
 import type { Logger } from '../src/log.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { chdbInsertOnWorker } from './chdb-insert.ts';
-import { enrichCost } from './enrich-cost.ts';
+import { costEnrichment } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
+import { SpanPipeline } from './pipeline.ts';
 import { createReceiver } from './receiver.ts';
 import { RecentSpans, rememberSpooled } from './recent-spans.ts';
 import { Spool, type SpoolBatch } from './spool.ts';
@@ -116,7 +117,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       spool,
       metrics,
       log: o.log,
-      enrich: enrichCost(o.catalog),
+      pipeline: new SpanPipeline([costEnrichment(o.catalog)]),
       maxBodyBytes: o.maxBodyBytes,
       maxSpoolBytes: o.maxSpoolBytes,
       maxInFlightBytes: o.maxInFlightBytes,

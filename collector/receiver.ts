@@ -3,15 +3,9 @@ import { createGunzip } from 'node:zlib';
 import type { Logger } from '../src/log.ts';
 import { failpoint } from './failpoint.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import {
-  compactRow,
-  type Enrich,
-  type ExportRequestLike,
-  RowBuilder,
-  type SpanLike,
-  walkRequest,
-} from './otlp/spans-to-rows.ts';
+import { compactRow, type ExportRequestLike, type SpanLike, walkRequest } from './otlp/spans-to-rows.ts';
 import { ExportTraceServiceResponse, forEachProtobufSpan, RpcStatus } from './otlp/trace-proto.ts';
+import { SpanPipeline } from './pipeline.ts';
 import type { RecentSpans } from './recent-spans.ts';
 import { encodeRecord, type Spool } from './spool.ts';
 
@@ -22,7 +16,8 @@ export interface ReceiverOptions {
   spool: Spool;
   metrics: CollectorMetrics;
   log: Logger;
-  enrich?: Enrich;
+  /** decode → stages → spool: what each span goes through (the collector's: pricing). */
+  pipeline?: SpanPipeline;
   /** Largest request body, compressed or not (OTLP: 413 above it). */
   maxBodyBytes: number;
   /** Past this many unsent spool bytes the receiver sheds load with 503 + Retry-After. */
@@ -56,6 +51,8 @@ class HttpError extends Error {
 }
 
 /** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), plus GET /metrics and /health. */
+const NO_STAGES = new SpanPipeline([]);
+
 export function createReceiver(o: ReceiverOptions): http.RequestListener {
   const budget = new ByteBudget(o.maxInFlightBytes);
   /** Spans of requests being persisted right now: a copy arriving meanwhile waits for that request's fsync. */
@@ -177,7 +174,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     const waitFor = new Set<Promise<void>>();
     const mine = new Set<string>();
     let duplicates = 0;
-    const builder = new RowBuilder((row) => {
+    const builder = (o.pipeline ?? NO_STAGES).builder((row) => {
       const key = row.TraceId + row.SpanId;
       // A span already accepted (the client retried after losing our answer), already in this request, or being
       // persisted by another request right now, is acknowledged, not stored again.
@@ -197,7 +194,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
         lineBytes = 0;
       }
       keys.push(key);
-    }, o.enrich);
+    });
     if (encoding === 'json') {
       let request: ExportRequestLike;
       try {

@@ -132,8 +132,6 @@ export type ResourceContext =
 
 export type ScopeContext = ResourceContext & { scopeName?: string; scopeVersion?: string };
 
-export type Enrich = (row: OtelTraceRow, startNanos: bigint) => void;
-
 /**
  * Builds otel_traces rows span by span, from decoded protobuf or OTLP/JSON alike, handing each to `onRow` as it is
  * made (so a large request never holds all its rows at once). A bad span is counted with its reason, not fatal.
@@ -142,12 +140,11 @@ export class RowBuilder {
   rejected = 0;
   /** One message per kind of rejection, for partial_success.error_message. */
   readonly problems = new Set<string>();
-  readonly #onRow: (row: OtelTraceRow) => void;
-  readonly #enrich: Enrich | undefined;
+  readonly #onRow: (row: OtelTraceRow, startNanos: bigint) => void;
 
-  constructor(onRow: (row: OtelTraceRow) => void, enrich?: Enrich) {
+  /** `onRow` gets each row with its start time (the pipeline's stages price by it); a throw rejects the span. */
+  constructor(onRow: (row: OtelTraceRow, startNanos: bigint) => void) {
     this.#onRow = onRow;
-    this.#enrich = enrich;
   }
 
   resource(resource: { attributes?: KeyValueLike[] | null } | null | undefined): ResourceContext {
@@ -212,8 +209,7 @@ export class RowBuilder {
         throw new InvalidSpan('a span without a valid traceId (missing or all zero)');
       if (!row.SpanId || row.SpanId === ZERO_SPAN_ID)
         throw new InvalidSpan('a span without a valid spanId (missing or all zero)');
-      this.#enrich?.(row, start);
-      this.#onRow(row);
+      this.#onRow(row, start);
     } catch (error) {
       this.rejected++;
       this.problems.add(
@@ -237,9 +233,9 @@ export function walkRequest(request: ExportRequestLike, builder: RowBuilder): vo
 }
 
 /** Turns an export request (decoded protobuf or OTLP/JSON) into otel_traces rows; bad spans are counted, not fatal. */
-export function toRows(request: ExportRequestLike, enrich?: Enrich): ConversionResult {
+export function toRows(request: ExportRequestLike): ConversionResult {
   const rows: OtelTraceRow[] = [];
-  const builder = new RowBuilder((row) => rows.push(row), enrich);
+  const builder = new RowBuilder((row) => rows.push(row));
   walkRequest(request, builder);
   return { rows, rejected: builder.rejected, problems: [...builder.problems] };
 }

@@ -1,0 +1,28 @@
+import { type OtelTraceRow, RowBuilder } from './otlp/spans-to-rows.ts';
+
+/** One step every decoded span goes through before the spool (pricing a span that came without a cost, …). */
+export interface SpanStage {
+  name: string;
+  /** Changes the row in place; a throw rejects the span, with the reason in partial_success. */
+  apply(row: OtelTraceRow, startNanos: bigint): void;
+}
+
+/**
+ * The collector's pipeline, in one place: decode (span by span, into otel_traces rows) → each stage in order → the
+ * sink (the spool). The receiver only feeds it requests and spools what comes out.
+ */
+export class SpanPipeline {
+  readonly stages: readonly SpanStage[];
+
+  constructor(stages: readonly SpanStage[]) {
+    this.stages = stages;
+  }
+
+  /** A builder whose rows pass every stage, then go to `sink`. */
+  builder(sink: (row: OtelTraceRow) => void): RowBuilder {
+    return new RowBuilder((row, startNanos) => {
+      for (const stage of this.stages) stage.apply(row, startNanos);
+      sink(row);
+    });
+  }
+}
