@@ -31,7 +31,7 @@ export class CollectorMetrics {
   }): string {
     const lines: string[] = [];
     const counter = (name: string, help: string, value: number) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
+      lines.push(...metric(name, 'counter', help, value));
     lines.push(
       '# HELP promptscope_collector_requests_total OTLP requests answered, by HTTP status',
       '# TYPE promptscope_collector_requests_total counter',
@@ -80,22 +80,30 @@ export class CollectorMetrics {
       this.batchesSplit,
     );
     lines.push(
-      '# HELP promptscope_collector_spool_bytes Bytes acknowledged but not yet in ClickHouse',
-      '# TYPE promptscope_collector_spool_bytes gauge',
-    );
-    lines.push(`promptscope_collector_spool_bytes ${gauges.spoolBytes}`);
-    lines.push(
-      '# HELP promptscope_collector_spool_oldest_age_seconds Age of the oldest unsent spool record',
-      '# TYPE promptscope_collector_spool_oldest_age_seconds gauge',
-    );
-    lines.push(`promptscope_collector_spool_oldest_age_seconds ${gauges.spoolOldestAgeSeconds}`);
-    lines.push(
-      '# HELP promptscope_collector_inflight_bytes Request bytes held now (received, inflated, awaiting fsync)',
-      '# TYPE promptscope_collector_inflight_bytes gauge',
-      `promptscope_collector_inflight_bytes ${gauges.inFlightBytes}`,
-      '# HELP promptscope_collector_inflight_bytes_peak Most request bytes ever held at once since start',
-      '# TYPE promptscope_collector_inflight_bytes_peak gauge',
-      `promptscope_collector_inflight_bytes_peak ${gauges.inFlightBytesPeak}`,
+      ...metric(
+        'promptscope_collector_spool_bytes',
+        'gauge',
+        'Bytes acknowledged but not yet in ClickHouse',
+        gauges.spoolBytes,
+      ),
+      ...metric(
+        'promptscope_collector_spool_oldest_age_seconds',
+        'gauge',
+        'Age of the oldest unsent spool record',
+        gauges.spoolOldestAgeSeconds,
+      ),
+      ...metric(
+        'promptscope_collector_inflight_bytes',
+        'gauge',
+        'Request bytes held now (received, inflated, awaiting fsync)',
+        gauges.inFlightBytes,
+      ),
+      ...metric(
+        'promptscope_collector_inflight_bytes_peak',
+        'gauge',
+        'Most request bytes ever held at once since start',
+        gauges.inFlightBytesPeak,
+      ),
     );
     lines.push(
       ...this.insertDuration.render(
@@ -110,6 +118,11 @@ export class CollectorMetrics {
     lines.push(...processMetrics());
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** One metric in the Prometheus text format: its HELP and TYPE lines and its value. */
+export function metric(name: string, type: 'counter' | 'gauge', help: string, value: number): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`];
 }
 
 /** A Prometheus histogram: cumulative bucket counts, sum and count. */
@@ -148,11 +161,8 @@ const startTimeSeconds = Math.round(Date.now() / 1000 - process.uptime());
 function processMetrics(): string[] {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
-  const gauge = (name: string, help: string, value: number, type = 'gauge') => [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} ${type}`,
-    `${name} ${value}`,
-  ];
+  const gauge = (name: string, help: string, value: number, type: 'counter' | 'gauge' = 'gauge') =>
+    metric(name, type, help, value);
   return [
     ...gauge(
       'process_cpu_seconds_total',

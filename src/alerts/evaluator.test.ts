@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
-import { createTestDatabase } from '../../test/support/databases.ts';
-import { silentLogger } from '../log.ts';
+import { createMigratedTestDatabase } from '../../test/support/databases.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-import { createPostgresMigrator } from '../store/migrate.ts';
 import type { Sql } from '../store/postgres.ts';
 import { evaluateRule } from './evaluator.ts';
 import { fingerprint } from './labels.ts';
@@ -188,8 +186,7 @@ describe('evaluating a rule: query errors and no data', () => {
 describe('alert state in Postgres survives a restart in every state', () => {
   let db: { sql: Sql; drop: () => Promise<void> };
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await (await createPostgresMigrator(db.sql, silentLogger)).up();
+    db = await createMigratedTestDatabase();
   });
   afterAll(async () => db.drop());
 

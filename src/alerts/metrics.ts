@@ -1,4 +1,4 @@
-import { Histogram } from '../../collector/metrics.ts';
+import { Histogram, metric } from '../../collector/metrics.ts';
 
 /** The scheduler's self-metrics, in the Prometheus text format (names after Prometheus's own rule metrics). */
 export class AlertMetrics {
@@ -16,7 +16,7 @@ export class AlertMetrics {
   render(): string {
     const lines: string[] = [];
     const one = (name: string, type: 'counter' | 'gauge', help: string, value: number) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+      lines.push(...metric(name, type, help, value));
     lines.push(
       ...this.evaluationDuration.render(
         'promptscope_alert_rule_evaluation_duration_seconds',

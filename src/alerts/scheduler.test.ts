@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { eventually } from '../../test/support/collector.ts';
-import { createTestDatabase } from '../../test/support/databases.ts';
+import { createMigratedTestDatabase } from '../../test/support/databases.ts';
 import { silentLogger } from '../log.ts';
-import { createPostgresMigrator } from '../store/migrate.ts';
 import type { Sql } from '../store/postgres.ts';
 import { parseNotificationConfig } from './notifications/config.ts';
 import { parseRuleFile } from './rules.ts';
@@ -12,8 +11,7 @@ import { startScheduler } from './scheduler.ts';
 describe('the scheduler in process', () => {
   let db: { sql: Sql; drop: () => Promise<void> };
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await (await createPostgresMigrator(db.sql, silentLogger)).up();
+    db = await createMigratedTestDatabase();
   });
   afterAll(async () => db.drop());
 

@@ -12,9 +12,8 @@ import type { ModelAccess } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { ChangeFeed } from '../../src/store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
-import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import type { Sql } from '../../src/store/postgres.ts';
-import { createTestDatabase } from './databases.ts';
+import { createMigratedTestDatabase } from './databases.ts';
 
 export interface TestApi {
   app: ReturnType<typeof createApp>;
@@ -76,8 +75,7 @@ export async function testClickHouse(): Promise<ClickHouseStore> {
 export async function createTestApi(
   options: { maxBodyBytes?: number; models?: ModelAccess; alertRules?: RuleGroup[] } = {},
 ): Promise<TestApi> {
-  const db = await createTestDatabase();
-  await (await createPostgresMigrator(db.sql, silentLogger)).up();
+  const db = await createMigratedTestDatabase();
   const admin = await createApiKey(db.sql, { name: 'test-admin', scopes: ['admin'], createdBy: 'test' });
   const reader = await createApiKey(db.sql, {
     name: 'test-reader',

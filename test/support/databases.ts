@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import { connectPostgres, type Sql } from '../../src/store/postgres.ts';
 
 /** A fresh, empty Postgres database on the test server; dropped by the returned cleanup. */
@@ -20,4 +22,11 @@ export async function createTestDatabase(): Promise<{ sql: Sql; url: string; dro
       await admin.end({ timeout: 5 });
     },
   };
+}
+
+/** A fresh database with every Postgres migration applied. */
+export async function createMigratedTestDatabase(): ReturnType<typeof createTestDatabase> {
+  const db = await createTestDatabase();
+  await (await createPostgresMigrator(db.sql, silentLogger)).up();
+  return db;
 }

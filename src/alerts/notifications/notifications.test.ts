@@ -2,9 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/databases.ts';
+import { createMigratedTestDatabase } from '../../../test/support/databases.ts';
 import { silentLogger } from '../../log.ts';
-import { createPostgresMigrator } from '../../store/migrate.ts';
 import type { Sql } from '../../store/postgres.ts';
 import { fingerprint, type Labels } from '../labels.ts';
 import { AlertMetrics } from '../metrics.ts';
@@ -86,8 +85,7 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    db = await createTestDatabase();
-    await (await createPostgresMigrator(db.sql, silentLogger)).up();
+    db = await createMigratedTestDatabase();
   });
   afterAll(async () => {
     await receiver.close();
