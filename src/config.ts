@@ -160,7 +160,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     retention: {
       traces: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
       calls: int('PROMPTSCOPE_LLM_CALLS_TTL_DAYS', 0, 0, 100_000),
-      rollup: int('PROMPTSCOPE_ROLLUP_TTL_DAYS', 0, 0, 100_000),
     },
     pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
     models: {

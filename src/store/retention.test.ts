@@ -12,7 +12,7 @@ describe('retention of the telemetry tables', () => {
         await rows<{ name: string; ttl: string }>(
           client,
           `SELECT name, extract(engine_full, 'TTL (.+?) SETTINGS') AS ttl FROM system.tables
-           WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls', 'llm_calls_1m')`,
+           WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls')`,
         )
       ).map((r) => [r.name, r.ttl]),
     );
@@ -23,13 +23,12 @@ describe('retention of the telemetry tables', () => {
   });
 
   it('sets each table its own TTL in days, and removes them again with 0 (forever)', async () => {
-    await applyRetention(client, { traces: 7, calls: 30, rollup: 400 });
+    await applyRetention(client, { traces: 7, calls: 30 });
     expect(await ttls()).toEqual({
       otel_traces: 'toDateTime(Timestamp) + toIntervalDay(7)',
       llm_calls: 'toDateTime(timestamp) + toIntervalDay(30)',
-      llm_calls_1m: 'minute + toIntervalDay(400)',
     });
-    await applyRetention(client, { traces: 0, calls: 0, rollup: 0 });
-    expect(await ttls()).toEqual({ otel_traces: '', llm_calls: '', llm_calls_1m: '' });
+    await applyRetention(client, { traces: 0, calls: 0 });
+    expect(await ttls()).toEqual({ otel_traces: '', llm_calls: '' });
   });
 });

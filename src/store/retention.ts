@@ -6,14 +6,11 @@ export interface Retention {
   traces: number;
   /** llm_calls, one typed row per call (PROMPTSCOPE_LLM_CALLS_TTL_DAYS). */
   calls: number;
-  /** llm_calls_1m, the per-minute rollup (PROMPTSCOPE_ROLLUP_TTL_DAYS). */
-  rollup: number;
 }
 
 const TABLES: { table: string; time: string; key: keyof Retention }[] = [
   { table: 'otel_traces', time: 'toDateTime(Timestamp)', key: 'traces' },
   { table: 'llm_calls', time: 'toDateTime(timestamp)', key: 'calls' },
-  { table: 'llm_calls_1m', time: 'minute', key: 'rollup' },
 ];
 
 /** Sets each table's TTL to its retention, or removes a TTL set earlier when the retention is 0 (forever). */
