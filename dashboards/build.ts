@@ -9,6 +9,7 @@ import type { Dimension, UsageFigure } from '../src/analytics/figures.ts';
 import {
   DATASOURCE,
   type GrafanaBucket,
+  grafanaAbSql,
   grafanaTopCallsSql,
   grafanaUsageSql,
   grafanaVariableSql,
@@ -250,15 +251,12 @@ export function templateDashboard(): Dashboard {
         { figures: ['cost'], bucket: 'day', groupBy: ['version'], filters: f },
         'currencyUSD',
       ),
-      usagePanel(
+      panel(
         'table',
-        'A/B: variants of split labels',
+        'A/B: variants of split labels (error rate vs the control: two-proportion z-test)',
         { x: 0, y: 15, w: 24, h: 7 },
-        {
-          figures: ['calls', 'errors', 'error_rate', 'p95_ms', 'cost_per_call'],
-          groupBy: ['label', 'variant'],
-          filters: f,
-        },
+        grafanaAbSql(f),
+        TABLE,
       ),
       usagePanel(
         'timeseries',

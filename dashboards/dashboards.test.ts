@@ -69,6 +69,31 @@ describe('Grafana dashboards (dashboards/)', () => {
       );
     }
     await sendCalls(collector.url, client, spans, "prompt_name LIKE 'dash-%'", 5, 'protobuf');
+    // An A/B split of dash-ab's production label: variant 1 fails 2 of 40 calls, variant 2 fails 11 of 40.
+    const ab = [];
+    for (let i = 0; i < 80; i++) {
+      const variant = i < 40 ? '1' : '2';
+      ab.push(
+        await factory.span({
+          name: 'generate_content gemini-2.5-flash',
+          startMs: START + 30_000 + i * 1000,
+          durationMs: 100 + (i % 10),
+          error: (variant === '1' ? i % 40 < 2 : i % 40 < 11) ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.request.model': 'gemini-2.5-flash',
+            'gen_ai.prompt.name': 'dash-ab',
+            'gen_ai.prompt.version': variant,
+            'promptscope.prompt.label': 'production',
+            'promptscope.prompt.variant': variant,
+            'gen_ai.usage.input_tokens': 100,
+            'gen_ai.usage.output_tokens': 10,
+            'gen_ai.usage.cost.amount': '0.001',
+          },
+        }),
+      );
+    }
+    await sendCalls(collector.url, client, ab, "prompt_name = 'dash-ab'", 80, 'protobuf');
   });
   afterAll(async () => {
     await collector.stop();
@@ -193,5 +218,51 @@ describe('Grafana dashboards (dashboards/)', () => {
         Number(r.cost),
       ]),
     );
+  });
+
+  it('the A/B panel shows the API’s comparison: rates, intervals, and the significance of the error-rate difference', async () => {
+    const api_ = (
+      await api.call(
+        'GET',
+        `/api/v1/analytics/ab?template=dash-ab&label=production&from=${range.fromMs}&to=${range.toMs}`,
+        { key: api.keys.telemetry },
+      )
+    ).body as {
+      variants: {
+        variant: string;
+        calls: number;
+        error_rate: number;
+        error_rate_ci95: [number, number];
+        p95_ms: number;
+        vs_control?: { error_rate: { difference: number; p_value: number; significant: boolean } };
+      }[];
+    };
+    const p = panels(committed('template.json')).find((x) => x.title?.startsWith('A/B'))!;
+    const sql = expandGrafanaSql(sqlOf(p), {
+      ...range,
+      intervalSeconds: 60,
+      variables: { template: ['dash-ab'], version: 'all', model: 'all' },
+    });
+    const rows = await runQuery<Record<string, number | string | null>>(client, { sql, params: {} });
+    expect(rows.map((r) => [r.label, r.variant, r.calls])).toEqual([
+      ['production', '1', 40],
+      ['production', '2', 40],
+    ]);
+    for (const [i, v] of api_.variants.entries()) {
+      const row = rows[i]!;
+      expect(row.error_rate).toBe(v.error_rate);
+      expect([row.error_rate_ci95_low, row.error_rate_ci95_high]).toEqual(v.error_rate_ci95);
+      expect(row.p95_ms).toBe(v.p95_ms);
+      if (!v.vs_control) {
+        expect(row.error_rate_p_value).toBeNull();
+        continue;
+      }
+      expect(row.error_rate_vs_control).toBe(v.vs_control.error_rate.difference);
+      // erfc in ClickHouse, a 1e-7 approximation in the API: the same p-value to 5 places.
+      expect(Number(row.error_rate_p_value)).toBeCloseTo(v.vs_control.error_rate.p_value, 5);
+      expect(Boolean(row.significant)).toBe(v.vs_control.error_rate.significant);
+    }
+    // 2/40 against 11/40: significant at 0.05.
+    expect(api_.variants[1]!.vs_control!.error_rate.significant).toBe(true);
   });
 });
