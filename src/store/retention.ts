@@ -10,6 +10,8 @@ export interface Retention {
 
 const TABLES: { table: string; time: string; key: keyof Retention }[] = [
   { table: 'otel_traces', time: 'toDateTime(Timestamp)', key: 'traces' },
+  // The exporter's trace-id lookup keeps its rows as long as the spans they point to.
+  { table: 'otel_traces_trace_id_ts', time: 'toDateTime(Start)', key: 'traces' },
   { table: 'llm_calls', time: 'toDateTime(timestamp)', key: 'calls' },
 ];
 
