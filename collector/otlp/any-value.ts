@@ -73,43 +73,76 @@ export function anyValueToString(v: AnyValueLike | null | undefined): string {
       return bytesToString(v.bytesValue);
     case 'arrayValue':
     case 'kvlistValue':
-      return JSON.stringify(anyValueToRaw(v, 0));
+      return goJson(v);
     default:
       return '';
   }
 }
 
-/** The value as plain JSON data (maps with sorted keys, as Go's encoding/json writes them). */
-function anyValueToRaw(v: AnyValueLike | null | undefined, depth: number): unknown {
-  if (!v) return null;
+/**
+ * An array or kvlist value as JSON text, as pdata's `AsString` writes it with Go's encoding/json: map keys sorted by
+ * their UTF-8 bytes (a repeated key: the last one wins), `<`, `>`, `&`, U+2028 and U+2029 escaped as \\u…, -0 kept,
+ * 64-bit integers exact, bytes in base64. A NaN or infinity anywhere inside makes Go's encoder fail, and the value
+ * is then written as the empty string: so is it here.
+ */
+function goJson(v: AnyValueLike): string {
+  try {
+    return jsonOf(v, 0);
+  } catch (error) {
+    if (error instanceof UnsupportedNumber) return '';
+    throw error;
+  }
+}
+
+class UnsupportedNumber extends Error {}
+
+const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+
+function jsonString(s: string): string {
+  return JSON.stringify(wellFormed(s)).replace(
+    HTML_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function jsonOf(v: AnyValueLike | null | undefined, depth: number): string {
+  if (!v) return 'null';
   if (depth > MAX_VALUE_DEPTH)
     throw new ValueTooDeep(`an attribute value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
   switch (kindOf(v)) {
     case 'stringValue':
-      return wellFormed(String(v.stringValue ?? ''));
+      return jsonString(String(v.stringValue ?? ''));
     case 'boolValue':
-      return Boolean(v.boolValue);
+      return v.boolValue ? 'true' : 'false';
     case 'intValue': {
       const s = intToString(v.intValue);
-      const n = Number(s);
-      return Number.isSafeInteger(n) ? n : s;
+      return /^-?\d+$/.test(s) ? s : jsonString(s);
     }
-    case 'doubleValue':
-      return Number(v.doubleValue);
+    case 'doubleValue': {
+      const n = Number(v.doubleValue);
+      if (!Number.isFinite(n)) throw new UnsupportedNumber();
+      return es6Number(n);
+    }
     case 'bytesValue':
-      return bytesToString(v.bytesValue);
+      return jsonString(bytesToString(v.bytesValue));
     case 'arrayValue':
-      return listOf(v.arrayValue?.values).map((x) => anyValueToRaw(x, depth + 1));
+      return `[${listOf(v.arrayValue?.values)
+        .map((x) => jsonOf(x, depth + 1))
+        .join(',')}]`;
     case 'kvlistValue': {
-      const entries = listOf(v.kvlistValue?.values).map(
-        (kv) => [wellFormed(String(kv?.key ?? '')), anyValueToRaw(kv?.value, depth + 1)] as const,
-      );
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return Object.fromEntries(entries);
+      const byKey = new Map<string, AnyValueLike | null | undefined>();
+      for (const kv of listOf(v.kvlistValue?.values)) byKey.set(wellFormed(String(kv?.key ?? '')), kv?.value);
+      const keys = [...byKey.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      return `{${keys.map((k) => `${jsonString(k)}:${jsonOf(byKey.get(k), depth + 1)}`).join(',')}}`;
     }
     default:
-      return null;
+      return 'null';
   }
+}
+
+/** A double as ES6 (and Go's encoding/json) writes it, keeping the sign of -0 as Go does. */
+function es6Number(n: number): string {
+  return Object.is(n, -0) ? '-0' : String(n);
 }
 
 /** int64 from protobufjs (Long), JSON (decimal string or number) or a bigint, in decimal. */
@@ -128,9 +161,11 @@ function bytesToString(v: unknown): string {
   return '';
 }
 
+/** pdata's text for a double: the JSON number, or Go's encoder error for NaN and the infinities. */
 function doubleToString(n: number): string {
-  if (Number.isNaN(n) || !Number.isFinite(n)) return `json: unsupported value: ${n}`;
-  return String(n);
+  if (Number.isNaN(n)) return 'json: unsupported value: NaN';
+  if (!Number.isFinite(n)) return `json: unsupported value: ${n > 0 ? '+Inf' : '-Inf'}`;
+  return es6Number(n);
 }
 
 /** A repeated field as a list; OTLP/JSON from strangers may hold anything there. */
