@@ -74,8 +74,28 @@ export async function run(): Promise<Record<string, string | number>> {
     const slice = { from, to: now + 1000 };
     const drill = { ...slice, filters: { template: 'template-7' } };
     const api: [string, Query][] = [
-      ['API usage, 30 d total', usageQuery(slice)],
-      ['API usage by template per day', usageQuery({ ...slice, step: 'day', groupBy: ['template'] })],
+      ['API usage, 30 d total, every figure', usageQuery(slice)],
+      [
+        'API usage by template per day, every figure',
+        usageQuery({ ...slice, step: 'day', groupBy: ['template'] }),
+      ],
+      // What the built-in overview asks for (figures=…): each query computes only what it shows.
+      [
+        'page overview: totals',
+        usageQuery(slice, ['calls', 'cost', 'success_rate', 'p95_ms', 'unpriced_share', 'cost_per_1k_calls']),
+      ],
+      [
+        'page overview: cost and p95 by template per day',
+        usageQuery({ ...slice, step: 'day', groupBy: ['template'] }, ['cost', 'p95_ms']),
+      ],
+      [
+        'page overview: by template',
+        usageQuery({ ...slice, groupBy: ['template'] }, ['calls', 'cost', 'p95_ms', 'unpriced_calls']),
+      ],
+      [
+        'page overview: error rate and output tokens per day',
+        usageQuery({ ...slice, step: 'day' }, ['error_rate', 'output_tokens']),
+      ],
       ['API errors by type', errorsQuery({ ...slice, groupBy: ['template'] })],
       ['API top calls', topCallsQuery(slice, 20)],
       ['API seed daily cost', seedQuery('daily-cost', { to: now })],

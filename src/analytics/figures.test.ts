@@ -129,6 +129,27 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
     expect(res.body.rows.map((r: { template: string }) => r.template)).toEqual(['fig-a', 'fig-b']);
   });
 
+  it('computes only the figures asked for, with the same values; an unknown figure is a 422 naming it', async () => {
+    const some = await get(`/api/v1/analytics/usage?${range}&group_by=template&figures=calls,p95_ms,cost`);
+    const figA = some.body.rows.find((r: { template: string }) => r.template === 'fig-a');
+    expect(figA).toEqual({
+      template: 'fig-a',
+      calls: EXPECTED_FIG_A.calls,
+      p95_ms: EXPECTED_FIG_A.p95_ms,
+      cost: EXPECTED_FIG_A.cost,
+    });
+    for (const [figures, message] of [
+      ['calls,happiness', "unknown figure 'happiness'"],
+      ['', 'name at least one figure'],
+    ] as const) {
+      const bad = await get(`/api/v1/analytics/usage?${range}&figures=${figures}`);
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.details.fields).toEqual([
+        { field: 'figures', message: expect.stringContaining(message) },
+      ]);
+    }
+  });
+
   it('filters, buckets by UTC hour, and lists errors by error.type', async () => {
     const bucketed = await get(`/api/v1/analytics/usage?${range}&step=hour&template=fig-b`);
     expect(bucketed.body.rows).toHaveLength(1);

@@ -141,11 +141,11 @@ export function usageColumns(
   return names.map((n) => `${USAGE_FIGURES[n]} AS ${n}`).join(',\n    ');
 }
 
-/** The usage figures per bucket and group of a slice (see USAGE_FIGURES). */
-export function usageQuery(slice: Slice): Query {
+/** The usage figures (all, or the ones named) per bucket and group of a slice (see USAGE_FIGURES). */
+export function usageQuery(slice: Slice, figures?: readonly UsageFigure[]): Query {
   const where = sliceWhere(slice);
   const { select, names } = keys(slice);
-  const sql = `SELECT ${[...select, usageColumns()].join(',\n    ')}
+  const sql = `SELECT ${[...select, usageColumns(figures)].join(',\n    ')}
   FROM llm_calls FINAL
   WHERE ${where.sql}
   ${names.length ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}
