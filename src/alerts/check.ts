@@ -3,10 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../log.ts';
 import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';
-import { clickhouseMigrationTarget } from '../store/clickhouse-migration-target.ts';
-import { MIGRATIONS_DIR } from '../store/migrate.ts';
-import { loadMigrations } from '../store/migrations.ts';
-import { Migrator } from '../store/migrator.ts';
+import { createUnlockedClickHouseMigrator } from '../store/migrate.ts';
 import { runRuleQuery } from './rule-query.ts';
 import type { RuleGroup, RuleProblem } from './rules.ts';
 import { expandAll } from './templates.ts';
@@ -20,12 +17,7 @@ export async function openScratchClickHouse(clickhouseUrl: string | undefined): 
   const database = `rules_${process.pid}_${Date.now()}`;
   const store = await openClickHouse({ clickhouseUrl, database, dataDir: dir });
   try {
-    const migrator = new Migrator(
-      clickhouseMigrationTarget(store.client, (fn) => fn()),
-      await loadMigrations(MIGRATIONS_DIR.clickhouse),
-      silentLogger,
-    );
-    await migrator.up();
+    await (await createUnlockedClickHouseMigrator(store.client, silentLogger)).up();
   } catch (error) {
     await store.close();
     throw error;

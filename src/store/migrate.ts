@@ -31,6 +31,23 @@ export async function createClickHouseMigrator(
   );
 }
 
+/**
+ * A ClickHouse migrator without a lock, for a database only this process uses (a scratch database for rule checks
+ * and tests); `upTo` stops after that migration version.
+ */
+export async function createUnlockedClickHouseMigrator(
+  clickhouse: ClickHouseClient,
+  log: Logger,
+  upTo = Number.POSITIVE_INFINITY,
+): Promise<Migrator> {
+  const migrations = (await loadMigrations(MIGRATIONS_DIR.clickhouse)).filter((m) => m.version <= upTo);
+  return new Migrator(
+    clickhouseMigrationTarget(clickhouse, (fn) => fn()),
+    migrations,
+    log,
+  );
+}
+
 /** Both migrators, Postgres first. */
 export async function createMigrators(sql: Sql, clickhouse: ClickHouseClient, log: Logger) {
   return {

@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../../test/support/collector.ts';
 import { silentLogger } from '../log.ts';
-import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';
-import { MIGRATIONS_DIR } from './migrate.ts';
-import { loadMigrations } from './migrations.ts';
-import { Migrator } from './migrator.ts';
+import { createUnlockedClickHouseMigrator } from './migrate.ts';
 
 /**
  * otel_traces is a contract with the OpenTelemetry Collector's clickhouseexporter: the official collector can write
@@ -58,14 +55,8 @@ async function q<T>(sql: string): Promise<T[]> {
 describe('the otel_traces contract with the clickhouseexporter', () => {
   it('an existing data folder is migrated to the current shape, keeping its spans, and keeps working', async () => {
     const client = (await testClickHouse()).client;
-    const all = await loadMigrations(MIGRATIONS_DIR.clickhouse);
-    const target = clickhouseMigrationTarget(client, (fn) => fn());
     // A data folder from before: every migration up to 0006.
-    await new Migrator(
-      target,
-      all.filter((m) => m.version <= 6),
-      silentLogger,
-    ).up();
+    await (await createUnlockedClickHouseMigrator(client, silentLogger, 6)).up();
     const before = await testCollector(client);
     const factory = spanFactory('contract-svc');
     const llm = (i: number) =>
@@ -84,7 +75,8 @@ describe('the otel_traces contract with the clickhouseexporter', () => {
     await sendCalls(before.url, client, [await llm(0), await llm(1)], "prompt_name = 'contract'", 2);
     await before.stop();
 
-    const result = await new Migrator(target, all, silentLogger).up();
+    const migrator = await createUnlockedClickHouseMigrator(client, silentLogger);
+    const result = await migrator.up();
     expect(result.applied).toContain('0007_otel_traces_current_exporter');
     const [kept] = await q<{ spans: string; lookups: string }>(
       `SELECT (SELECT toString(count()) FROM otel_traces WHERE ServiceName = 'contract-svc') AS spans,
@@ -102,7 +94,6 @@ describe('the otel_traces contract with the clickhouseexporter', () => {
     );
     expect(lookup!.start <= lookup!.end).toBe(true);
     // And back, and forward again (`promptscope migrate down`), with the spans kept each way.
-    const migrator = new Migrator(target, all, silentLogger);
     expect((await migrator.down(1)).applied).toEqual(['0007_otel_traces_current_exporter']);
     expect((await q<{ n: string }>(`SELECT toString(count()) AS n FROM otel_traces`))[0]!.n).toBe('3');
     await migrator.up();

@@ -16,20 +16,12 @@ import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
 import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
-import { clickhouseMigrationTarget } from '../../src/store/clickhouse-migration-target.ts';
-import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
-import { loadMigrations } from '../../src/store/migrations.ts';
-import { Migrator } from '../../src/store/migrator.ts';
+import { createUnlockedClickHouseMigrator } from '../../src/store/migrate.ts';
 import { testClickHouse } from './api.ts';
 
 /** Applies our ClickHouse migrations (one process, so no lock is needed). */
 export async function migrateClickHouse(client: ClickHouseClient): Promise<void> {
-  const migrator = new Migrator(
-    clickhouseMigrationTarget(client, (fn) => fn()),
-    await loadMigrations(MIGRATIONS_DIR.clickhouse),
-    silentLogger,
-  );
-  await migrator.up();
+  await (await createUnlockedClickHouseMigrator(client, silentLogger)).up();
 }
 
 /** A collector on a free port with its own spool folder. */
