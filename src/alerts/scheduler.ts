@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { ReservedSql, Sql } from '../store/postgres.ts';
+import { ADVISORY_LOCKS } from '../store/postgres-migration-target.ts';
 import { evaluateRule } from './evaluator.ts';
 import { MetricHistory, parsePrometheusText } from './metric-history.ts';
 import { AlertMetrics } from './metrics.ts';
@@ -11,9 +12,6 @@ import { OutboxSender } from './notifications/outbox.ts';
 import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
 import { cronForInterval, type RuleGroup } from './rules.ts';
 import { loadInstances, pruneAlertRecords, ruleStatuses, saveEvaluation } from './state-store.ts';
-
-/** The Postgres advisory lock the active evaluator holds for as long as its session lives. */
-export const SCHEDULER_LOCK = 7_263_003;
 
 export interface SchedulerOptions {
   sql: Sql;
@@ -63,7 +61,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
         const conn = await o.sql.reserve();
         const [row] = await conn<
           { locked: boolean }[]
-        >`select pg_try_advisory_lock(${SCHEDULER_LOCK}) as locked`;
+        >`select pg_try_advisory_lock(${ADVISORY_LOCKS.scheduler}) as locked`;
         if (!row?.locked) {
           conn.release();
           return false;
@@ -77,7 +75,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
       const [row] = await lock<
         { held: boolean }[]
       >`select exists (select 1 from pg_locks where locktype = 'advisory'
-        and objid = ${SCHEDULER_LOCK} and pid = pg_backend_pid() and granted) as held`;
+        and objid = ${ADVISORY_LOCKS.scheduler} and pid = pg_backend_pid() and granted) as held`;
       if (row?.held) return true;
       throw new Error('advisory lock lost');
     } catch (error) {
@@ -191,7 +189,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
       for (const t of tasks) t.destroy();
       await Promise.allSettled([...running]);
       if (lock) {
-        await lock`select pg_advisory_unlock(${SCHEDULER_LOCK})`.catch(() => {});
+        await lock`select pg_advisory_unlock(${ADVISORY_LOCKS.scheduler})`.catch(() => {});
         lock.release();
         lock = undefined;
       }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.ts';
 import type { Sql, TransactionSql } from '../../store/postgres.ts';
+import { ADVISORY_LOCKS } from '../../store/postgres-migration-target.ts';
 import type { Labels } from '../labels.ts';
 import { activeSilences, isSilenced } from '../silences.ts';
 import type { Instance } from '../state-machine.ts';
@@ -27,6 +28,7 @@ interface GroupRow {
   next_flush_at: Date;
   last_notified_at: Date | null;
   notified_firing: Record<string, NotifiedAlert>;
+  route: RouteSettings;
 }
 
 interface LiveGroup {
@@ -63,7 +65,7 @@ export class Dispatcher {
     let queued = 0;
     await this.#sql.begin(async (tx) => {
       // One dispatcher at a time, even if two processes believed they lead for a moment.
-      await tx`select pg_advisory_xact_lock(7263004)`;
+      await tx`select pg_advisory_xact_lock(${ADVISORY_LOCKS.alertDispatch})`;
       const rows = await tx<GroupRow[]>`select * from alert_groups`;
       const stored = new Map(rows.map((r) => [`${r.receiver}\n${r.group_key}`, r]));
       for (const id of new Set([...live.keys(), ...stored.keys()])) {
@@ -140,15 +142,11 @@ export class Dispatcher {
         next_flush_at: new Date(nextFlush),
         last_notified_at: null,
         notified_firing: {},
+        route: live.route,
       };
     }
     if (now < row.next_flush_at.getTime()) return 0;
-    const route =
-      live?.route ??
-      (
-        await tx<{ route: RouteSettings }[]>`select route from alert_groups
-      where receiver = ${row.receiver} and group_key = ${row.group_key}`
-      )[0]!.route;
+    const route = live?.route ?? row.route;
     const last = row.notified_firing;
     const resolved: NotifiedAlert[] = Object.values(last)
       .filter((a) => !firing.has(a.fingerprint))
