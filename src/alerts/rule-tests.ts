@@ -215,7 +215,6 @@ export function callRows(c: CallInput, start: number, line: number): Record<stri
       dims[column] = String((c as unknown as Record<string, unknown>)[name] ?? '');
     rows.push({
       ...dims,
-      prompt_name: c.template ?? '',
       request_model: c.model ?? 'gemini-2.5-flash',
       provider: c.provider ?? 'gcp.gemini',
       service_name: c.service ?? 'test-service',

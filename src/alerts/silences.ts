@@ -116,6 +116,8 @@ export function parseSilenceRequest(
   | { problems: { field: string; message: string }[] } {
   const fields: { field: string; message: string }[] = [];
   const matchers: Matcher[] = [];
+  if (body.matchers.length === 0)
+    fields.push({ field: 'matchers', message: 'give at least one matcher, e.g. template=checkout' });
   body.matchers.forEach((text, i) => {
     const m = parseMatcher(text);
     if ('error' in m) fields.push({ field: `matchers.${i}`, message: m.error });

@@ -11,6 +11,9 @@ import { createLogger } from '../log.ts';
 import { createPostgresMigrator } from '../store/migrate.ts';
 import { openConfiguredPostgres } from './stores.ts';
 
+/** The request fields a problem names, as the options that set them. */
+const OPTION: Record<string, string> = { matchers: '--matcher', ends_at: '--until', duration: '--for' };
+
 /** `promptscope alerts silence add | list | expire`: straight on Postgres, like `keys`. */
 export async function silences(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [action, ...rest] = args;
@@ -35,15 +38,8 @@ export async function silences(config: Config, args: string[], out: (s: string) 
       { matchers: values.matcher ?? [], duration: values.for, ends_at: until },
       Date.now(),
     );
-    if (!values.matcher?.length)
-      request = {
-        problems: [{ field: '--matcher', message: 'give at least one, e.g. --matcher template=checkout' }],
-      };
     if ('problems' in request) {
-      for (const p of request.problems)
-        process.stderr.write(
-          `${p.field.replace('ends_at', '--until').replace('duration', '--for')}: ${p.message}\n`,
-        );
+      for (const p of request.problems) process.stderr.write(`${OPTION[p.field] ?? p.field}: ${p.message}\n`);
       return 2;
     }
   } else if (action === 'expire' && positionals.length !== 1) {
