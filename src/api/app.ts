@@ -57,7 +57,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     const changes = deps.changes;
     app.use('/api/v1/admin/*', async (c, next) => {
       await next();
-      if (METHODS_WITH_BODY.has(c.req.method) || c.req.method === 'DELETE') await changes.caughtUp();
+      const wrote = METHODS_WITH_BODY.has(c.req.method) || c.req.method === 'DELETE';
+      // A refused write changed nothing: no need to wait for the feed.
+      if (wrote && c.res.status < 400) await changes.caughtUp();
     });
   }
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
