@@ -1,6 +1,10 @@
 import { Histogram, metric } from '../../collector/metrics.ts';
+import type { RollupMetrics } from '../analytics/hourly-rollup.ts';
 
-/** The scheduler's self-metrics, in the Prometheus text format (names after Prometheus's own rule metrics). */
+/**
+ * The scheduler's self-metrics, in the Prometheus text format (names after Prometheus's own rule metrics), and those
+ * of the hourly rollup it builds.
+ */
 export class AlertMetrics {
   readonly evaluationDuration = new Histogram([0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30]);
   evaluations = 0;
@@ -12,6 +16,7 @@ export class AlertMetrics {
   outboxDepth = 0;
   leader = 0;
   alerts = { pending: 0, firing: 0 };
+  readonly rollup: RollupMetrics = { hoursBuilt: 0, failures: 0, waiting: 0 };
 
   render(): string {
     const lines: string[] = [];
@@ -60,6 +65,24 @@ export class AlertMetrics {
       'gauge',
       '1 when this process is the active evaluator',
       this.leader,
+    );
+    one(
+      'promptscope_rollup_hours_built_total',
+      'counter',
+      'Hours of llm_calls built (or rebuilt) into the hourly rollup',
+      this.rollup.hoursBuilt,
+    );
+    one(
+      'promptscope_rollup_build_failures_total',
+      'counter',
+      'Rollup rounds that failed (figures read llm_calls for the hours not built)',
+      this.rollup.failures,
+    );
+    one(
+      'promptscope_rollup_hours_waiting',
+      'gauge',
+      'Closed hours whose rollup is missing or out of date after the last round',
+      this.rollup.waiting,
     );
     lines.push('# HELP promptscope_alerts Alert instances by state', '# TYPE promptscope_alerts gauge');
     lines.push(`promptscope_alerts{state="pending"} ${this.alerts.pending}`);

@@ -1,4 +1,4 @@
-import { DIMENSIONS, QUERY_SETTINGS, sliceWhere, USAGE_FIGURES } from '../analytics/figures.ts';
+import { PARAMETER_RANGE, sliceConditions, USAGE_FIGURES, usageSql } from '../analytics/figures.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { Labels } from './labels.ts';
 import type { Rule, RuleQuery } from './rules.ts';
@@ -27,15 +27,16 @@ export function ruleSql(query: Exclude<RuleQuery, { kind: 'metric' }>, at: numbe
   if (query.kind === 'sql')
     return { sql: query.sql, params: { now_ms: at } as Record<string, string | number> };
   const from = query.window === 'today' ? startOfUtcDay(at) : at - query.window;
-  const where = sliceWhere({ from, to: at, filters: query.where });
-  const keys = query.by.map((d) => `${DIMENSIONS[d]} AS ${d}`);
-  const value = USAGE_FIGURES[query.figure];
-  const sql = `SELECT ${[...keys, `${value} AS value`, 'count() AS calls_in_window'].join(', ')}
-    FROM llm_calls FINAL
-    WHERE ${where.sql}
-    ${keys.length ? `GROUP BY ${query.by.join(', ')}` : ''}
-    HAVING calls_in_window >= {min_calls:UInt64}
-    ${QUERY_SETTINGS}`;
+  const where = sliceConditions({ from, to: at, filters: query.where });
+  const sql = usageSql({
+    range: PARAMETER_RANGE,
+    groupBy: query.by,
+    conditions: where.conditions,
+    columns: [`${USAGE_FIGURES[query.figure]} AS value`, 'toUInt64(sum(calls)) AS calls_in_window'],
+    having: 'calls_in_window >= {min_calls:UInt64}',
+    // Windows of minutes are read from llm_calls; today's spend reads the hours the rollup already holds.
+    rollup: query.window === 'today',
+  });
   return { sql, params: { ...where.params, min_calls: query.minCalls } };
 }
 

@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { type RollupOptions, startRollupBuilder } from '../analytics/hourly-rollup.ts';
 import type { Logger } from '../log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { ReservedSql, Sql } from '../store/postgres.ts';
@@ -24,6 +25,9 @@ export interface SchedulerOptions {
   externalUrl: string | undefined;
   /** How often a standby tries to become the active evaluator (and the outbox is looked at). */
   pollIntervalMs?: number;
+  /** How often the active scheduler builds the hourly rollup's closed hours (analytics/hourly-rollup.ts). */
+  rollupIntervalMs?: number;
+  rollupOptions?: RollupOptions;
 }
 
 export interface RunningScheduler {
@@ -38,6 +42,7 @@ export interface RunningScheduler {
  * notifications. Exactly one scheduler is active across processes: the one holding a Postgres advisory lock; the
  * others try to take it every poll interval, so one takes over within that when the active one dies (its session
  * ends, and the lock with it). Each evaluation runs at its slot time (the interval boundary, not the wall clock).
+ * The active scheduler also keeps the hourly rollup of llm_calls built.
  */
 export async function startScheduler(o: SchedulerOptions): Promise<RunningScheduler> {
   const metrics = new AlertMetrics();
@@ -169,6 +174,14 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     return task;
   });
 
+  const rollup = startRollupBuilder(o.clickhouse, {
+    log,
+    intervalMs: o.rollupIntervalMs ?? 30_000,
+    isActive: () => !stopped && lock !== undefined,
+    metrics: metrics.rollup,
+    options: o.rollupOptions,
+  });
+
   // Between evaluations: take over as soon as the active evaluator is gone, and keep the outbox moving.
   const poll = setInterval(() => {
     if (stopped) return;
@@ -187,7 +200,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
       stopped = true;
       clearInterval(poll);
       for (const t of tasks) t.destroy();
-      await Promise.allSettled([...running]);
+      await Promise.allSettled([...running, rollup.stop()]);
       if (lock) {
         await lock`select pg_advisory_unlock(${ADVISORY_LOCKS.scheduler})`.catch(() => {});
         lock.release();

@@ -1,16 +1,12 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otelTracesInsert, type RunningCollector } from '../../collector/collector.ts';
-import { compactRow, toRows } from '../../collector/otlp/spans-to-rows.ts';
-import { Spool } from '../../collector/spool.ts';
+import type { RunningCollector } from '../../collector/collector.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
 import {
   migrateClickHouse,
   rows,
   sendCalls,
   spanFactory,
+  storeAgainFromAnotherCollector,
   testCollector,
 } from '../../test/support/collector.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
@@ -174,43 +170,7 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
       client,
       "SELECT SpanId FROM otel_traces WHERE SpanAttributes['gen_ai.prompt.name'] = 'fig-a' ORDER BY Timestamp LIMIT 1",
     );
-    const raw = await rows<Record<string, unknown>>(
-      client,
-      `SELECT * FROM otel_traces WHERE SpanId = '${stored!.SpanId}'`,
-    );
-    expect(raw).toHaveLength(1);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-dup-'));
-    const spool = new Spool({ dir });
-    const { rows: again } = toRows({
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'figures-svc' } }] },
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: raw[0]!.TraceId as string,
-                  spanId: stored!.SpanId,
-                  name: 'generate_content gemini-2.5-flash',
-                  startTimeUnixNano: String(BigInt(START) * 1_000_000n),
-                  endTimeUnixNano: String(BigInt(START + 100) * 1_000_000n),
-                  attributes: Object.entries(raw[0]!.SpanAttributes as Record<string, string>).map(
-                    ([key, v]) => ({
-                      key,
-                      value: { stringValue: v },
-                    }),
-                  ),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    });
-    await spool.append(again.map(compactRow));
-    await otelTracesInsert(client, 'another-collector')((await spool.read(1 << 20))!);
-    await spool.close();
-    await fs.rm(dir, { recursive: true, force: true });
+    await storeAgainFromAnotherCollector(client, stored!.SpanId, 'figures-svc');
     const [copies] = await rows<{ n: string }>(
       client,
       `SELECT toString(count()) AS n FROM otel_traces WHERE SpanId = '${stored!.SpanId}'`,

@@ -9,12 +9,6 @@ import type { ClickHouseClient } from '../store/clickhouse.ts';
 export const STEPS = ['minute', 'hour', 'day'] as const;
 export type Step = (typeof STEPS)[number];
 
-const STEP_FUNCTION: Record<Step, string> = {
-  minute: 'toStartOfMinute',
-  hour: 'toStartOfHour',
-  day: 'toStartOfDay',
-};
-
 /** What a figure can be grouped and filtered by: the API's name → the llm_calls column. */
 export const DIMENSIONS = {
   template: 'prompt_name',
@@ -53,24 +47,27 @@ export interface Query {
   params: Record<string, string | number>;
 }
 
-/** The WHERE clause of a slice, with its parameters (values never enter the SQL text). */
-export function sliceWhere(slice: Slice): Query {
+/** A slice's conditions besides its time range (test runs, filters), with their parameters (values never enter the SQL). */
+export function sliceConditions(slice: Slice): { conditions: string[]; params: Query['params'] } {
   const params: Record<string, string | number> = {
     from: slice.from,
     to: slice.to,
     test_runs: slice.testRuns ?? 'exclude',
   };
-  const parts = [
-    'timestamp >= fromUnixTimestamp64Milli({from:Int64})',
-    'timestamp < fromUnixTimestamp64Milli({to:Int64})',
-    TEST_RUN_FILTER,
-  ];
+  const conditions = [TEST_RUN_FILTER];
   for (const [name, value] of Object.entries(slice.filters ?? {}) as [Dimension, string | undefined][]) {
     if (value === undefined) continue;
     params[`f_${name}`] = value;
-    parts.push(`${DIMENSIONS[name]} = {f_${name}:String}`);
+    conditions.push(`${DIMENSIONS[name]} = {f_${name}:String}`);
   }
-  return { sql: parts.join(' AND '), params };
+  return { conditions, params };
+}
+
+/** The WHERE clause of a slice over llm_calls, with its parameters. */
+export function sliceWhere(slice: Slice): Query {
+  const { conditions, params } = sliceConditions(slice);
+  const range = [`timestamp >= ${PARAMETER_RANGE.from}`, `timestamp < ${PARAMETER_RANGE.to}`];
+  return { sql: [...range, ...conditions].join(' AND '), params };
 }
 
 /** The bucket and group columns of a slice (SELECT list, GROUP BY and ORDER BY share them). */
@@ -79,7 +76,7 @@ function keys(slice: Slice): { select: string[]; names: string[] } {
   const names: string[] = [];
   if (slice.step) {
     select.push(
-      `formatDateTime(${STEP_FUNCTION[slice.step]}(timestamp, 'UTC'), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket`,
+      `formatDateTime(${STEP_BUCKETS[slice.step].start('timestamp')}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket`,
     );
     names.push('bucket');
   }
@@ -101,56 +98,223 @@ function keys(slice: Slice): { select: string[]; names: string[] } {
 export const QUERY_SETTINGS =
   'SETTINGS prefer_column_name_to_alias = 1, do_not_merge_across_partitions_select_final = 1';
 
-const COST = 'sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12)))';
-
 /**
- * The usage figures, each one SQL expression over llm_calls rows, by output name: calls; successes, errors and
- * their rates; latency p50/p95/p99 (exact, nearest rank from below) and time to first chunk p95 for streams; tokens
- * by bucket (uncached input, cache read, output, thinking); cost total, per call and per 1,000 calls (priced and
- * not-billed calls; exact decimals); unpriced calls and their share; not-billed calls. The API, the report and
- * every dashboard panel select from this one map.
+ * What the usage figures are computed from: partial aggregates of llm_calls rows per bucket and group, summable
+ * across groups. The hourly rollup (llm_calls_hourly, see hourly-rollup.ts) stores exactly these per hour, and a
+ * figure query computes them from llm_calls for the hours the rollup does not cover. Latencies are kept whole (every
+ * duration, as an array) so quantiles stay exact.
  */
-export const USAGE_FIGURES = {
+export const PARTIALS = {
   calls: 'toUInt64(count())',
   successes: 'toUInt64(countIf(success = 1))',
-  errors: 'toUInt64(countIf(success = 0))',
-  success_rate: 'round(countIf(success = 1) / nullIf(count(), 0), 6)',
-  error_rate: 'round(countIf(success = 0) / nullIf(count(), 0), 6)',
-  p50_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.5)(duration_ns) / 1e6, 3))',
-  p95_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.95)(duration_ns) / 1e6, 3))',
-  p99_ms: 'if(count() = 0, NULL, round(quantileExactLow(0.99)(duration_ns) / 1e6, 3))',
-  ttfc_p95_ms:
-    'if(countIf(time_to_first_chunk_s IS NOT NULL) = 0, NULL, round(quantileExactLowIf(0.95)(assumeNotNull(time_to_first_chunk_s), time_to_first_chunk_s IS NOT NULL) * 1000, 3))',
   input_uncached_tokens: 'toUInt64(sum(input_tokens - least(cache_read_tokens, input_tokens)))',
   cache_read_tokens: 'toUInt64(sum(least(cache_read_tokens, input_tokens)))',
   output_tokens: 'toUInt64(sum(output_tokens))',
   thinking_tokens: 'toUInt64(sum(reasoning_tokens))',
-  cost: `toString(${COST})`,
-  cost_per_call: `toString(${COST} / nullIf(count(), 0))`,
-  cost_per_1k_calls: `toString(${COST} * 1000 / nullIf(count(), 0))`,
+  cost: 'toDecimal128(sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12))), 12)',
   unpriced_calls: "toUInt64(countIf(cost_status = 'unpriced'))",
-  unpriced_share: "round(countIf(cost_status = 'unpriced') / nullIf(count(), 0), 6)",
   not_billed_calls: "toUInt64(countIf(cost_status = 'not_billed'))",
+  durations: 'groupArray(duration_ns)',
+  times_to_first_chunk:
+    'groupArrayIf(assumeNotNull(time_to_first_chunk_s), time_to_first_chunk_s IS NOT NULL)',
+} as const;
+export type PartialColumn = keyof typeof PARTIALS;
+export const PARTIAL_NAMES = Object.keys(PARTIALS) as PartialColumn[];
+
+const ERRORS = '(sum(calls) - sum(successes))';
+
+/**
+ * The usage figures, each one SQL expression over partials (PARTIALS), by output name: calls; successes, errors and
+ * their rates; latency p50/p95/p99 (exact, nearest rank from below) and time to first chunk p95 for streams; tokens
+ * by bucket (uncached input, cache read, output, thinking); cost total, per call and per 1,000 calls (priced and
+ * not-billed calls; exact decimals); unpriced calls and their share; not-billed calls. The API, the report, every
+ * dashboard panel and the alert rules select from this one map.
+ */
+export const USAGE_FIGURES = {
+  calls: 'toUInt64(sum(calls))',
+  successes: 'toUInt64(sum(successes))',
+  errors: `toUInt64(${ERRORS})`,
+  success_rate: 'round(sum(successes) / nullIf(sum(calls), 0), 6)',
+  error_rate: `round(${ERRORS} / nullIf(sum(calls), 0), 6)`,
+  p50_ms: 'if(sum(calls) = 0, NULL, round(quantileExactLowArray(0.5)(durations) / 1e6, 3))',
+  p95_ms: 'if(sum(calls) = 0, NULL, round(quantileExactLowArray(0.95)(durations) / 1e6, 3))',
+  p99_ms: 'if(sum(calls) = 0, NULL, round(quantileExactLowArray(0.99)(durations) / 1e6, 3))',
+  ttfc_p95_ms:
+    'if(sum(length(times_to_first_chunk)) = 0, NULL, round(quantileExactLowArray(0.95)(times_to_first_chunk) * 1000, 3))',
+  input_uncached_tokens: 'toUInt64(sum(input_uncached_tokens))',
+  cache_read_tokens: 'toUInt64(sum(cache_read_tokens))',
+  output_tokens: 'toUInt64(sum(output_tokens))',
+  thinking_tokens: 'toUInt64(sum(thinking_tokens))',
+  cost: 'toString(sum(cost))',
+  cost_per_call: 'toString(sum(cost) / nullIf(sum(calls), 0))',
+  cost_per_1k_calls: 'toString(sum(cost) * 1000 / nullIf(sum(calls), 0))',
+  unpriced_calls: 'toUInt64(sum(unpriced_calls))',
+  unpriced_share: 'round(sum(unpriced_calls) / nullIf(sum(calls), 0), 6)',
+  not_billed_calls: 'toUInt64(sum(not_billed_calls))',
 } as const;
 export type UsageFigure = keyof typeof USAGE_FIGURES;
+export const USAGE_FIGURE_NAMES = Object.keys(USAGE_FIGURES) as UsageFigure[];
 
-/** `expr AS name, …` for the chosen figures (all by default). */
-export function usageColumns(
-  names: readonly UsageFigure[] = Object.keys(USAGE_FIGURES) as UsageFigure[],
-): string {
-  return names.map((n) => `${USAGE_FIGURES[n]} AS ${n}`).join(',\n    ');
+/** How a query writes its time range: the API's parameters, or the Grafana plugin's macros. */
+export interface TimeRange {
+  /** DateTime64 expressions of the range's ends. */
+  from: string;
+  to: string;
+  /** Grafana's time filter includes its end; the API's range does not. */
+  toInclusive: boolean;
 }
 
+/** The API's range: Unix milliseconds, from inclusive, to exclusive. */
+export const PARAMETER_RANGE: TimeRange = {
+  from: 'fromUnixTimestamp64Milli({from:Int64})',
+  to: 'fromUnixTimestamp64Milli({to:Int64})',
+  toInclusive: false,
+};
+
+/** Buckets of a usage query: each bucket's start from a time column (`timestamp`, or the rollup's `hour`). */
+export interface Buckets {
+  start(time: string): string;
+  /**
+   * Whether every bucket is a union of whole UTC hours, so the hourly rollup can serve it: true, false, or a SQL
+   * condition (Grafana's interval is known only when the panel runs).
+   */
+  wholeHours: boolean | string;
+}
+
+export interface UsageSql {
+  range: TimeRange;
+  buckets?: Buckets;
+  /** How the bucket appears in the output (its alias included). */
+  bucketColumn?: (start: string) => string;
+  groupBy: readonly Dimension[];
+  /** Conditions on the dimension columns and test_run: they hold on llm_calls and llm_calls_hourly rows alike. */
+  conditions: readonly string[];
+  /** Output columns computed from the partials (`expr AS name`). */
+  columns: readonly string[];
+  having?: string;
+  /** Whether to read the hourly rollup at all (alert rules over minutes never need it). */
+  rollup?: boolean;
+  /** Whether the query ends with QUERY_SETTINGS (not when it is a subquery). */
+  settings?: boolean;
+}
+
+const HOUR_OF_FROM = (r: TimeRange) =>
+  `if(toStartOfHour(${r.from}, 'UTC') = ${r.from}, toStartOfHour(${r.from}, 'UTC'), toStartOfHour(${r.from}, 'UTC') + INTERVAL 1 HOUR)`;
+
+/**
+ * A usage query: partials (PARTIALS) per bucket and group, from the hourly rollup for the whole hours of the range
+ * it holds current, and from `llm_calls FINAL` for the rest (the range's first partial hour, and from the first hour
+ * the rollup does not hold current to the end: the current hour, or one that got a late or repeated span since it
+ * was built). Both sides are decided by one scalar evaluated once per query, so an hour is read from exactly one of
+ * them. Then the figures over those partials, per bucket and group.
+ */
+export function usageSql(q: UsageSql): string {
+  const r = q.range;
+  const dims = q.groupBy.map((d) => `${DIMENSIONS[d]} AS ${d}`);
+  const names = [...(q.buckets ? ['t'] : []), ...q.groupBy];
+  const conditions = q.conditions.length ? q.conditions.join(' AND ') : '1';
+  const end = r.toInclusive ? `timestamp <= ${r.to}` : `timestamp < ${r.to}`;
+  // Only the partials the output columns use: an array of every duration is not read for a cost chart.
+  const partials = PARTIAL_NAMES.filter((p) =>
+    [...q.columns, q.having ?? ''].some((c) => new RegExp(`\\b${p}\\b`).test(c)),
+  );
+  const rawPartials = partials.map((p) => `${PARTIALS[p]} AS ${p}`);
+  const raw = (extra: string) => `SELECT ${[
+    ...(q.buckets ? [`toDateTime(${q.buckets.start('timestamp')}, 'UTC') AS t`] : []),
+    ...dims,
+    ...rawPartials,
+  ].join(', ')}
+    FROM llm_calls FINAL
+    WHERE timestamp >= ${r.from} AND ${end}${extra} AND ${conditions}
+    ${names.length ? `GROUP BY ${names.join(', ')}` : ''}`;
+  const useRollup = q.rollup !== false && q.buckets?.wholeHours !== false;
+  const source = useRollup
+    ? `SELECT ${[
+        ...(q.buckets ? [`toDateTime(${q.buckets.start('hour')}, 'UTC') AS t`] : []),
+        ...dims,
+        ...partials,
+      ].join(', ')}
+    FROM llm_calls_hourly
+    WHERE hour >= rollup_from AND hour < rollup_to
+      AND (hour, built_at) IN (SELECT hour, max(built_at) FROM llm_calls_hourly_builds
+        WHERE hour >= rollup_from AND hour < rollup_to GROUP BY hour)
+      AND ${conditions}
+    UNION ALL
+    ${raw(' AND (timestamp < rollup_from OR timestamp >= rollup_to)')}`
+    : raw('');
+  const withs = useRollup
+    ? `WITH ${HOUR_OF_FROM(r)} AS rollup_from,
+    greatest(rollup_from, ${rollupTo(r, q.buckets?.wholeHours)}) AS rollup_to
+  `
+    : '';
+  const bucketColumn = q.bucketColumn ?? ((t: string) => `${t} AS bucket`);
+  return `${withs}SELECT ${[...(q.buckets ? [bucketColumn('t')] : []), ...q.groupBy, ...q.columns].join(',\n    ')}
+  FROM (
+    ${source}
+  )
+  ${names.length ? `GROUP BY ${names.join(', ')}` : ''}
+  ${q.having ? `HAVING ${q.having}` : ''}
+  ${names.length ? `ORDER BY ${names.join(', ')}` : ''}
+  ${q.settings === false ? '' : QUERY_SETTINGS}`;
+}
+
+/**
+ * Where the rollup's part of a range ends: the first whole hour of the range whose rows changed since its newest
+ * build (or that was never built: the current hour always), else the last whole hour of the range.
+ */
+function rollupTo(r: TimeRange, wholeHours: boolean | string | undefined): string {
+  const lastHourEnd = `toStartOfHour(${r.to}, 'UTC')`;
+  const firstStale = `(SELECT minOrNull(hour) FROM llm_calls_hour_status
+      WHERE NOT fresh AND hour >= rollup_from AND hour < ${lastHourEnd})`;
+  const to = `least(ifNull(${firstStale}, ${lastHourEnd}), ${lastHourEnd})`;
+  return typeof wholeHours === 'string' ? `if(${wholeHours}, ${to}, rollup_from)` : to;
+}
+
+const LATENCY_LEVELS = { p50_ms: 0.5, p95_ms: 0.95, p99_ms: 0.99 } as const;
+
+/**
+ * `expr AS name, …` for the chosen figures (all by default). Two or more latency percentiles share one
+ * `quantilesExactLowArray` (one pass over the durations instead of one each; the same values).
+ */
+export function usageColumns(
+  names: readonly UsageFigure[] = USAGE_FIGURE_NAMES,
+  expressions: Partial<Record<UsageFigure, string>> = USAGE_FIGURES,
+): string[] {
+  const latencies = names.filter((n): n is keyof typeof LATENCY_LEVELS => n in LATENCY_LEVELS);
+  const shared = `quantilesExactLowArray(${latencies.map((n) => LATENCY_LEVELS[n]).join(', ')})(durations)`;
+  return names.map((n) => {
+    const i = latencies.indexOf(n as keyof typeof LATENCY_LEVELS);
+    if (latencies.length > 1 && i >= 0)
+      return `if(sum(calls) = 0, NULL, round(${shared}[${i + 1}] / 1e6, 3)) AS ${n}`;
+    return `${expressions[n] ?? USAGE_FIGURES[n]} AS ${n}`;
+  });
+}
+
+const STEP_BUCKETS: Record<Step, Buckets> = {
+  minute: { start: (t) => `toStartOfMinute(${t}, 'UTC')`, wholeHours: false },
+  hour: { start: (t) => `toStartOfHour(${t}, 'UTC')`, wholeHours: true },
+  day: { start: (t) => `toStartOfDay(${t}, 'UTC')`, wholeHours: true },
+};
+
 /** The usage figures (all, or the ones named) per bucket and group of a slice (see USAGE_FIGURES). */
-export function usageQuery(slice: Slice, figures?: readonly UsageFigure[]): Query {
-  const where = sliceWhere(slice);
-  const { select, names } = keys(slice);
-  const sql = `SELECT ${[...select, usageColumns(figures)].join(',\n    ')}
-  FROM llm_calls FINAL
-  WHERE ${where.sql}
-  ${names.length ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}
-  ${QUERY_SETTINGS}`;
-  return { sql, params: where.params };
+export function usageQuery(
+  slice: Slice,
+  figures?: readonly UsageFigure[],
+  options: { rollup?: boolean } = {},
+): Query {
+  const where = sliceConditions(slice);
+  return {
+    sql: usageSql({
+      range: PARAMETER_RANGE,
+      buckets: slice.step ? STEP_BUCKETS[slice.step] : undefined,
+      bucketColumn: (t) => `formatDateTime(${t}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket`,
+      groupBy: slice.groupBy ?? [],
+      conditions: where.conditions,
+      columns: usageColumns(figures),
+      rollup: options.rollup,
+    }),
+    params: where.params,
+  };
 }
 
 /** Errors per bucket and group, by `error.type` (empty when the span named none). */

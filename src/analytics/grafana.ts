@@ -1,4 +1,14 @@
-import { DIMENSIONS, type Dimension, QUERY_SETTINGS, USAGE_FIGURES, type UsageFigure } from './figures.ts';
+import {
+  type Buckets,
+  DIMENSIONS,
+  type Dimension,
+  QUERY_SETTINGS,
+  type TimeRange,
+  USAGE_FIGURES,
+  type UsageFigure,
+  usageColumns,
+  usageSql,
+} from './figures.ts';
 
 /**
  * The figures of `figures.ts` in the form the Grafana ClickHouse plugin runs: its macros for the time range and
@@ -12,11 +22,23 @@ export const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: 'prompts
 /** Dashboard buckets: Grafana's interval, or calendar days and hours (UTC). */
 export type GrafanaBucket = 'interval' | 'hour' | 'day';
 
-const BUCKET: Record<GrafanaBucket, string> = {
-  interval: 'toStartOfInterval(timestamp, INTERVAL $__interval_s second)',
-  hour: "toStartOfHour(timestamp, 'UTC')",
-  day: "toStartOfDay(timestamp, 'UTC')",
+/**
+ * Grafana's interval, in seconds, as buckets use it: from 30 minutes up it is rounded up to whole hours, so a long
+ * range is charted from the hourly rollup (a month is 30-minute points in a 1,000-pixel panel; hourly ones instead).
+ */
+const INTERVAL_S = 'if($__interval_s < 1800, $__interval_s, intDiv($__interval_s + 3599, 3600) * 3600)';
+
+const BUCKETS: Record<GrafanaBucket, Buckets> = {
+  interval: {
+    start: (t) => `toStartOfInterval(${t}, INTERVAL ${INTERVAL_S} second)`,
+    wholeHours: `${INTERVAL_S} % 3600 = 0`,
+  },
+  hour: { start: (t) => `toStartOfHour(${t}, 'UTC')`, wholeHours: true },
+  day: { start: (t) => `toStartOfDay(${t}, 'UTC')`, wholeHours: true },
 };
+
+/** The dashboard's time range, as the plugin's macros (its time filter includes the end). */
+const DASHBOARD_RANGE: TimeRange = { from: '$__fromTime_ms', to: '$__toTime_ms', toInclusive: true };
 
 /** Cost figures are exact decimal strings in the API; a chart needs numbers. */
 const NUMERIC: Partial<Record<UsageFigure, string>> = {
@@ -25,13 +47,17 @@ const NUMERIC: Partial<Record<UsageFigure, string>> = {
   cost_per_1k_calls: USAGE_FIGURES.cost_per_1k_calls.replace(/^toString\(/, 'toFloat64('),
 };
 
-/** The WHERE of every panel: the dashboard's time range, each variable (All = no filter), no admin test runs. */
-export function grafanaWhere(filters: readonly Dimension[]): string {
+/** The variables' filters (All = no filter) and no admin test runs: conditions on llm_calls and rollup rows alike. */
+function grafanaConditions(filters: readonly Dimension[]): string[] {
   return [
-    '$__timeFilter_ms(timestamp)',
     'test_run = 0',
     ...filters.map((d) => `$__conditionalAll(${DIMENSIONS[d]} IN (\${${d}:singlequote}), $${d})`),
-  ].join('\n  AND ');
+  ];
+}
+
+/** The WHERE of the panels that read llm_calls itself: the dashboard's time range and grafanaConditions. */
+export function grafanaWhere(filters: readonly Dimension[]): string {
+  return ['$__timeFilter_ms(timestamp)', ...grafanaConditions(filters)].join('\n  AND ');
 }
 
 export interface PanelQuery {
@@ -41,18 +67,16 @@ export interface PanelQuery {
   filters: readonly Dimension[];
 }
 
-/** A usage panel's SQL: `time` (when bucketed), the groups, then the figures, ordered by time and group. */
+/** A usage panel's SQL (usageSql): `time` (when bucketed), the groups, then the figures, ordered by time and group. */
 export function grafanaUsageSql(q: PanelQuery): string {
-  const keys = [
-    ...(q.bucket ? [`${BUCKET[q.bucket]} AS time`] : []),
-    ...(q.groupBy ?? []).map((d) => `${DIMENSIONS[d]} AS ${d}`),
-  ];
-  const names = [...(q.bucket ? ['time'] : []), ...(q.groupBy ?? [])];
-  const figures = q.figures.map((f) => `${NUMERIC[f] ?? USAGE_FIGURES[f]} AS ${f}`);
-  return `SELECT ${[...keys, ...figures].join(',\n  ')}
-FROM llm_calls FINAL
-WHERE ${grafanaWhere(q.filters)}
-${names.length ? `GROUP BY ${names.join(', ')}\nORDER BY ${names.join(', ')}\n` : ''}${QUERY_SETTINGS}`;
+  return usageSql({
+    range: DASHBOARD_RANGE,
+    buckets: q.bucket ? BUCKETS[q.bucket] : undefined,
+    bucketColumn: (t) => `${t} AS time`,
+    groupBy: q.groupBy ?? [],
+    conditions: grafanaConditions(q.filters),
+    columns: usageColumns(q.figures, { ...USAGE_FIGURES, ...NUMERIC }),
+  });
 }
 
 /**
@@ -81,15 +105,13 @@ FROM (
     first_value(calls) OVER w AS control_calls,
     first_value(errors) OVER w AS control_errors
   FROM (
-    SELECT prompt_label AS label, prompt_variant AS variant,
-      toUInt64(count()) AS calls,
-      toUInt64(countIf(success = 0)) AS errors,
-      round(quantileExactLow(0.95)(duration_ns) / 1e6, 3) AS p95_ms,
-      ${NUMERIC.cost_per_call} AS cost_per_call
-    FROM llm_calls FINAL
-    WHERE ${grafanaWhere(filters)}
-      AND prompt_variant != ''
-    GROUP BY label, variant
+    ${usageSql({
+      range: DASHBOARD_RANGE,
+      groupBy: ['label', 'variant'],
+      conditions: [...grafanaConditions(filters), "prompt_variant != ''"],
+      columns: usageColumns(['calls', 'errors', 'p95_ms', 'cost_per_call'], NUMERIC),
+      settings: false,
+    })}
   )
   WINDOW w AS (PARTITION BY label ORDER BY variant ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )

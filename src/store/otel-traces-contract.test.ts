@@ -94,7 +94,10 @@ describe('the otel_traces contract with the clickhouseexporter', () => {
     );
     expect(lookup!.start <= lookup!.end).toBe(true);
     // And back, and forward again (`promptscope migrate down`), with the spans kept each way.
-    expect((await migrator.down(1)).applied).toEqual(['0007_otel_traces_current_exporter']);
+    expect((await migrator.down(2)).applied).toEqual([
+      '0008_llm_calls_hourly',
+      '0007_otel_traces_current_exporter',
+    ]);
     expect((await q<{ n: string }>(`SELECT toString(count()) AS n FROM otel_traces`))[0]!.n).toBe('3');
     await migrator.up();
     expect((await q<{ n: string }>(`SELECT toString(count()) AS n FROM otel_traces`))[0]!.n).toBe('3');

@@ -12,7 +12,8 @@ describe('retention of the telemetry tables', () => {
         await rows<{ name: string; ttl: string }>(
           client,
           `SELECT name, extract(engine_full, 'TTL (.+?) SETTINGS') AS ttl FROM system.tables
-           WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls')`,
+           WHERE database = currentDatabase()
+             AND name IN ('otel_traces', 'llm_calls', 'llm_calls_hourly', 'llm_calls_hourly_builds', 'llm_calls_hour_rows')`,
         )
       ).map((r) => [r.name, r.ttl]),
     );
@@ -27,8 +28,17 @@ describe('retention of the telemetry tables', () => {
     expect(await ttls()).toEqual({
       otel_traces: 'toDateTime(Timestamp) + toIntervalDay(7)',
       llm_calls: 'toDateTime(timestamp) + toIntervalDay(30)',
+      llm_calls_hourly: 'hour + toIntervalDay(30)',
+      llm_calls_hourly_builds: 'hour + toIntervalDay(30)',
+      llm_calls_hour_rows: 'hour + toIntervalDay(30)',
     });
     await applyRetention(client, { traces: 0, calls: 0 });
-    expect(await ttls()).toEqual({ otel_traces: '', llm_calls: '' });
+    expect(await ttls()).toEqual({
+      otel_traces: '',
+      llm_calls: '',
+      llm_calls_hourly: '',
+      llm_calls_hourly_builds: '',
+      llm_calls_hour_rows: '',
+    });
   });
 });

@@ -4,7 +4,7 @@ import type { ClickHouseClient } from './clickhouse.ts';
 export interface Retention {
   /** otel_traces, the raw spans (PROMPTSCOPE_TRACES_TTL_DAYS). */
   traces: number;
-  /** llm_calls, one typed row per call (PROMPTSCOPE_LLM_CALLS_TTL_DAYS). */
+  /** llm_calls, one typed row per call, and its hourly rollup (PROMPTSCOPE_LLM_CALLS_TTL_DAYS). */
   calls: number;
 }
 
@@ -13,6 +13,10 @@ const TABLES: { table: string; time: string; key: keyof Retention }[] = [
   // The exporter's trace-id lookup keeps its rows as long as the spans they point to.
   { table: 'otel_traces_trace_id_ts', time: 'toDateTime(Start)', key: 'traces' },
   { table: 'llm_calls', time: 'toDateTime(timestamp)', key: 'calls' },
+  // The hourly rollup and its bookkeeping go with the calls they were built from.
+  { table: 'llm_calls_hourly', time: 'hour', key: 'calls' },
+  { table: 'llm_calls_hourly_builds', time: 'hour', key: 'calls' },
+  { table: 'llm_calls_hour_rows', time: 'hour', key: 'calls' },
 ];
 
 /** Sets each table's TTL to its retention, or removes a TTL set earlier when the retention is 0 (forever). */

@@ -13,7 +13,14 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
+import {
+  type CollectorOptions,
+  otelTracesInsert,
+  type RunningCollector,
+  startCollector,
+} from '../../collector/collector.ts';
+import { compactRow, toRows } from '../../collector/otlp/spans-to-rows.ts';
+import { Spool } from '../../collector/spool.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
 import { createUnlockedClickHouseMigrator } from '../../src/store/migrate.ts';
@@ -163,4 +170,61 @@ export async function sendCalls(
 export async function countSpans(client: ClickHouseClient): Promise<number> {
   const [r] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM otel_traces');
   return Number(r?.n ?? 0);
+}
+
+/**
+ * Stores a span already in otel_traces once more, past our collector's duplicate check, the way a second collector
+ * instance would (its own insert token): the same ids, times and span attributes, a resource of `service.name` only.
+ */
+export async function storeAgainFromAnotherCollector(
+  client: ClickHouseClient,
+  spanId: string,
+  service: string,
+): Promise<void> {
+  const [stored] = await rows<{
+    TraceId: string;
+    SpanName: string;
+    start: string;
+    end: string;
+    SpanAttributes: Record<string, string>;
+  }>(
+    client,
+    `SELECT TraceId, SpanName, toString(toUnixTimestamp64Nano(Timestamp)) AS start,
+       toString(toUnixTimestamp64Nano(Timestamp) + Duration) AS end, SpanAttributes
+     FROM otel_traces WHERE SpanId = '${spanId}' LIMIT 1`,
+  );
+  if (!stored) throw new Error(`no span ${spanId} in otel_traces`);
+  const { rows: again } = toRows({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: stored.TraceId,
+                spanId,
+                name: stored.SpanName,
+                startTimeUnixNano: stored.start,
+                endTimeUnixNano: stored.end,
+                attributes: Object.entries(stored.SpanAttributes).map(([key, v]) => ({
+                  key,
+                  value: { stringValue: v },
+                })),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-again-'));
+  const spool = new Spool({ dir });
+  try {
+    await spool.append(again.map(compactRow));
+    await otelTracesInsert(client, 'another-collector')((await spool.read(1 << 20))!);
+  } finally {
+    await spool.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }

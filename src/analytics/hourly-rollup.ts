@@ -1,0 +1,136 @@
+import type { Logger } from '../log.ts';
+import type { ClickHouseClient } from '../store/clickhouse.ts';
+import { DIMENSIONS, PARTIAL_NAMES, PARTIALS, QUERY_SETTINGS } from './figures.ts';
+
+/**
+ * The hourly rollup's builder (llm_calls_hourly; migration 0008 explains the tables). An hour is built once it has
+ * closed and its calls have been quiet for a while; it is built again whenever rows reached it after its build (a
+ * late span, a repeated delivery). Figures never depend on the builder having run: an hour it has not built (or not
+ * rebuilt yet) is read from llm_calls.
+ */
+
+export interface RollupOptions {
+  /** An hour is built this long after it ends at the earliest (spans of calls that started in it still arrive). */
+  closeAfterMs: number;
+  /** …and only when it has got no rows for this long. */
+  quietMs: number;
+  /** Hours built per round at most, newest first. */
+  maxHoursPerRound: number;
+}
+
+export const DEFAULT_ROLLUP_OPTIONS: RollupOptions = {
+  closeAfterMs: 60_000,
+  quietMs: 10_000,
+  maxHoursPerRound: 48,
+};
+
+export interface RollupRound {
+  built: number;
+  /** Hours still waiting for a build after this round (more than one round's worth, or not quiet yet). */
+  waiting: number;
+}
+
+interface StaleHour {
+  hour: string;
+  rows: number;
+  built_at: number;
+  quiet: number;
+}
+
+/** Builds the hours that need it (newest first, at most `maxHoursPerRound`). */
+export async function buildRollup(
+  client: ClickHouseClient,
+  options: RollupOptions = DEFAULT_ROLLUP_OPTIONS,
+): Promise<RollupRound> {
+  const rs = await client.query({
+    query: `SELECT toString(hour) AS hour, rows, toUnixTimestamp64Milli(ifNull(built_at, toDateTime64(0, 3))) AS built_at,
+        toUInt8(last_insert_at <= now64(3) - toIntervalMillisecond({quiet_ms:UInt32})) AS quiet
+      FROM llm_calls_hour_status
+      WHERE NOT fresh AND hour + INTERVAL 1 HOUR <= now() - toIntervalMillisecond({close_ms:UInt32})
+      ORDER BY hour DESC`,
+    query_params: { quiet_ms: options.quietMs, close_ms: options.closeAfterMs },
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const stale = await rs.json<StaleHour>();
+  const due = stale.filter((h) => h.quiet).slice(0, options.maxHoursPerRound);
+  for (const h of due) await buildHour(client, h);
+  return { built: due.length, waiting: stale.length - due.length };
+}
+
+/** The rollup's key besides the hour: every dimension a figure can be grouped or filtered by, and test_run. */
+const KEY = ['test_run', ...Object.values(DIMENSIONS)];
+
+/**
+ * One hour's partials per key, from llm_calls FINAL, and then the record of the row count seen before the build
+ * (the rows it covers: any row that arrives later changes the count and makes the hour stale again). A build that
+ * fails halfway leaves the rollup rows without a record: the hour stays stale and is built again.
+ */
+async function buildHour(client: ClickHouseClient, h: StaleHour): Promise<void> {
+  // Versions of an hour's builds must grow even if the clock steps back.
+  const builtAt = Math.max(Date.now(), h.built_at + 1);
+  const keys = KEY;
+  await client.command({
+    query: `INSERT INTO llm_calls_hourly (hour, ${keys.join(', ')}, ${PARTIAL_NAMES.join(', ')}, built_at)
+      SELECT toStartOfHour(timestamp, 'UTC') AS hour, ${keys.join(', ')},
+        ${PARTIAL_NAMES.map((p) => `${PARTIALS[p]} AS ${p}`).join(',\n        ')},
+        fromUnixTimestamp64Milli({built_at:Int64}, 'UTC') AS built_at
+      FROM llm_calls FINAL
+      WHERE timestamp >= toDateTime({hour:String}, 'UTC') AND timestamp < toDateTime({hour:String}, 'UTC') + INTERVAL 1 HOUR
+      GROUP BY hour, ${keys.join(', ')}
+      ${QUERY_SETTINGS}`,
+    query_params: { hour: h.hour, built_at: builtAt },
+  });
+  await client.command({
+    query: `INSERT INTO llm_calls_hourly_builds (hour, built_at, source_rows)
+      SELECT toDateTime({hour:String}, 'UTC'), fromUnixTimestamp64Milli({built_at:Int64}, 'UTC'), {rows:UInt64}`,
+    query_params: { hour: h.hour, built_at: builtAt, rows: h.rows },
+  });
+}
+
+/** Runs rounds on an interval until stopped; a failed round is logged and counted, and the next one tries again. */
+export function startRollupBuilder(
+  client: ClickHouseClient,
+  o: {
+    log: Logger;
+    intervalMs: number;
+    /** Rounds run only while this holds (the active scheduler builds; standbys wait). */
+    isActive: () => boolean;
+    metrics: RollupMetrics;
+    options?: RollupOptions;
+  },
+): { stop(): Promise<void> } {
+  const metrics = o.metrics;
+  let running: Promise<void> | undefined;
+  const round = async () => {
+    try {
+      const r = await buildRollup(client, o.options);
+      metrics.hoursBuilt += r.built;
+      metrics.waiting = r.waiting;
+    } catch (error) {
+      metrics.failures++;
+      o.log.warn('hourly rollup round failed; figures read llm_calls for the hours not built', {
+        error: (error as Error).message,
+      });
+    }
+  };
+  const timer = setInterval(() => {
+    if (running || !o.isActive()) return;
+    running = round().finally(() => {
+      running = undefined;
+    });
+  }, o.intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+export interface RollupMetrics {
+  hoursBuilt: number;
+  failures: number;
+  /** Closed hours waiting for a build after the last round. */
+  waiting: number;
+}
