@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
-import { eventually } from '../../test/support/collector.ts';
+import { eventually, migrateClickHouse, rows } from '../../test/support/collector.ts';
 import { createMigratedTestDatabase } from '../../test/support/databases.ts';
 import { silentLogger } from '../log.ts';
 import type { Sql } from '../store/postgres.ts';
 import { parseNotificationConfig } from './notifications/config.ts';
 import { parseRuleFile } from './rules.ts';
-import { startScheduler } from './scheduler.ts';
+import { type SchedulerOptions, startScheduler } from './scheduler.ts';
 
 describe('the scheduler in process', () => {
   let db: { sql: Sql; drop: () => Promise<void> };
@@ -14,6 +14,21 @@ describe('the scheduler in process', () => {
     db = await createMigratedTestDatabase();
   });
   afterAll(async () => db.drop());
+  /** A scheduler with no receivers, on this file's databases. */
+  const start = async (o: Pick<SchedulerOptions, 'groups' | 'rollupIntervalMs' | 'rollupOptions'>) =>
+    startScheduler({
+      sql: db.sql,
+      clickhouse: (await testClickHouse()).client,
+      notifications: parseNotificationConfig(
+        'n.yaml',
+        'route: { receiver: none }\nreceivers: [{ name: none }]\n',
+        {},
+      ),
+      log: silentLogger,
+      metricsTargets: [],
+      externalUrl: undefined,
+      ...o,
+    });
 
   it('skips and counts a run that is due while the previous one is still going', async () => {
     // Every second, a query that takes about 2.5 s: every other run finds the previous one still going.
@@ -31,19 +46,7 @@ describe('the scheduler in process', () => {
 `,
     );
     if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
-    const scheduler = await startScheduler({
-      sql: db.sql,
-      clickhouse: (await testClickHouse()).client,
-      groups: parsed.groups,
-      notifications: parseNotificationConfig(
-        'n.yaml',
-        'route: { receiver: none }\nreceivers: [{ name: none }]\n',
-        {},
-      ),
-      log: silentLogger,
-      metricsTargets: [],
-      externalUrl: undefined,
-    });
+    const scheduler = await start({ groups: parsed.groups });
     try {
       await eventually(
         async () => scheduler.metrics.groupRunsSkipped >= 2 && scheduler.metrics.evaluations >= 1,
@@ -57,4 +60,35 @@ describe('the scheduler in process', () => {
       await scheduler.stop();
     }
   }, 30_000);
+
+  it('keeps the hourly rollup built while it is the active scheduler', async () => {
+    const clickhouse = (await testClickHouse()).client;
+    await migrateClickHouse(clickhouse);
+    // Two calls three hours ago, straight into otel_traces (llm_calls and the hour's row count follow by view).
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+    await clickhouse.command({
+      query: `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, SpanAttributes, Duration)
+        SELECT fromUnixTimestamp64Milli(${hour + 600_000}) + number, 'aa' || toString(number), 'bb' || toString(number), 'chat',
+          'sched-svc', map('gen_ai.operation.name', 'chat', 'gen_ai.prompt.name', 'sched'), 1000000
+        FROM numbers(2)`,
+    });
+    const scheduler = await start({
+      groups: [],
+      rollupIntervalMs: 100,
+      rollupOptions: { closeAfterMs: 0, quietMs: 0, maxHoursPerRound: 10 },
+    });
+    try {
+      await eventually(async () => scheduler.metrics.rollup.hoursBuilt >= 1, 'the hour to be built', 10_000);
+      const [built] = await rows<{ fresh: number; calls: string }>(
+        clickhouse,
+        `SELECT fresh, (SELECT toString(sum(calls)) FROM llm_calls_hourly WHERE prompt_name = 'sched') AS calls
+         FROM llm_calls_hour_status WHERE hour = fromUnixTimestamp64Milli(${hour})`,
+      );
+      expect(built).toEqual({ fresh: 1, calls: '2' });
+      expect(scheduler.metrics.render()).toMatch(/^promptscope_rollup_hours_built_total [1-9]\d*$/m);
+      expect(scheduler.metrics.render()).toMatch(/^promptscope_rollup_hours_waiting 0$/m);
+    } finally {
+      await scheduler.stop();
+    }
+  });
 });

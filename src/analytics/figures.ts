@@ -332,19 +332,73 @@ export function errorsQuery(slice: Slice): Query {
   };
 }
 
-/** The most expensive calls in a slice, most expensive first. */
+/** llm_calls' sorting key: FINAL keeps one row per key (the copies of a span share it). */
+const CALL_KEY = '(prompt_name, prompt_version, request_model, toStartOfMinute(timestamp), span_id)';
+
+/**
+ * The most expensive calls, most expensive first (latest first among equals), each span once. Reading llm_calls
+ * with FINAL for a whole month costs every column of every row; instead the `limit` × 2 + 20 most expensive rows are
+ * found without FINAL (only the cost and time columns are read, and only the winners' other columns), and only their
+ * spans are read with FINAL. That is the exact answer when at least `limit` of those spans, as FINAL keeps them,
+ * still rank above the last candidate: every other span has all its copies below it. When repeated copies with
+ * other costs crowd the candidates so that this does not hold (`covered` is false), every call in the range is
+ * read with FINAL instead.
+ */
+export function topCallsSql(q: {
+  range: TimeRange;
+  conditions: readonly string[];
+  /** A number, or a parameter. */
+  limit: string;
+  columns: readonly string[];
+}): string {
+  const r = q.range;
+  const where = [
+    `timestamp >= ${r.from}`,
+    r.toInclusive ? `timestamp <= ${r.to}` : `timestamp < ${r.to}`,
+    ...q.conditions,
+    'cost_amount IS NOT NULL',
+  ].join(' AND ');
+  const candidates = `(${q.limit} * 2 + 20)`;
+  const isCandidate = `${CALL_KEY} IN (SELECT arrayJoin(candidates).1)`;
+  return `WITH
+    (SELECT groupArray((k, c, ts)) FROM (
+      SELECT ${CALL_KEY} AS k, assumeNotNull(cost_amount) AS c, timestamp AS ts FROM llm_calls
+      WHERE ${where} ORDER BY c DESC, ts DESC LIMIT ${candidates})) AS candidates,
+    arraySort(x -> (x.2, x.3), candidates)[1] AS last_candidate,
+    (SELECT length(candidates) < ${candidates}
+        OR countIf((assumeNotNull(cost_amount), timestamp) > (last_candidate.2, last_candidate.3)) >= ${q.limit}
+      FROM llm_calls FINAL WHERE ${isCandidate} AND ${where}) AS covered
+  SELECT ${q.columns.join(', ')}
+  FROM llm_calls FINAL
+  WHERE ${where} AND (NOT covered OR ${isCandidate})
+  ORDER BY cost_amount DESC, timestamp DESC
+  LIMIT ${q.limit}
+  ${QUERY_SETTINGS}`;
+}
+
+/** The most expensive calls in a slice (topCallsSql). */
 export function topCallsQuery(slice: Slice, limit: number): Query {
-  const where = sliceWhere(slice);
+  const where = sliceConditions(slice);
   return {
-    sql: `SELECT span_id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at,
-        prompt_name AS template, prompt_version AS version, request_model AS model, service_name AS service,
-        toString(assumeNotNull(cost_amount)) AS cost, cost_currency AS currency,
-        toUInt64(input_tokens) AS input_tokens, toUInt64(output_tokens) AS output_tokens,
-        round(duration_ns / 1e6, 3) AS duration_ms
-      FROM llm_calls FINAL
-      WHERE ${where.sql} AND cost_amount IS NOT NULL
-      ORDER BY cost_amount DESC, timestamp DESC LIMIT {limit:UInt32}
-      ${QUERY_SETTINGS}`,
+    sql: topCallsSql({
+      range: PARAMETER_RANGE,
+      conditions: where.conditions,
+      limit: '{limit:UInt32}',
+      columns: [
+        'span_id',
+        'trace_id',
+        "formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at",
+        'prompt_name AS template',
+        'prompt_version AS version',
+        'request_model AS model',
+        'service_name AS service',
+        'toString(assumeNotNull(cost_amount)) AS cost',
+        'cost_currency AS currency',
+        'toUInt64(input_tokens) AS input_tokens',
+        'toUInt64(output_tokens) AS output_tokens',
+        'round(duration_ns / 1e6, 3) AS duration_ms',
+      ],
+    }),
     params: { ...where.params, limit },
   };
 }

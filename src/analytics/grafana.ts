@@ -4,6 +4,7 @@ import {
   type Dimension,
   QUERY_SETTINGS,
   type TimeRange,
+  topCallsSql,
   USAGE_FIGURES,
   type UsageFigure,
   usageColumns,
@@ -119,16 +120,27 @@ ORDER BY label, variant
 ${QUERY_SETTINGS}`;
 }
 
-/** The most expensive calls (the API's top-calls figure). */
+/** The most expensive calls (the API's top-calls figure, topCallsSql). */
 export function grafanaTopCallsSql(filters: readonly Dimension[], limit = 20): string {
-  return `SELECT timestamp AS time, prompt_name AS template, prompt_version AS version, request_model AS model,
-  service_name AS service, toFloat64(assumeNotNull(cost_amount)) AS cost, cost_currency AS currency,
-  input_tokens, output_tokens, round(duration_ns / 1e6, 3) AS duration_ms, trace_id, span_id
-FROM llm_calls FINAL
-WHERE ${grafanaWhere(filters)} AND cost_amount IS NOT NULL
-ORDER BY cost_amount DESC, timestamp DESC
-LIMIT ${limit}
-${QUERY_SETTINGS}`;
+  return topCallsSql({
+    range: DASHBOARD_RANGE,
+    conditions: grafanaConditions(filters),
+    limit: String(limit),
+    columns: [
+      'timestamp AS time',
+      'prompt_name AS template',
+      'prompt_version AS version',
+      'request_model AS model',
+      'service_name AS service',
+      'toFloat64(assumeNotNull(cost_amount)) AS cost',
+      'cost_currency AS currency',
+      'input_tokens',
+      'output_tokens',
+      'round(duration_ns / 1e6, 3) AS duration_ms',
+      'trace_id',
+      'span_id',
+    ],
+  });
 }
 
 /** A query variable's values: the distinct values of a dimension in the time range, busiest first. */

@@ -1,5 +1,13 @@
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-import { TEST_RUN_FILTER, type TestRuns } from './figures.ts';
+import {
+  PARAMETER_RANGE,
+  runQuery,
+  sliceConditions,
+  TEST_RUN_FILTER,
+  type TestRuns,
+  usageColumns,
+  usageSql,
+} from './figures.ts';
 
 export interface ExecutionFilter {
   template?: string;
@@ -122,41 +130,49 @@ export interface Summary {
   output_tokens: number;
 }
 
-/** The seed's "recent execution metrics", over the last `windowSeconds`. */
+/**
+ * The seed's "recent execution metrics", over the last `windowSeconds`: the usage figures (usageSql, so the same
+ * numbers as the API's usage, the page and the dashboards, from the hourly rollup where it holds), and the mean
+ * latency.
+ */
 export async function summarise(
   client: ClickHouseClient,
   windowSeconds: number,
   now = Date.now(),
   testRuns: TestRuns = 'exclude',
 ): Promise<Summary> {
-  const rs = await client.query({
-    query: `SELECT toUInt64(count()) AS total, toUInt64(countIf(success = 1)) AS successful,
-        toUInt64(countIf(success = 0)) AS failed,
-        if(count() = 0, NULL, avg(duration_ns) / 1e6) AS avg_latency_ms,
-        if(count() = 0, NULL, quantileExact(0.95)(duration_ns) / 1e6) AS p95_latency_ms,
-        toString(sumOrDefault(assumeNotNull(cost_amount) * (cost_amount IS NOT NULL))) AS total_cost,
-        toUInt64(countIf(cost_status = 'unpriced')) AS unpriced_calls,
-        toUInt64(sum(input_tokens)) AS input_tokens, toUInt64(sum(output_tokens)) AS output_tokens
-      FROM llm_calls FINAL
-      WHERE timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})
-        AND ${TEST_RUN_FILTER}`,
-    query_params: { from: now - windowSeconds * 1000, to: now + 1, test_runs: testRuns },
-    format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  const [r] = (await rs.json<Record<string, number | string | null>>()) as [
-    Record<string, number | string | null>,
-  ];
-  const total = Number(r.total);
+  const where = sliceConditions({ from: now - windowSeconds * 1000, to: now + 1, testRuns });
+  const [r] = (await runQuery<Record<string, number | string | null>>(client, {
+    sql: usageSql({
+      range: PARAMETER_RANGE,
+      groupBy: [],
+      conditions: where.conditions,
+      columns: [
+        ...usageColumns([
+          'calls',
+          'successes',
+          'errors',
+          'p95_ms',
+          'cost',
+          'unpriced_calls',
+          'output_tokens',
+        ]),
+        'toUInt64(sum(input_uncached_tokens) + sum(cache_read_tokens)) AS input_tokens',
+        'if(sum(calls) = 0, NULL, avgArray(durations) / 1e6) AS avg_latency_ms',
+      ],
+    }),
+    params: where.params,
+  })) as [Record<string, number | string | null>];
+  const total = Number(r.calls);
   return {
     window_seconds: windowSeconds,
     total,
-    successful: Number(r.successful),
-    failed: Number(r.failed),
-    success_rate: total === 0 ? null : Number(r.successful) / total,
+    successful: Number(r.successes),
+    failed: Number(r.errors),
+    success_rate: total === 0 ? null : Number(r.successes) / total,
     avg_latency_ms: r.avg_latency_ms === null ? null : round3(Number(r.avg_latency_ms)),
-    p95_latency_ms: r.p95_latency_ms === null ? null : round3(Number(r.p95_latency_ms)),
-    total_cost: trimDecimal(String(r.total_cost)),
+    p95_latency_ms: r.p95_ms === null ? null : Number(r.p95_ms),
+    total_cost: trimDecimal(String(r.cost)),
     cost_currency: 'USD',
     unpriced_calls: Number(r.unpriced_calls),
     input_tokens: Number(r.input_tokens),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,12 +175,14 @@ export async function countSpans(client: ClickHouseClient): Promise<number> {
 
 /**
  * Stores a span already in otel_traces once more, past our collector's duplicate check, the way a second collector
- * instance would (its own insert token): the same ids, times and span attributes, a resource of `service.name` only.
+ * instance would (its own insert token): the same ids, times and span attributes (but those in `changed`), a resource
+ * of `service.name` only.
  */
 export async function storeAgainFromAnotherCollector(
   client: ClickHouseClient,
   spanId: string,
   service: string,
+  changed: Record<string, string> = {},
 ): Promise<void> {
   const [stored] = await rows<{
     TraceId: string;
@@ -207,7 +210,7 @@ export async function storeAgainFromAnotherCollector(
                 name: stored.SpanName,
                 startTimeUnixNano: stored.start,
                 endTimeUnixNano: stored.end,
-                attributes: Object.entries(stored.SpanAttributes).map(([key, v]) => ({
+                attributes: Object.entries({ ...stored.SpanAttributes, ...changed }).map(([key, v]) => ({
                   key,
                   value: { stringValue: v },
                 })),
@@ -222,7 +225,8 @@ export async function storeAgainFromAnotherCollector(
   const spool = new Spool({ dir });
   try {
     await spool.append(again.map(compactRow));
-    await otelTracesInsert(client, 'another-collector')((await spool.read(1 << 20))!);
+    // A collector of its own each time: the same insert token twice would be deduplicated by ClickHouse.
+    await otelTracesInsert(client, `another-collector-${randomUUID()}`)((await spool.read(1 << 20))!);
   } finally {
     await spool.close();
     await fs.rm(dir, { recursive: true, force: true });
