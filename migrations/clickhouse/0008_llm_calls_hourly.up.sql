@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS llm_calls_hour_rows (
     rows SimpleAggregateFunction(sum, UInt64),
     last_insert_at SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
 ) ENGINE = AggregatingMergeTree
+-- No deduplication window, on purpose: two different inserts can make identical blocks here (same hour, count and
+-- millisecond), and dropping one would hide rows. A retried insert counted twice only makes its hour rebuild.
 ORDER BY hour;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_hour_rows_mv TO llm_calls_hour_rows AS
