@@ -1,9 +1,10 @@
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 
 /**
- * Every analytics figure, defined once as ClickHouse SQL over `llm_calls`: the API, the report CLI (and the
- * dashboards and alert rules that come next) take their SQL from here. Each span counts once in every figure:
- * `llm_calls` is read with FINAL, which collapses a span that reached ClickHouse twice.
+ * Every analytics figure, defined once as ClickHouse SQL over `llm_calls`: the API, the report CLI, the Grafana
+ * panels (grafana.ts), the built-in page and the alert rules take their SQL from here. Each span counts once in every
+ * figure: `llm_calls` is read with FINAL, which collapses a span that reached ClickHouse twice, and the hourly rollup
+ * that serves the whole hours of long ranges (usageSql) is built from `llm_calls FINAL` and read only while current.
  */
 
 export const STEPS = ['minute', 'hour', 'day'] as const;
@@ -92,8 +93,7 @@ function keys(slice: Slice): { select: string[]; names: string[] } {
  * - output columns keep the names of the columns they sum (`cache_read_tokens`, …); inside the aggregates the names
  *   must mean the table's columns, not the aliases;
  * - FINAL merges within each partition only: every copy of a span has the same timestamp, so the same month
- *   partition, and a partition that is already one part is read without merging (FINAL at the cost of a plain
- *   read once merges have caught up: 30 days of 10M calls ~1.1 s → see `npm run bench -- analytics`).
+ *   partition, and a partition that is already one part is read without merging.
  */
 export const QUERY_SETTINGS =
   'SETTINGS prefer_column_name_to_alias = 1, do_not_merge_across_partitions_select_final = 1';

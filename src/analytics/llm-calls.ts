@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import {
   PARAMETER_RANGE,
+  type Query,
   runQuery,
   sliceConditions,
   TEST_RUN_FILTER,
@@ -130,19 +131,10 @@ export interface Summary {
   output_tokens: number;
 }
 
-/**
- * The seed's "recent execution metrics", over the last `windowSeconds`: the usage figures (usageSql, so the same
- * numbers as the API's usage, the page and the dashboards, from the hourly rollup where it holds), and the mean
- * latency.
- */
-export async function summarise(
-  client: ClickHouseClient,
-  windowSeconds: number,
-  now = Date.now(),
-  testRuns: TestRuns = 'exclude',
-): Promise<Summary> {
+/** The SQL of summarise: the usage figures (usageSql) over the last `windowSeconds`, and the mean latency. */
+export function summaryQuery(windowSeconds: number, now: number, testRuns: TestRuns = 'exclude'): Query {
   const where = sliceConditions({ from: now - windowSeconds * 1000, to: now + 1, testRuns });
-  const [r] = (await runQuery<Record<string, number | string | null>>(client, {
+  return {
     sql: usageSql({
       range: PARAMETER_RANGE,
       groupBy: [],
@@ -162,7 +154,23 @@ export async function summarise(
       ],
     }),
     params: where.params,
-  })) as [Record<string, number | string | null>];
+  };
+}
+
+/**
+ * The seed's "recent execution metrics", over the last `windowSeconds`: the same numbers as the API's usage, the
+ * page and the dashboards for that range (summaryQuery).
+ */
+export async function summarise(
+  client: ClickHouseClient,
+  windowSeconds: number,
+  now = Date.now(),
+  testRuns: TestRuns = 'exclude',
+): Promise<Summary> {
+  const [r] = (await runQuery<Record<string, number | string | null>>(
+    client,
+    summaryQuery(windowSeconds, now, testRuns),
+  )) as [Record<string, number | string | null>];
   const total = Number(r.calls);
   return {
     window_seconds: windowSeconds,
