@@ -147,27 +147,23 @@ export async function run(): Promise<Record<string, string | number>> {
         variant: 'all' as const,
       },
     });
+    const expanded = (rawSql: string, template?: string): Query => ({
+      sql: expandGrafanaSql(rawSql, context(template)),
+      params: {},
+    });
+    const panelsOf = (d: ReturnType<typeof overviewDashboard>, name: string, template?: string) => [
+      ...(d.templating?.list ?? []).map((v): [string, Query] => [
+        `${name} variable: ${v.name}`,
+        expanded((v.query as { rawSql: string }).rawSql, template),
+      ]),
+      ...(d.panels ?? []).map((p): [string, Query] => [
+        `${name} panel: ${p.title}`,
+        expanded((p as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql, template),
+      ]),
+    ];
     const grafana: [string, Query][] = [
-      ...(overviewDashboard().panels ?? []).map((p): [string, Query] => [
-        `overview panel: ${p.title}`,
-        {
-          sql: expandGrafanaSql(
-            (p as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql,
-            context(),
-          ),
-          params: {},
-        },
-      ]),
-      ...(templateDashboard().panels ?? []).map((p): [string, Query] => [
-        `drill-down panel: ${p.title}`,
-        {
-          sql: expandGrafanaSql(
-            (p as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql,
-            context('template-7'),
-          ),
-          params: {},
-        },
-      ]),
+      ...panelsOf(overviewDashboard(), 'overview'),
+      ...panelsOf(templateDashboard(), 'drill-down', 'template-7'),
     ];
     for (const [name, q] of [...api, ...grafana]) {
       await runQuery(ch.client, q); // warm
