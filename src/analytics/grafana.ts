@@ -76,7 +76,7 @@ export function grafanaUsageSql(q: PanelQuery): string {
     bucketColumn: (t) => `${t} AS time`,
     groupBy: q.groupBy ?? [],
     conditions: grafanaConditions(q.filters),
-    columns: usageColumns(q.figures, { ...USAGE_FIGURES, ...NUMERIC }),
+    columns: usageColumns(q.figures, NUMERIC),
   });
 }
 

@@ -69,15 +69,14 @@ const KEY = ['test_run', ...Object.values(DIMENSIONS)];
 async function buildHour(client: ClickHouseClient, h: StaleHour): Promise<void> {
   // Versions of an hour's builds must grow even if the clock steps back.
   const builtAt = Math.max(Date.now(), h.built_at + 1);
-  const keys = KEY;
   await client.command({
-    query: `INSERT INTO llm_calls_hourly (hour, ${keys.join(', ')}, ${PARTIAL_NAMES.join(', ')}, built_at)
-      SELECT toStartOfHour(timestamp, 'UTC') AS hour, ${keys.join(', ')},
+    query: `INSERT INTO llm_calls_hourly (hour, ${KEY.join(', ')}, ${PARTIAL_NAMES.join(', ')}, built_at)
+      SELECT toStartOfHour(timestamp, 'UTC') AS hour, ${KEY.join(', ')},
         ${PARTIAL_NAMES.map((p) => `${PARTIALS[p]} AS ${p}`).join(',\n        ')},
         fromUnixTimestamp64Milli({built_at:Int64}, 'UTC') AS built_at
       FROM llm_calls FINAL
       WHERE timestamp >= toDateTime({hour:String}, 'UTC') AND timestamp < toDateTime({hour:String}, 'UTC') + INTERVAL 1 HOUR
-      GROUP BY hour, ${keys.join(', ')}
+      GROUP BY hour, ${KEY.join(', ')}
       ${QUERY_SETTINGS}`,
     query_params: { hour: h.hour, built_at: builtAt },
   });
