@@ -241,6 +241,34 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
   });
 
+  it('stores a batch whose spans lie on more than 100 different days (one otel_traces partition each)', async () => {
+    const factory = spanFactory('spread-days');
+    const spans = [];
+    for (let day = 0; day < 150; day++)
+      spans.push(
+        await factory.span({
+          name: 'replayed',
+          startMs: Date.now() - day * 86_400_000,
+          durationMs: 5,
+          // Calls too, so the views below otel_traces take the spread as well.
+          attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.prompt.name': 'spread-days' },
+        }),
+      );
+    // Its own collector: the factory's span ids repeat other tests' ones, which this file's collector drops.
+    const own = await testCollector(client);
+    const code = await exportSpans(otlpExporter(own.url, 'protobuf', false), spans);
+    expect(code).toBe(0);
+    await eventually(async () => own.spool.unsentBytes === 0, 'the spool to drain');
+    await own.stop();
+    const [stored] = await rows<{ spans: string; days: string; calls: string }>(
+      client,
+      `SELECT toString(count()) AS spans, toString(uniqExact(toDate(Timestamp))) AS days,
+         (SELECT toString(count()) FROM llm_calls WHERE prompt_name = 'spread-days') AS calls
+       FROM otel_traces WHERE ServiceName = 'spread-days'`,
+    );
+    expect(stored).toEqual({ spans: '150', days: '150', calls: '150' });
+  });
+
   it('keeps every acknowledged span exactly once', async () => {
     expect(await countSpans(client)).toBe(
       Number(

@@ -81,6 +81,9 @@ export function otelTracesInsert(
       clickhouse_settings: {
         insert_deduplication_token: `${instanceId}:${batch.token}`,
         deduplicate_blocks_in_dependent_materialized_views: 1,
+        // otel_traces has a partition per day: a batch whose spans span more than 100 days (clients with bad
+        // clocks, a replay of old data) would otherwise be refused as a whole on every retry, and block the spool.
+        max_partitions_per_insert_block: '0',
       },
     });
     result.stream.resume();

@@ -103,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
     return n;
   };
+  const callsTtlDays = int('PROMPTSCOPE_LLM_CALLS_TTL_DAYS', 0, 0, 100_000);
   const url = (name: string, protocols: string[]) => {
     const raw = optional(name);
     if (raw === undefined) return undefined;
@@ -159,7 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     otlpRequestTimeoutSeconds: int('PROMPTSCOPE_OTLP_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
     retention: {
       traces: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
-      calls: int('PROMPTSCOPE_LLM_CALLS_TTL_DAYS', 0, 0, 100_000),
+      calls: callsTtlDays,
+      // The hourly rollup keeps what llm_calls keeps unless told otherwise (longer: figures outlive the calls).
+      rollup: int('PROMPTSCOPE_ROLLUP_TTL_DAYS', callsTtlDays, 0, 100_000),
     },
     pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
     models: {

@@ -164,6 +164,7 @@ export async function startSystem(
         clickhouse: stores.clickhouse.client,
         log,
         settings: config.alerts,
+        retention: config.retention,
         localCollector: collector?.url,
         apiUrl,
       });

@@ -1,7 +1,9 @@
+import { DEFAULT_ROLLUP_OPTIONS } from '../analytics/hourly-rollup.ts';
 import type { AlertSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
+import { type Retention, rollupBuildWindowHours } from '../store/retention.ts';
 import { loadNotificationConfig, type NotificationConfig } from './notifications/config.ts';
 import { loadRuleFiles, type RuleGroup } from './rules.ts';
 import { type RunningScheduler, startScheduler } from './scheduler.ts';
@@ -34,6 +36,7 @@ export function startConfiguredScheduler(
     settings: AlertSettings;
     localCollector?: string;
     apiUrl?: string;
+    retention: Retention;
   },
 ): Promise<RunningScheduler> {
   return startScheduler({
@@ -45,5 +48,6 @@ export function startConfiguredScheduler(
     metricsTargets:
       o.settings.collectorMetricsUrls ?? (o.localCollector ? [`${o.localCollector}/metrics`] : []),
     externalUrl: o.settings.externalUrl ?? o.apiUrl,
+    rollupOptions: { ...DEFAULT_ROLLUP_OPTIONS, buildWithinHours: rollupBuildWindowHours(o.retention) },
   });
 }

@@ -104,10 +104,17 @@ describe('the hourly rollup (llm_calls_hourly) behind the usage figures', () => 
     expect(waitingForQuiet.built).toBe(0);
     expect(waitingForQuiet.waiting).toBeGreaterThan(0);
 
+    // Within the retention window only (here the last day): older hours wait.
+    const recent = await buildRollup(client, { ...BUILD_NOW, buildWithinHours: 24 });
+    const dayAgo = new Date(NOW - 24 * HOUR).toISOString().slice(0, 19).replace('T', ' ');
+    const inLastDay = (await status()).filter((h) => h.hour >= dayAgo && h.fresh);
+    expect(recent.built).toBe(inLastDay.length);
+    expect(recent.waiting).toBe(0);
+
     const round = await buildRollup(client, BUILD_NOW);
     const hours = await status();
     const current = new Date(Math.floor(NOW / HOUR) * HOUR).toISOString().slice(0, 19).replace('T', ' ');
-    expect(round.built).toBe(hours.filter((h) => h.hour !== current).length);
+    expect(recent.built + round.built).toBe(hours.filter((h) => h.hour !== current).length);
     expect(hours.filter((h) => !h.fresh).map((h) => h.hour)).toEqual(
       hours.some((h) => h.hour === current) ? [current] : [],
     );

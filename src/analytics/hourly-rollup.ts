@@ -16,6 +16,8 @@ export interface RollupOptions {
   quietMs: number;
   /** Hours built per round at most, newest first. */
   maxHoursPerRound: number;
+  /** Only hours that began at most this many hours ago (0: any; see rollupBuildWindowHours). */
+  buildWithinHours?: number;
 }
 
 export const DEFAULT_ROLLUP_OPTIONS: RollupOptions = {
@@ -31,7 +33,8 @@ export interface RollupRound {
 }
 
 interface StaleHour {
-  hour: string;
+  /** The hour's start, 'YYYY-MM-DD hh:00:00' (UTC). */
+  start: string;
   rows: number;
   built_at: number;
   quiet: number;
@@ -43,12 +46,17 @@ export async function buildRollup(
   options: RollupOptions = DEFAULT_ROLLUP_OPTIONS,
 ): Promise<RollupRound> {
   const rs = await client.query({
-    query: `SELECT toString(hour) AS hour, rows, toUnixTimestamp64Milli(ifNull(built_at, toDateTime64(0, 3))) AS built_at,
+    query: `SELECT toString(hour) AS start, rows, toUnixTimestamp64Milli(ifNull(built_at, toDateTime64(0, 3))) AS built_at,
         toUInt8(last_insert_at <= now64(3) - toIntervalMillisecond({quiet_ms:UInt32})) AS quiet
       FROM llm_calls_hour_status
       WHERE NOT fresh AND hour + INTERVAL 1 HOUR <= now() - toIntervalMillisecond({close_ms:UInt32})
+        AND ({within_hours:UInt32} = 0 OR hour >= now() - toIntervalHour({within_hours:UInt32}))
       ORDER BY hour DESC`,
-    query_params: { quiet_ms: options.quietMs, close_ms: options.closeAfterMs },
+    query_params: {
+      quiet_ms: options.quietMs,
+      close_ms: options.closeAfterMs,
+      within_hours: options.buildWithinHours ?? 0,
+    },
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
@@ -78,12 +86,12 @@ async function buildHour(client: ClickHouseClient, h: StaleHour): Promise<void> 
       WHERE timestamp >= toDateTime({hour:String}, 'UTC') AND timestamp < toDateTime({hour:String}, 'UTC') + INTERVAL 1 HOUR
       GROUP BY hour, ${KEY.join(', ')}
       ${QUERY_SETTINGS}`,
-    query_params: { hour: h.hour, built_at: builtAt },
+    query_params: { hour: h.start, built_at: builtAt },
   });
   await client.command({
     query: `INSERT INTO llm_calls_hourly_builds (hour, built_at, source_rows)
       SELECT toDateTime({hour:String}, 'UTC'), fromUnixTimestamp64Milli({built_at:Int64}, 'UTC'), {rows:UInt64}`,
-    query_params: { hour: h.hour, built_at: builtAt, rows: h.rows },
+    query_params: { hour: h.start, built_at: builtAt, rows: h.rows },
   });
 }
 

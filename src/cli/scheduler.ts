@@ -24,6 +24,7 @@ export async function scheduler(config: Config, log: Logger, out: (s: string) =>
       clickhouse: stores.clickhouse.client,
       log,
       settings: config.alerts,
+      retention: config.retention,
     });
     const server = http.createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/metrics') {
