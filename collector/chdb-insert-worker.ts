@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { OTEL_COLUMNS } from './otlp/spans-to-rows.ts';
+import { OTEL_COLUMNS, OTEL_INSERT_SETTINGS } from './otlp/spans-to-rows.ts';
 import { decodeFrames } from './spool.ts';
 
 /**
@@ -69,7 +69,7 @@ parentPort!.on('message', async (m: InsertMessage) => {
         columns: OTEL_COLUMNS,
         settings: {
           insert_deduplication_token: m.token,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
+          ...OTEL_INSERT_SETTINGS,
           ...INSERT_SETTINGS,
         },
       }),

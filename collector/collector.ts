@@ -12,7 +12,7 @@ import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { chdbInsertOnWorker } from './chdb-insert.ts';
 import { costEnrichment } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
-import { OTEL_INSERT } from './otlp/spans-to-rows.ts';
+import { OTEL_INSERT, OTEL_INSERT_SETTINGS } from './otlp/spans-to-rows.ts';
 import { SpanPipeline } from './pipeline.ts';
 import { createReceiver } from './receiver.ts';
 import { RecentSpans, rememberSpooled } from './recent-spans.ts';
@@ -80,10 +80,7 @@ export function otelTracesInsert(
       values: Readable.from([Buffer.from(batch.payload)], { objectMode: false }),
       clickhouse_settings: {
         insert_deduplication_token: `${instanceId}:${batch.token}`,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        // otel_traces has a partition per day: a batch whose spans span more than 100 days (clients with bad
-        // clocks, a replay of old data) would otherwise be refused as a whole on every retry, and block the spool.
-        max_partitions_per_insert_block: '0',
+        ...OTEL_INSERT_SETTINGS,
       },
     });
     result.stream.resume();

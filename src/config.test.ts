@@ -40,6 +40,25 @@ describe('configuration', () => {
     });
   });
 
+  it.each([
+    [{}, { traces: 0, calls: 0, rollup: 0 }],
+    [{ PROMPTSCOPE_LLM_CALLS_TTL_DAYS: '30' }, { traces: 0, calls: 30, rollup: 30 }],
+    [
+      {
+        PROMPTSCOPE_TRACES_TTL_DAYS: '7',
+        PROMPTSCOPE_LLM_CALLS_TTL_DAYS: '30',
+        PROMPTSCOPE_ROLLUP_TTL_DAYS: '400',
+      },
+      { traces: 7, calls: 30, rollup: 400 },
+    ],
+    [
+      { PROMPTSCOPE_LLM_CALLS_TTL_DAYS: '30', PROMPTSCOPE_ROLLUP_TTL_DAYS: '0' },
+      { traces: 0, calls: 30, rollup: 0 },
+    ],
+  ])('retention from %o: %o (the rollup keeps what the calls keep unless told)', (env, retention) => {
+    expect(loadConfig(env, '/srv').retention).toEqual(retention);
+  });
+
   it('names every bad value in one error', () => {
     try {
       loadConfig({

@@ -53,6 +53,15 @@ export const OTEL_COLUMNS = [
 ] as const satisfies readonly (keyof OtelTraceRow)[];
 
 /** `INSERT INTO otel_traces (…) FORMAT JSONCompactEachRow`: positional rows parse faster than keyed objects. */
+/** Settings of every insert into otel_traces besides its token: the client's insert and chDB's raw insert alike. */
+export const OTEL_INSERT_SETTINGS = {
+  // A retried insert whose rows reached otel_traces but not every view below it completes the views.
+  deduplicate_blocks_in_dependent_materialized_views: 1,
+  // otel_traces has a partition per day: a batch whose spans lie on more than 100 days (clients with bad clocks, a
+  // replay of old data) would otherwise be refused whole on every retry, and hold up the spool behind it.
+  max_partitions_per_insert_block: '0',
+} as const;
+
 export const OTEL_INSERT = `INSERT INTO otel_traces (${OTEL_COLUMNS.map((c) => `\`${c}\``).join(', ')}) FORMAT JSONCompactEachRow`;
 
 /** One row as the JSONCompactEachRow line the spool stores. */
