@@ -121,7 +121,7 @@ describe('the hourly rollup (llm_calls_hourly) behind the usage figures', () => 
     expect(await buildRollup(client, BUILD_NOW)).toEqual({ built: 0, waiting: 0 });
   });
 
-  it('gives the figures llm_calls alone gives, for any range, step, grouping and figures', async () => {
+  it('gives the figures llm_calls alone gives, for any range, step, grouping, filter and figures', async () => {
     const dims: Dimension[] = ['template', 'version', 'variant', 'model'];
     await fc.assert(
       fc.asyncProperty(
@@ -131,12 +131,19 @@ describe('the hourly rollup (llm_calls_hourly) behind the usage figures', () => 
         fc.subarray(dims, { maxLength: 2 }),
         fc.subarray(USAGE_FIGURE_NAMES, { minLength: 1 }),
         fc.constantFrom<Slice['testRuns']>('exclude', 'include', 'only'),
-        async (from, length, step, groupBy, names, testRuns) => {
-          const slice: Slice = { from, to: from + length, step, groupBy, testRuns };
+        fc.constantFrom<Slice['filters']>(
+          undefined,
+          { template: 'roll-a' },
+          { model: 'gemini-2.5-pro', variant: 'b' },
+          { version: '2', label: 'production' },
+          { template: 'no-such-template' },
+        ),
+        async (from, length, step, groupBy, names, testRuns, filters) => {
+          const slice: Slice = { from, to: from + length, step, groupBy, testRuns, filters };
           expect(await figures(slice, names)).toEqual(await figures(slice, names, false));
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
   });
 
