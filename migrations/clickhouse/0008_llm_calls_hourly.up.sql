@@ -20,15 +20,19 @@ CREATE TABLE IF NOT EXISTS llm_calls_hour_rows (
 -- millisecond), and dropping one would hide rows. A retried insert counted twice only makes its hour rebuild.
 ORDER BY hour;
 
+-- Hours are DateTime, which ends in 2106; a call dated later (spans may be dated up to 2262) is never in the rollup,
+-- and is left out here so that no wrapped-around hour is counted (figures read such calls from llm_calls).
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_hour_rows_mv TO llm_calls_hour_rows AS
 SELECT toStartOfHour(timestamp, 'UTC') AS hour, toUInt64(count()) AS rows, max(now64(3, 'UTC')) AS last_insert_at
 FROM llm_calls
+WHERE timestamp < toDateTime64('2106-02-07 06:00:00', 9, 'UTC')
 GROUP BY hour;
 
 -- Calls already stored when this table is made (any miscount here only makes an hour read raw until rebuilt).
 INSERT INTO llm_calls_hour_rows
 SELECT toStartOfHour(timestamp, 'UTC') AS hour, toUInt64(count()) AS rows, now64(3, 'UTC') AS last_insert_at
 FROM llm_calls
+WHERE timestamp < toDateTime64('2106-02-07 06:00:00', 9, 'UTC')
 GROUP BY hour;
 
 CREATE TABLE IF NOT EXISTS llm_calls_hourly (

@@ -198,8 +198,16 @@ export interface UsageSql {
   settings?: boolean;
 }
 
+/**
+ * The first whole hour at or after a range's start, and the end of its last whole hour: in milliseconds on
+ * DateTime64, since toStartOfHour returns a DateTime, which ends in 2106 (spans may be dated up to 2262).
+ */
 const HOUR_OF_FROM = (r: TimeRange) =>
-  `if(toStartOfHour(${r.from}, 'UTC') = ${r.from}, toStartOfHour(${r.from}, 'UTC'), toStartOfHour(${r.from}, 'UTC') + INTERVAL 1 HOUR)`;
+  `fromUnixTimestamp64Milli(intDiv(toUnixTimestamp64Milli(${r.from}) + 3599999, 3600000) * 3600000, 'UTC')`;
+const LAST_HOUR_END = (r: TimeRange) =>
+  `fromUnixTimestamp64Milli(intDiv(toUnixTimestamp64Milli(${r.to}), 3600000) * 3600000, 'UTC')`;
+/** The rollup's hours are DateTime: none at or after this one. */
+const LAST_ROLLUP_HOUR_END = "toDateTime64('2106-02-07 06:00:00', 3, 'UTC')";
 
 /**
  * A usage query: partials (PARTIALS) per bucket and group, from the hourly rollup for the whole hours of the range
@@ -263,7 +271,7 @@ export function usageSql(q: UsageSql): string {
  * build (or that was never built: the current hour always), else the last whole hour of the range.
  */
 function rollupTo(r: TimeRange, wholeHours: boolean | string | undefined): string {
-  const lastHourEnd = `toStartOfHour(${r.to}, 'UTC')`;
+  const lastHourEnd = `least(${LAST_HOUR_END(r)}, ${LAST_ROLLUP_HOUR_END})`;
   const firstStale = `(SELECT minOrNull(hour) FROM llm_calls_hour_status
       WHERE NOT fresh AND hour >= rollup_from AND hour < ${lastHourEnd})`;
   const to = `least(ifNull(${firstStale}, ${lastHourEnd}), ${lastHourEnd})`;

@@ -188,6 +188,28 @@ describe('the hourly rollup (llm_calls_hourly) behind the usage figures', () => 
     expect((await buildRollup(client, BUILD_NOW)).built).toBe(1);
   });
 
+  it('is not thrown off by calls dated after 2106, where its DateTime hours end', async () => {
+    // One dated 2^32 s after a built hour, whose hour as a DateTime wraps around onto a real one; one in 2200.
+    // Neither is counted per hour nor ever in the rollup; figures read them from llm_calls.
+    const spans = [];
+    for (const startMs of [START + 6 * HOUR + 1_000 + 2 ** 32 * 1000, Date.UTC(2200, 0, 1, 12)])
+      spans.push(
+        await factory.span({
+          name: 'generate_content',
+          startMs,
+          durationMs: 1234,
+          attributes: call(2).attributes,
+        }),
+      );
+    const before = await figures({ ...whole, step: 'hour', groupBy: ['template'] });
+    await sendCalls(collector.url, client, spans, "prompt_name LIKE 'roll-%'", CALLS + 4);
+    await buildRollup(client, BUILD_NOW);
+    const hours = await status();
+    expect(hours.filter((h) => !h.hour.endsWith(':00:00'))).toEqual([]);
+    expect(hours.filter((h) => !h.fresh).length).toBeLessThanOrEqual(1);
+    expect(await figures({ ...whole, step: 'hour', groupBy: ['template'] })).toEqual(before);
+  });
+
   it('serves Grafana panels from it: a month-wide 30-minute interval is charted per hour, as the API charts hours', async () => {
     const panel = overviewDashboard().panels!.find((p) => p.title === 'P95 latency by template')!;
     const sql = expandGrafanaSql((panel as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql, {

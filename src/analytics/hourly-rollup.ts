@@ -49,7 +49,7 @@ export async function buildRollup(
     query: `SELECT toString(hour) AS start, rows, toUnixTimestamp64Milli(ifNull(built_at, toDateTime64(0, 3))) AS built_at,
         toUInt8(last_insert_at <= now64(3) - toIntervalMillisecond({quiet_ms:UInt32})) AS quiet
       FROM llm_calls_hour_status
-      WHERE NOT fresh AND hour + INTERVAL 1 HOUR <= now() - toIntervalMillisecond({close_ms:UInt32})
+      WHERE NOT fresh AND hour = toStartOfHour(hour) AND hour + INTERVAL 1 HOUR <= now() - toIntervalMillisecond({close_ms:UInt32})
         AND ({within_hours:UInt32} = 0 OR hour >= now() - toIntervalHour({within_hours:UInt32}))
       ORDER BY hour DESC`,
     query_params: {
