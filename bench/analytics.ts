@@ -136,7 +136,7 @@ export async function run(): Promise<Record<string, string | number>> {
     const context = (template?: string) => ({
       fromMs: from,
       toMs: now,
-      // What Grafana passes for 30 days in a panel ~1,000 pixels wide (30 minutes; the panels round it to 1 h).
+      // What Grafana passes for 30 days in a panel ~1,000 pixels wide (30 minutes), for panels without maxDataPoints.
       intervalSeconds: 1800,
       variables: {
         template: template ? [template] : ('all' as const),
@@ -147,8 +147,11 @@ export async function run(): Promise<Record<string, string | number>> {
         variant: 'all' as const,
       },
     });
-    const expanded = (rawSql: string, template?: string): Query => ({
-      sql: expandGrafanaSql(rawSql, context(template)),
+    const expanded = (rawSql: string, template?: string, maxDataPoints?: number): Query => ({
+      sql: expandGrafanaSql(rawSql, {
+        ...context(template),
+        ...(maxDataPoints ? { intervalSeconds: grafanaInterval((now - from) / maxDataPoints) / 1000 } : {}),
+      }),
       params: {},
     });
     const panelsOf = (d: ReturnType<typeof overviewDashboard>, name: string, template?: string) => [
@@ -158,7 +161,11 @@ export async function run(): Promise<Record<string, string | number>> {
       ]),
       ...(d.panels ?? []).map((p): [string, Query] => [
         `${name} panel: ${p.title}`,
-        expanded((p as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql, template),
+        expanded(
+          (p as unknown as { targets: { rawSql: string }[] }).targets[0]!.rawSql,
+          template,
+          (p as { maxDataPoints?: number }).maxDataPoints,
+        ),
       ]),
     ];
     const grafana: [string, Query][] = [
@@ -182,4 +189,25 @@ export async function run(): Promise<Record<string, string | number>> {
     await fs.rm(dataDir, { recursive: true, force: true });
   }
   return figures;
+}
+
+/** Grafana's interval for a raw one (its `roundInterval`, from 1 minute up), in milliseconds. */
+function grafanaInterval(ms: number): number {
+  const M = 60_000;
+  const H = 60 * M;
+  const steps: [number, number][] = [
+    [90_000, M],
+    [210_000, 2 * M],
+    [450_000, 5 * M],
+    [750_000, 10 * M],
+    [1_050_000, 15 * M],
+    [1_500_000, 20 * M],
+    [2_700_000, 30 * M],
+    [5_400_000, H],
+    [9_000_000, 2 * H],
+    [16_200_000, 3 * H],
+    [32_400_000, 6 * H],
+    [86_400_000, 12 * H],
+  ];
+  return steps.find(([below]) => ms < below)?.[1] ?? 24 * H;
 }

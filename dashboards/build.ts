@@ -65,8 +65,13 @@ function usagePanel(
   q: { figures: UsageFigure[]; bucket?: GrafanaBucket; groupBy?: Dimension[]; filters: Dimension[] },
   unit?: string,
 ): Panel {
-  return panel(type, title, place, grafanaUsageSql(q), q.bucket ? TIME_SERIES : TABLE, unit);
+  const p = panel(type, title, place, grafanaUsageSql(q), q.bucket ? TIME_SERIES : TABLE, unit);
+  // Grafana picks the interval from the range and the points wanted: a month in 360 points is 2-hour buckets.
+  return q.bucket === 'interval' ? { ...p, maxDataPoints: MAX_DATA_POINTS } : p;
 }
+
+/** Points per series of the charts bucketed by Grafana's interval (Grafana's default is the panel's width). */
+export const MAX_DATA_POINTS = 360;
 
 function queryVariable(d: Dimension, o: { multi: boolean; filters?: Dimension[] }): VariableModel {
   return {
