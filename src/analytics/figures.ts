@@ -274,7 +274,7 @@ function rollupTo(r: TimeRange, wholeHours: boolean | string | undefined): strin
   const lastHourEnd = `least(${LAST_HOUR_END(r)}, ${LAST_ROLLUP_HOUR_END})`;
   const firstStale = `(SELECT minOrNull(hour) FROM llm_calls_hour_status
       WHERE NOT fresh AND hour >= rollup_from AND hour < ${lastHourEnd})`;
-  const to = `least(ifNull(${firstStale}, ${lastHourEnd}), ${lastHourEnd})`;
+  const to = `ifNull(${firstStale}, ${lastHourEnd})`;
   return typeof wholeHours === 'string' ? `if(${wholeHours}, ${to}, rollup_from)` : to;
 }
 
