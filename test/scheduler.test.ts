@@ -150,7 +150,9 @@ describe('the alert scheduler under faults', () => {
     expect(state).toMatchObject({ state: 'resolved' });
     expect(distinct('firing').size).toBe(1);
     second.child.kill('SIGTERM');
-    expect(await exited(second.child)).toBe(0);
+    const code = await exited(second.child);
+    if (code !== 0) console.log('EXIT', code, second.child.signalCode, second.output().slice(-3000));
+    expect(code).toBe(0);
   }, 120_000);
 
   it('two schedulers: exactly one evaluates; the other takes over within an interval when the first is killed', async () => {
