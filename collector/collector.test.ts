@@ -217,7 +217,7 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
     expect(call).toEqual({
       cost: '0.00225',
       cost_status: 'priced',
-      provider: 'vertex_ai',
+      provider: 'gcp.vertex_ai', // the older name, mapped
       input_tokens: '1000',
     });
   });

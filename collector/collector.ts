@@ -117,7 +117,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       spool,
       metrics,
       log: o.log,
-      pipeline: new SpanPipeline([costEnrichment(o.catalog)]),
+      pipeline: new SpanPipeline([
+        costEnrichment(o.catalog, () => {
+          metrics.genAiSpansUnclassified++;
+        }),
+      ]),
       maxBodyBytes: o.maxBodyBytes,
       maxSpoolBytes: o.maxSpoolBytes,
       maxInFlightBytes: o.maxInFlightBytes,

@@ -2,6 +2,7 @@ import type { PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { computeCost } from '#sdk/pricing/cost.ts';
 import { bucketsFromSemconv } from '#sdk/pricing/usage.ts';
 import { ATTR, LEGACY_ATTR } from '#sdk/semconv.ts';
+import { llmCallOf, looksLikeGenAi } from './llm-span.ts';
 import type { SpanStage } from './pipeline.ts';
 
 /** More tokens than any model takes in one call: a count past this is garbage, not a bill to compute. */
@@ -12,22 +13,33 @@ function isTokenCount(value: string | undefined): boolean {
 }
 
 /**
- * An LLM span that arrives without a cost but with a priced model gets one from the shared price catalog (marked
- * `promptscope.cost.source=collector`); one whose model has no price is marked unpriced. Spans that carry a cost
- * are left exactly as sent.
+ * Tokens an instrumentation counted in the total but in neither input nor output: OpenLLMetry's Vertex AI spans
+ * leave Gemini's thinking tokens out of `completion_tokens` and only `llm.usage.total_tokens` has them. They are
+ * output (Gemini bills thinking as output); the llm_calls view derives them the same way.
  */
-export function costEnrichment(catalog: PriceCatalog): SpanStage {
+export function unreportedOutput(input: number, output: number, total: number | undefined): number {
+  return total !== undefined && total > input + output ? total - input - output : 0;
+}
+
+/**
+ * An LLM span (of any instrumentation, see llm-span.ts) that arrives without a cost but with a priced model gets one
+ * from the shared price catalog (marked `promptscope.cost.source=collector`); one whose model has no price is
+ * marked unpriced. Spans that carry a cost are left exactly as sent. A span that looks like GenAI but is not a call
+ * is counted through `onUnclassified`.
+ */
+export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void = () => {}): SpanStage {
   return {
     name: 'cost',
     apply: (row, startNanos) => {
       const a = row.SpanAttributes;
-      if (!a[ATTR.operationName] || a[ATTR.usageCostAmount] || a[LEGACY_ATTR.cost]) return;
-      const provider = a[ATTR.providerName] || a[LEGACY_ATTR.system] || '';
-      const model = a[ATTR.responseModel] || a[ATTR.requestModel] || '';
-      const input = a[ATTR.usageInputTokens] ?? a[LEGACY_ATTR.promptTokens];
-      const output = a[ATTR.usageOutputTokens] ?? a[LEGACY_ATTR.completionTokens];
-      if (input === undefined && output === undefined) return;
-      const counts = [input, output, a[ATTR.usageCacheReadInputTokens], a[ATTR.usageReasoningOutputTokens]];
+      const call = llmCallOf(a);
+      if (!call) {
+        if (looksLikeGenAi(a)) onUnclassified();
+        return;
+      }
+      if (a[ATTR.usageCostAmount] || a[LEGACY_ATTR.cost]) return;
+      if (call.input === undefined && call.output === undefined) return;
+      const counts = [call.input, call.output, call.cacheRead, call.reasoning, call.total];
       if (!counts.every(isTokenCount)) {
         if (!a[ATTR.costStatus]) {
           a[ATTR.costStatus] = 'unpriced';
@@ -35,13 +47,25 @@ export function costEnrichment(catalog: PriceCatalog): SpanStage {
         }
         return;
       }
+      const input = Number(call.input ?? 0);
+      const output = Number(call.output ?? 0);
+      const extra = unreportedOutput(
+        input,
+        output,
+        call.total === undefined ? undefined : Number(call.total),
+      );
       const usage = bucketsFromSemconv({
-        inputTokens: Number(input ?? 0),
-        outputTokens: Number(output ?? 0),
-        cacheReadTokens: Number(a[ATTR.usageCacheReadInputTokens] ?? 0),
-        reasoningTokens: Number(a[ATTR.usageReasoningOutputTokens] ?? 0),
+        inputTokens: input,
+        outputTokens: output + extra,
+        cacheReadTokens: Number(call.cacheRead ?? 0),
+        reasoningTokens: call.reasoning === undefined ? extra : Number(call.reasoning),
       });
-      const cost = computeCost(catalog, { provider, model, usage, at: Number(startNanos / 1_000_000n) });
+      const cost = computeCost(catalog, {
+        provider: call.provider,
+        model: call.model,
+        usage,
+        at: Number(startNanos / 1_000_000n),
+      });
       if (cost.status === 'priced') {
         a[ATTR.usageCostAmount] = cost.amount;
         a[ATTR.usageCostCurrency] = cost.currency;

@@ -10,6 +10,7 @@ export class CollectorMetrics {
   insertFailuresPermanent = 0;
   rowsDeadLettered = 0;
   batchesSplit = 0;
+  genAiSpansUnclassified = 0;
   readonly insertDuration = new Histogram([0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   readonly fsyncDuration = new Histogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
@@ -78,6 +79,11 @@ export class CollectorMetrics {
       'promptscope_collector_batches_split_total',
       'Batches ClickHouse refused, split to isolate the bad rows',
       this.batchesSplit,
+    );
+    counter(
+      'promptscope_collector_genai_spans_unclassified_total',
+      'Spans with gen_ai.* or llm.* attributes that are not recognisable LLM calls (stored in otel_traces, not in llm_calls)',
+      this.genAiSpansUnclassified,
     );
     lines.push(
       ...metric(

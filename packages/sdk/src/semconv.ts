@@ -57,6 +57,25 @@ export const LEGACY_ATTR = {
   cost: 'gen_ai.usage.cost',
 } as const;
 
+/**
+ * What other instrumentations write on an LLM call instead of (or beside) the GenAI names: OpenLLMetry
+ * (`llm.request.type`, `llm.usage.total_tokens`, `gen_ai.completion.0.finish_reason`) and OpenInference
+ * (`openinference.span.kind`, `llm.system` / `llm.provider`, `llm.model_name`, `llm.token_count.*`). Read as
+ * fallbacks by the collector's cost stage and the llm_calls view (migration 0009), never written.
+ */
+export const PEER_ATTR = {
+  requestType: 'llm.request.type',
+  totalTokens: 'llm.usage.total_tokens',
+  completionFinishReason: 'gen_ai.completion.0.finish_reason',
+  openInferenceKind: 'openinference.span.kind',
+  system: 'llm.system',
+  provider: 'llm.provider',
+  modelName: 'llm.model_name',
+  promptTokenCount: 'llm.token_count.prompt',
+  completionTokenCount: 'llm.token_count.completion',
+  totalTokenCount: 'llm.token_count.total',
+} as const;
+
 export const EVENT_GUARDRAIL = 'promptscope.guardrail';
 
 export const PROVIDERS = { vertexAi: 'gcp.vertex_ai', gemini: 'gcp.gemini', genAi: 'gcp.gen_ai' } as const;

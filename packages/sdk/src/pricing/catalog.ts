@@ -145,13 +145,24 @@ export class PriceCatalog {
   }
 }
 
-/** Provider names as instrumentations write them, mapped to the semantic-convention values. */
+/**
+ * Provider names other instrumentations write, by the semantic-convention value they mean. OpenLLMetry's Vertex AI
+ * instrumentation writes `gen_ai.system="Google"`, its Gemini one `"Gemini"`; OpenInference writes `vertexai`. The
+ * llm_calls view (migration 0009) maps the same names: `provider-aliases.test.ts` checks the two agree.
+ */
+export const PROVIDER_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  'gcp.vertex_ai': ['vertex_ai', 'vertexai', 'vertex', 'gcp.vertex.agent', 'google'],
+  'gcp.gemini': ['gemini', 'google_ai_studio', 'googleai'],
+};
+
+const ALIAS_TO_PROVIDER = new Map(
+  Object.entries(PROVIDER_ALIASES).flatMap(([name, aliases]) => aliases.map((a) => [a, name] as const)),
+);
+
+/** Provider names as instrumentations write them, mapped to the semantic-convention values (lowercase). */
 export function canonicalProvider(provider: string): string {
   const p = provider.trim().toLowerCase();
-  if (p === 'vertex_ai' || p === 'vertexai' || p === 'vertex' || p === 'gcp.vertex.agent')
-    return 'gcp.vertex_ai';
-  if (p === 'gemini' || p === 'google_ai_studio' || p === 'google' || p === 'googleai') return 'gcp.gemini';
-  return p;
+  return ALIAS_TO_PROVIDER.get(p) ?? p;
 }
 
 /** Validates catalog JSON; throws one error naming every bad entry and field. */
