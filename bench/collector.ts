@@ -26,7 +26,7 @@ import { freePort } from '../src/store/embedded-postgres.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { makeSpans } from './llm-spans.ts';
 
-const TOTAL = Number(process.env.BENCH_SPANS ?? 150_000);
+export const TOTAL = Number(process.env.BENCH_SPANS ?? 150_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const BATCH = Number(process.env.BENCH_BATCH ?? 512);
 const PACED_RATE = 5_000;
@@ -105,7 +105,7 @@ export async function run(): Promise<Record<string, string | number>> {
   }
 }
 
-async function migrated(dataDir: string): Promise<void> {
+export async function migrated(dataDir: string): Promise<void> {
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
   await migrateClickHouse(ch.client);
   await ch.close();
@@ -119,7 +119,7 @@ function printed(child: ChildProcess, text: string): Promise<void> {
 }
 
 /** Runs `promptscope collector` with `env`, drives both phases through it, and stops it. */
-async function drive(
+export async function drive(
   spans: ReadableSpan[],
   env: Record<string, string>,
   children: ChildProcess[],

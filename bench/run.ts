@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<strin
   'read-path': () => import('./read-path.ts'),
   'sdk-overhead': () => import('./sdk-overhead.ts'),
   collector: () => import('./collector.ts'),
+  'collector-auth': () => import('./collector-auth.ts'),
   analytics: () => import('./analytics.ts'),
   alerts: () => import('./alerts.ts'),
 };

@@ -14,7 +14,7 @@ import { costEnrichment } from './enrich-cost.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OTEL_INSERT, OTEL_INSERT_SETTINGS } from './otlp/spans-to-rows.ts';
 import { SpanPipeline } from './pipeline.ts';
-import { createReceiver } from './receiver.ts';
+import { answerClientError, createReceiver, type OtlpAuthorizer } from './receiver.ts';
 import { RecentSpans, rememberSpooled } from './recent-spans.ts';
 import { Spool, type SpoolBatch } from './spool.ts';
 import { SpoolWriter } from './writer.ts';
@@ -32,12 +32,14 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   maxSpoolBytes?: number;
   maxInFlightBytes?: number;
-  /** A request whose headers are not all in by then is answered 408 (Node's headersTimeout). */
+  /** A request whose headers are not all in by then is answered 503 + Retry-After (Node's headersTimeout). */
   headersTimeoutMs?: number;
-  /** A request body that sends nothing for this long is answered 408. */
+  /** A request body that sends nothing for this long is answered 503 + Retry-After. */
   bodyIdleTimeoutMs?: number;
-  /** A whole request (headers and body) must arrive within this (Node's requestTimeout; 408 after). */
+  /** A whole request (headers and body) must arrive within this (Node's requestTimeout; 503 after). */
   requestTimeoutMs?: number;
+  /** Checks each request's key before its body is read; none = anyone who reaches the port may write. */
+  authorize?: OtlpAuthorizer;
   retryAfterSeconds?: number;
   batchBytes?: number;
   flushIntervalMs?: number;
@@ -129,9 +131,13 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
       retryAfterSeconds: o.retryAfterSeconds,
       recent,
+      authorize: o.authorize,
       // The writer decides whether a batch is due (its own size and interval); a poke only makes it look now.
       onAccepted: () => writer.poke(),
     }),
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
+    answerClientError(error, socket, metrics),
   );
   server.keepAliveTimeout = 65_000;
   // Node's own defaults (60 s for headers, 300 s for a request) let slow clients hold connections for minutes.

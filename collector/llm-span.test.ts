@@ -21,6 +21,7 @@ import {
   otlpExporter,
   productionLikeCollector,
   rows,
+  serviceSpans,
 } from '../test/support/collector.ts';
 import type { RunningCollector } from './collector.ts';
 import { unreportedOutput } from './enrich-cost.ts';
@@ -44,20 +45,6 @@ interface CallRow {
   cost_amount: string | null;
   cost_status: string;
   finish_reasons: string[];
-}
-
-/** Spans of one service with random ids (the golden span factory restarts its ids, which the collector dedups). */
-function serviceSpans(service: string) {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-  });
-  const tracer = provider.getTracer('test');
-  return (attributes: Record<string, string>): ReadableSpan => {
-    tracer.startSpan('call', { kind: SpanKind.CLIENT, attributes }).end();
-    return memory.getFinishedSpans().at(-1)!;
-  };
 }
 
 const callRows = (client: ClickHouseClient, where: string) =>

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../src/log.ts';
 import { failpoint } from './failpoint.ts';
@@ -36,7 +37,14 @@ export interface ReceiverOptions {
   extraMetrics?: () => string;
   /** Recently accepted span ids, to drop client retries. */
   recent?: RecentSpans;
+  /** Asked before a request's body is read, when the collector requires a key (PROMPTSCOPE_OTLP_AUTH). */
+  authorize?: OtlpAuthorizer;
 }
+
+/** Whether a request may write spans: undefined = yes, else 401 (no or bad key) or 403 (key lacks the scope). */
+export type OtlpAuthorizer = (
+  authorization: string | undefined,
+) => Promise<{ status: 401 | 403; message: string } | undefined>;
 
 type Encoding = 'protobuf' | 'json';
 
@@ -81,7 +89,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     const encoding: Encoding = type === 'application/json' ? 'json' : 'protobuf';
     const fail = (error: HttpError) => {
       o.metrics.countRequest(error.status);
-      reply(res, error.status, encoding, errorBody(encoding, error.message), error.headers);
+      reply(res, error.status, encoding, errorBody(encoding, error.status, error.message), error.headers);
       // Stop reading what the client still sends, without killing a keep-alive connection mid-response.
       req.resume();
     };
@@ -102,6 +110,35 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
         new HttpError(415, `Content-Encoding '${contentEncoding}' is not supported; use gzip or none`),
       );
     }
+    if (o.authorize) {
+      o.authorize(req.headers.authorization).then(
+        (refused) => {
+          if (!refused) return receive(req, res, encoding, contentEncoding, fail);
+          const challenge: Record<string, string> =
+            refused.status === 401 ? { 'www-authenticate': 'Bearer realm="promptscope"' } : {};
+          fail(new HttpError(refused.status, refused.message, challenge));
+        },
+        (error: unknown) => {
+          o.log.error('could not check the OTLP request key', { error });
+          fail(
+            new HttpError(503, 'could not check the API key; retry later', {
+              'retry-after': String(o.retryAfterSeconds),
+            }),
+          );
+        },
+      );
+      return;
+    }
+    receive(req, res, encoding, contentEncoding, fail);
+  };
+
+  function receive(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    encoding: Encoding,
+    contentEncoding: string,
+    fail: (error: HttpError) => void,
+  ): void {
     const retryAfter = { 'retry-after': String(o.retryAfterSeconds) };
     if (o.spool.unsentBytes >= o.maxSpoolBytes)
       return fail(
@@ -130,7 +167,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
         },
       )
       .finally(() => held.release());
-  };
+  }
 
   /**
    * Decodes and converts span by span and encodes the spool record synchronously, then waits for the fsync holding
@@ -355,9 +392,13 @@ function readBody(
       }
     };
     const timer = setTimeout(onIdle, idleMs);
+    // 503, not 408: OTLP exporters retry 429, 502, 503 and 504 only, and a stalled body is worth retrying.
     function onIdle() {
       stop(
-        new HttpError(408, `the request body sent nothing for ${idleMs / 1000} s`, { connection: 'close' }),
+        new HttpError(503, `the request body sent nothing for ${idleMs / 1000} s; retry`, {
+          connection: 'close',
+          'retry-after': '1',
+        }),
       );
     }
     // The rest of the body is read and dropped (not held), so the client gets the 429 rather than a reset.
@@ -395,9 +436,65 @@ function readBody(
   });
 }
 
-function errorBody(encoding: Encoding, message: string): Buffer | string {
-  if (encoding === 'json') return JSON.stringify({ code: 0, message });
-  return Buffer.from(RpcStatus.encode(RpcStatus.fromObject({ code: 0, message })).finish());
+/**
+ * The google.rpc.Code an OTLP error Status carries for each HTTP status we answer (the gRPC ↔ HTTP mapping of
+ * google/rpc/code.proto): 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,
+ * 12 UNIMPLEMENTED, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
+ */
+export const RPC_CODE: Readonly<Record<number, number>> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  405: 12,
+  413: 3,
+  415: 3,
+  429: 8,
+  503: 14,
+};
+
+function errorBody(encoding: Encoding, status: number, message: string): Buffer | string {
+  const code = RPC_CODE[status] ?? 2; // 2 UNKNOWN
+  if (encoding === 'json') return JSON.stringify({ code, message });
+  return Buffer.from(RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish());
+}
+
+/**
+ * Answers what Node refuses before a request reaches the receiver (headers or the whole request too slow, a
+ * malformed request) as OTLP asks: a Status body, and 503 + Retry-After for a timeout (Node's own answer, 408, is
+ * not one the OTLP exporters retry).
+ */
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+  metrics: CollectorMetrics,
+): void {
+  const pending = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || pending?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = timeout ? 503 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message = timeout
+    ? 'the request did not arrive in time; retry'
+    : `malformed HTTP request (${error.code})`;
+  const body = errorBody('protobuf', status, message) as Buffer;
+  metrics.countRequest(status);
+  const reason = timeout
+    ? 'Service Unavailable'
+    : status === 431
+      ? 'Request Header Fields Too Large'
+      : 'Bad Request';
+  socket.end(
+    Buffer.concat([
+      Buffer.from(
+        `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/x-protobuf\r\ncontent-length: ${body.length}\r\n` +
+          `${timeout ? 'retry-after: 1\r\n' : ''}connection: close\r\n\r\n`,
+      ),
+      body,
+    ]),
+  );
 }
 
 function reply(
@@ -410,6 +507,7 @@ function reply(
   if (res.headersSent) return;
   res.writeHead(status, {
     'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+    'content-length': String(Buffer.byteLength(body)),
     ...headers,
   });
   res.end(body);

@@ -55,7 +55,7 @@ describe('slow and greedy clients', () => {
   });
   afterAll(() => collector.stop());
 
-  it('serves honest clients while seven connections declare 20 MB bodies and send one byte, then times those out with 408', async () => {
+  it('serves honest clients while seven connections declare 20 MB bodies and send one byte, then times those out with 503 (retryable)', async () => {
     const stalled = Array.from({ length: 7 }, () =>
       rawRequest(collector.url, ['Content-Type: application/x-protobuf', 'Content-Length: 20971520'], '\n'),
     );
@@ -70,12 +70,12 @@ describe('slow and greedy clients', () => {
     }
     await Promise.all(stalled.map((s) => s.closed));
     for (const s of stalled) {
-      expect(status(s.received())).toBe(408);
+      expect(status(s.received())).toBe(503);
       expect(s.received()).toContain('the request body sent nothing for 1 s');
     }
   });
 
-  it('answers 408 to a body that trickles past the request timeout, and keeps serving others meanwhile', async () => {
+  it('answers 503 to a body that trickles past the request timeout, and keeps serving others meanwhile', async () => {
     const trickle = rawRequest(
       collector.url,
       ['Content-Type: application/x-protobuf', 'Content-Length: 100000'],
@@ -89,7 +89,7 @@ describe('slow and greedy clients', () => {
     ).toBe(0);
     await trickle.closed;
     clearInterval(timer);
-    expect(status(trickle.received())).toBe(408);
+    expect(status(trickle.received())).toBe(503);
   });
 
   it('times out a client that never finishes its headers', async () => {
@@ -101,7 +101,7 @@ describe('slow and greedy clients', () => {
     });
     socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\n');
     await new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    expect(status(received)).toBe(408);
+    expect(status(received)).toBe(503);
   });
 
   it('holds bytes as they arrive: past the in-flight budget it answers 429 + Retry-After, and serves again once bytes are released', async () => {

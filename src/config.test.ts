@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, otlpAuthRequired } from './config.ts';
 
 describe('configuration', () => {
   it('runs on defaults with nothing set: embedded stores, loopback, port 8080', () => {
@@ -57,6 +57,29 @@ describe('configuration', () => {
     ],
   ])('retention from %o: %o (the rollup keeps what the calls keep unless told)', (env, retention) => {
     expect(loadConfig(env, '/srv').retention).toEqual(retention);
+  });
+
+  it.each([
+    [{}, '127.0.0.1', false],
+    [{ HOST: '0.0.0.0' }, '0.0.0.0', true],
+    [{ HOST: '0.0.0.0', PROMPTSCOPE_OTLP_HOST: '127.0.0.1' }, '127.0.0.1', false],
+    [{ PROMPTSCOPE_OTLP_HOST: '::' }, '::', true],
+    [{ PROMPTSCOPE_OTLP_HOST: '::1' }, '::1', false],
+    [{ PROMPTSCOPE_OTLP_HOST: 'localhost' }, 'localhost', false],
+    [{ PROMPTSCOPE_OTLP_HOST: '127.0.0.2' }, '127.0.0.2', false],
+    [{ PROMPTSCOPE_OTLP_HOST: '10.0.0.5' }, '10.0.0.5', true],
+    [{ PROMPTSCOPE_OTLP_AUTH: 'required' }, '127.0.0.1', true],
+    [{ HOST: '0.0.0.0', PROMPTSCOPE_OTLP_AUTH: 'off' }, '0.0.0.0', false],
+  ])('OTLP auth from %o: the collector listens on %s and requires a key: %s', (env, host, required) => {
+    const c = loadConfig(env, '/srv');
+    expect(c.otlpHost).toBe(host);
+    expect(otlpAuthRequired(c)).toBe(required);
+  });
+
+  it('refuses an unknown PROMPTSCOPE_OTLP_AUTH, naming the choices', () => {
+    expect(() => loadConfig({ PROMPTSCOPE_OTLP_AUTH: 'yes' })).toThrow(
+      'PROMPTSCOPE_OTLP_AUTH="yes": expected one of auto, required, off',
+    );
   });
 
   it('names every bad value in one error', () => {

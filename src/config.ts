@@ -23,17 +23,21 @@ export interface Config {
   bootstrapKeyFile: string;
   /** OTLP/HTTP receiver port (the collector). */
   otlpPort: number;
+  /** The collector's own address (default: HOST), so it can be exposed without the admin API. */
+  otlpHost: string;
+  /** Whether the collector asks for a telemetry:write key (`auto`: when it listens beyond loopback). */
+  otlpAuth: OtlpAuthMode;
   /** Largest OTLP request body, before and after decompression. */
   otlpMaxBodyBytes: number;
   /** Unsent spool bytes past which the collector answers 503 + Retry-After. */
   spoolMaxBytes: number;
   /** Request bytes held at once (received, inflated, encoded) past which the collector answers 429. */
   otlpMaxInFlightBytes: number;
-  /** Seconds a client has to send its request headers (then 408). */
+  /** Seconds a client has to send its request headers (then 503 + Retry-After). */
   otlpHeadersTimeoutSeconds: number;
-  /** Seconds a request body may send nothing (then 408). */
+  /** Seconds a request body may send nothing (then 503 + Retry-After). */
   otlpBodyIdleTimeoutSeconds: number;
-  /** Seconds a whole request may take to arrive (then 408). */
+  /** Seconds a whole request may take to arrive (then 503 + Retry-After). */
   otlpRequestTimeoutSeconds: number;
   /** Days each telemetry table keeps rows (0 = forever). */
   retention: Retention;
@@ -42,6 +46,20 @@ export interface Config {
   /** Credentials for executing test renders against real models (POST /api/v1/admin/prompts/test, execute). */
   models: ModelAccess;
   alerts: AlertSettings;
+}
+
+export type OtlpAuthMode = 'auto' | 'required' | 'off';
+const OTLP_AUTH_MODES: readonly OtlpAuthMode[] = ['auto', 'required', 'off'];
+
+/** `auto` asks for a key unless the collector listens on loopback only (so the two commands keep working). */
+export function otlpAuthRequired(config: Pick<Config, 'otlpAuth' | 'otlpHost'>): boolean {
+  if (config.otlpAuth !== 'auto') return config.otlpAuth === 'required';
+  return !isLoopback(config.otlpHost);
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 export interface AlertSettings {
@@ -122,6 +140,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
+  const otlpAuth = str('PROMPTSCOPE_OTLP_AUTH', 'auto') as OtlpAuthMode;
+  if (!OTLP_AUTH_MODES.includes(otlpAuth)) {
+    problems.push(
+      `PROMPTSCOPE_OTLP_AUTH=${JSON.stringify(otlpAuth)}: expected one of ${OTLP_AUTH_MODES.join(', ')}`,
+    );
+  }
+  const host = str('HOST', '127.0.0.1');
   const dataDir = path.resolve(cwd, str('PROMPTSCOPE_DATA_DIR', '.promptscope'));
   const clickhouseDatabase = str('CLICKHOUSE_DATABASE', 'default');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(clickhouseDatabase)) {
@@ -132,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
-    host: str('HOST', '127.0.0.1'),
+    host,
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     clickhouseUrl: url('CLICKHOUSE_URL', ['http:', 'https:']),
     clickhouseDatabase,
@@ -142,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxBodyBytes: int('PROMPTSCOPE_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     bootstrapKeyFile: path.join(dataDir, 'admin-key'),
     otlpPort: int('PROMPTSCOPE_OTLP_PORT', 4318, 0, 65535),
+    otlpHost: str('PROMPTSCOPE_OTLP_HOST', host),
+    otlpAuth,
     otlpMaxBodyBytes: int('PROMPTSCOPE_OTLP_MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     spoolMaxBytes: int(
       'PROMPTSCOPE_SPOOL_MAX_BYTES',

@@ -12,12 +12,16 @@ export interface SelfTelemetry {
  * The server's own LLM calls (admin test runs) are traced like any service's: OTLP/HTTP protobuf to a collector,
  * as service `promptscope`. Not registered as the global provider, so nothing else in the process is traced.
  */
-export function startSelfTelemetry(endpoint: string, version: string): SelfTelemetry {
+export function startSelfTelemetry(
+  endpoint: string,
+  version: string,
+  headers?: Record<string, string>,
+): SelfTelemetry {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'promptscope', 'service.version': version }),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({ url: endpoint }),
+        exporter: new OTLPTraceExporter({ url: endpoint, headers }),
         scheduledDelayMillis: 1_000,
       }),
     ],

@@ -3,13 +3,15 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
 import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { startCollector } from '../collector/collector.ts';
+import type { OtlpAuthorizer } from '../collector/receiver.ts';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
 import { createApp } from './api/app.ts';
 import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './auth/key-lifecycle.ts';
-import type { Config } from './config.ts';
+import { newProcessToken, otlpAuthorizer } from './auth/otlp-authorizer.ts';
+import { type Config, otlpAuthRequired } from './config.ts';
 import { listen } from './listen.ts';
 import type { Logger } from './log.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
@@ -64,6 +66,7 @@ export async function startConfiguredCollector(
   catalog: PriceCatalog,
   log: Logger,
   extraMetrics?: () => string,
+  authorize?: OtlpAuthorizer,
 ) {
   if (clickhouse.embedded) await applyEmbeddedMergeSettings(clickhouse.client);
   return startCollector({
@@ -74,8 +77,9 @@ export async function startConfiguredCollector(
     catalog,
     log,
     dataDir: config.dataDir,
-    host: config.host,
+    host: config.otlpHost,
     port: config.otlpPort,
+    authorize,
     maxBodyBytes: config.otlpMaxBodyBytes,
     maxSpoolBytes: config.spoolMaxBytes,
     maxInFlightBytes: config.otlpMaxInFlightBytes,
@@ -122,6 +126,9 @@ export async function startSystem(
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
     const alerting = await loadAlerting(config.alerts, process.env);
     let scheduler: RunningScheduler | undefined;
+    const auth = new Authenticator({ sql, log });
+    // The server's own spans reach its in-process collector with a secret of this process, never stored.
+    const processToken = otlpAuthRequired(config) ? newProcessToken() : undefined;
     const collector = roles.collector
       ? await startConfiguredCollector(
           config,
@@ -129,14 +136,18 @@ export async function startSystem(
           catalog,
           log,
           () => scheduler?.metrics.render() ?? '',
+          otlpAuthRequired(config) ? otlpAuthorizer(auth, processToken) : undefined,
         )
       : undefined;
     if (collector) stopping.push(() => collector.stop());
 
-    const self = startSelfTelemetry(selfTelemetryEndpoint(collector?.url, config.otlpPort), VERSION);
+    const self = startSelfTelemetry(
+      selfTelemetryEndpoint(collector?.url, config.otlpPort),
+      VERSION,
+      collector && processToken ? { authorization: `Bearer ${processToken}` } : undefined,
+    );
     // Pushed after the collector: stopped first, so its last spans still reach the collector.
     stopping.push(() => self.shutdown());
-    const auth = new Authenticator({ sql, log });
     const promptCache = new ResolvedPromptCache();
     const changes = await ChangeFeed.start(sql, log);
     stopping.push(() => changes.close());

@@ -31,6 +31,8 @@ describe('promptscope start on embedded stores', () => {
       PROMPTSCOPE_DATA_DIR: dataDir,
       PROMPTSCOPE_EMBEDDED_PG_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      // As a deployment that exposes its collector would run: the server's own spans must still arrive.
+      PROMPTSCOPE_OTLP_AUTH: 'required',
     };
   });
   afterAll(async () => {
@@ -78,7 +80,25 @@ describe('promptscope start on embedded stores', () => {
     expect(await (await fetch(`${running.apiUrl}/ready`)).json()).toMatchObject({ status: 'ready' });
   });
 
-  it('records an admin test run through its own telemetry into its own collector, left out of analytics unless asked for', async () => {
+  it('with PROMPTSCOPE_OTLP_AUTH=required its collector says so and refuses spans without a key', async () => {
+    const out = running!.output();
+    expect(out).toContain('a telemetry:write key required');
+    const otlp = /OTLP\/HTTP\s+(http:\S+)/.exec(out)![1]!;
+    const anonymous = await fetch(otlp, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(anonymous.status).toBe(401);
+    const admin = await fetch(otlp, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${running!.key}` },
+      body: '{}',
+    });
+    expect(admin.status).toBe(200);
+  });
+
+  it('records an admin test run through its own telemetry into its own collector (keys required: a process secret), left out of analytics unless asked for', async () => {
     const key = running!.key!;
     const res = await api(running!, '/api/v1/admin/prompts/test', key, {
       method: 'POST',

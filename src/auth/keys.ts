@@ -3,8 +3,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 /**
  * `admin`: everything. `prompts:read`: resolve templates (what every service holds). `telemetry:read`: read the
  * recorded LLM calls and analytics, which span every service, so it is not implied by `prompts:read`.
+ * `telemetry:write`: send spans to the OTLP collector (when it asks for a key, see PROMPTSCOPE_OTLP_AUTH).
  */
-export const SCOPES = ['admin', 'prompts:read', 'telemetry:read'] as const;
+export const SCOPES = ['admin', 'prompts:read', 'telemetry:read', 'telemetry:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ParsedKey {

@@ -1,17 +1,25 @@
 import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import type { Config } from '../config.ts';
+import type { OtlpAuthorizer } from '../../collector/receiver.ts';
+import { Authenticator } from '../auth/authenticator.ts';
+import { otlpAuthorizer } from '../auth/otlp-authorizer.ts';
+import { type Config, otlpAuthRequired } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startConfiguredCollector } from '../server.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
+import { openPostgres, type PostgresStore } from '../store/postgres.ts';
 import { waitForSignal } from './signals.ts';
 
-/** `promptscope collector`: the OTLP/HTTP collector alone, on migrated tables. */
+/**
+ * `promptscope collector`: the OTLP/HTTP collector alone, on migrated tables. When it requires keys
+ * (PROMPTSCOPE_OTLP_AUTH) it reads them from Postgres; a revoked key is refused within the key cache's 5 s.
+ */
 export async function collector(config: Config, log: Logger, out: (s: string) => void): Promise<number> {
   const ch = await openClickHouse({
     clickhouseUrl: config.clickhouseUrl,
     database: config.clickhouseDatabase,
     dataDir: config.dataDir,
   });
+  let postgres: PostgresStore | undefined;
   try {
     const rs = await ch.client.query({
       query:
@@ -23,14 +31,26 @@ export async function collector(config: Config, log: Logger, out: (s: string) =>
       process.stderr.write("the ClickHouse tables are missing: run 'promptscope migrate up' first\n");
       return 1;
     }
+    let authorize: OtlpAuthorizer | undefined;
+    if (otlpAuthRequired(config)) {
+      postgres = await openPostgres({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        embeddedPort: config.embeddedPostgresPort,
+        log,
+      });
+      authorize = otlpAuthorizer(new Authenticator({ sql: postgres.sql, log }));
+    }
     const running = await startConfiguredCollector(
       config,
       ch,
       loadPriceCatalog({ overridesFile: config.pricesFile }),
       log,
+      undefined,
+      authorize,
     );
     out(`promptscope collector is running
-  OTLP/HTTP      ${running.url}/v1/traces
+  OTLP/HTTP      ${running.url}/v1/traces  (${authorize ? 'a telemetry:write key required' : 'no key required'})
   metrics        ${running.url}/metrics
   ClickHouse     ${ch.embedded ? 'embedded' : 'external'} (${ch.location})
   spool          ${config.dataDir}/spool
@@ -39,6 +59,7 @@ Press Ctrl+C to stop.`);
     await running.stop();
     return 0;
   } finally {
+    await postgres?.close();
     await ch.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import { type Config, otlpAuthRequired } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startSystem } from '../server.ts';
 import { waitForSignal } from './signals.ts';
@@ -15,7 +15,7 @@ export async function start(
   out(`promptscope is running
   API            ${system.apiUrl}
   OpenAPI        ${system.apiUrl}/openapi.json
-  API reference  ${system.apiUrl}/docs${system.otlpUrl ? `\n  OTLP/HTTP      ${system.otlpUrl}  (collector; self-metrics at /metrics)` : ''}
+  API reference  ${system.apiUrl}/docs${system.otlpUrl ? `\n  OTLP/HTTP      ${system.otlpUrl}  (collector, ${otlpAuthRequired(config) ? 'a telemetry:write key required' : 'no key required'}; self-metrics at /metrics)` : ''}
   Postgres       ${postgres.embedded ? 'embedded' : 'external'}${postgres.embedded ? ` (${config.dataDir}/postgres)` : ''}
   ClickHouse     ${clickhouse.embedded ? 'embedded' : 'external'} (${clickhouse.location})
   data dir       ${config.dataDir}`);

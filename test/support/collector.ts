@@ -69,9 +69,14 @@ export async function productionLikeCollector(
 
 export type Protocol = 'protobuf' | 'json';
 
-/** The real OTLP/HTTP exporter of the given encoding, optionally gzipping. */
-export function otlpExporter(url: string, protocol: Protocol, gzip: boolean) {
-  const config = { url: `${url}/v1/traces`, compression: (gzip ? 'gzip' : 'none') as never };
+/** The real OTLP/HTTP exporter of the given encoding, optionally gzipping, with any headers (a key). */
+export function otlpExporter(
+  url: string,
+  protocol: Protocol,
+  gzip: boolean,
+  headers?: Record<string, string>,
+) {
+  const config = { url: `${url}/v1/traces`, compression: (gzip ? 'gzip' : 'none') as never, headers };
   return protocol === 'json' ? new JsonExporter(config) : new ProtoExporter(config);
 }
 
@@ -122,6 +127,20 @@ export function spanFactory(service = 'checkout') {
       memory.reset();
       return done[done.length - 1]!;
     },
+  };
+}
+
+/** Spans of one service with random ids (the golden span factory restarts its ids, which the collector dedups). */
+export function serviceSpans(service: string) {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  });
+  const tracer = provider.getTracer('test');
+  return (attributes: Record<string, string>): ReadableSpan => {
+    tracer.startSpan('call', { kind: SpanKind.CLIENT, attributes }).end();
+    return memory.getFinishedSpans().at(-1)!;
   };
 }
 
