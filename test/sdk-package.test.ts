@@ -121,12 +121,20 @@ describe('@promptscope/sdk as a service installs it from the registry', () => {
     expect(files).toContain('package/dist/pricing/prices.json');
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.test.js'))).toEqual([]);
-    const manifest = JSON.parse(await fs.readFile(path.join(SDK, 'package.json'), 'utf8'));
-    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(manifest.engines.node).toBeDefined();
     const installed = (await fs.readdir(path.join(dir, 'service/node_modules'))).concat(
       await fs.readdir(path.join(dir, 'service/node_modules/@opentelemetry')),
     );
+    // What a registry page and a licence scanner look for.
+    expect(files).toContain('package/README.md');
+    expect(files).toContain('package/LICENSE');
+    const manifest = JSON.parse(await fs.readFile(path.join(SDK, 'package.json'), 'utf8'));
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.engines.node).toBeDefined();
+    expect(manifest.repository).toMatchObject({ type: 'git', directory: 'packages/sdk' });
+    // OpenTelemetry asks instrumentation libraries to take the API as a peer: one API instance per application.
+    expect(manifest.peerDependencies['@opentelemetry/api']).toBeDefined();
+    expect(manifest.dependencies['@opentelemetry/api']).toBeUndefined();
+    expect(installed).toContain('api'); // npm installs the peer next to the service
     // (protobufjs comes with OpenTelemetry's protobuf exporter: what OpenTelemetry pulls in is its own choice.)
     for (const server of [
       'hono',
@@ -141,7 +149,6 @@ describe('@promptscope/sdk as a service installs it from the registry', () => {
     ])
       expect(installed).not.toContain(server);
     expect(Object.keys(manifest.dependencies).sort()).toEqual([
-      '@opentelemetry/api',
       '@opentelemetry/context-async-hooks',
       '@opentelemetry/core',
       '@opentelemetry/exporter-trace-otlp-http',

@@ -139,6 +139,44 @@ describe('@google/genai instrumentation against a Gemini wire-format server', ()
     expect(String(span.attributes['gen_ai.output.messages'])).toContain('Echo: secret question');
   });
 
+  it.each([
+    ['SPAN_ONLY', true, false],
+    ['EVENT_ONLY', false, true],
+    ['SPAN_AND_EVENT', true, true],
+    ['NO_CONTENT', false, false],
+    ['true', true, false],
+    ['false', false, false],
+  ])(
+    'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=%s: text on the span %s, as a gen_ai.client.inference.operation.details event %s',
+    async (value, onSpan, asEvent) => {
+      process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = value;
+      try {
+        const fromEnv = new LlmTelemetry({ tracerProvider: provider, disabled: false });
+        const client = instrumentGoogleGenAI(
+          new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: server.url } }),
+          fromEnv,
+        );
+        await client.models.generateContent({ model: 'gemini-2.5-flash', contents: 'private question' });
+        const span = await onlySpan();
+        expect(String(span.attributes['gen_ai.input.messages'] ?? '')).toContain(
+          onSpan ? 'private question' : '',
+        );
+        expect('gen_ai.input.messages' in span.attributes).toBe(onSpan);
+        expect('gen_ai.output.messages' in span.attributes).toBe(onSpan);
+        const events = span.events.filter((e) => e.name === 'gen_ai.client.inference.operation.details');
+        expect(events).toHaveLength(asEvent ? 1 : 0);
+        if (asEvent) {
+          expect(String(events[0]!.attributes?.['gen_ai.input.messages'])).toContain('private question');
+          expect(String(events[0]!.attributes?.['gen_ai.output.messages'])).toContain(
+            'Echo: private question',
+          );
+        }
+      } finally {
+        delete process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
+      }
+    },
+  );
+
   it('the kill switch records nothing and changes nothing else', async () => {
     const off = new LlmTelemetry({ tracerProvider: provider, disabled: true });
     const client = instrumentGoogleGenAI(

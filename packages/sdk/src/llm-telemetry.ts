@@ -6,7 +6,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { captureContentByEnv, disabledByEnv } from './options.ts';
+import { type ContentCapture, contentCaptureByEnv, contentOnSpan, disabledByEnv } from './options.ts';
 import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { activePromptScope, type PromptRef } from './prompt-context.ts';
@@ -36,8 +36,11 @@ export interface LlmTelemetryOptions {
   tracerProvider?: TracerProvider;
   /** A catalog, or options for loading the shipped one with a deployment's overrides. */
   prices?: PriceCatalog | CatalogOptions;
-  /** Record prompt/completion text and variable values (default: PROMPTSCOPE_CAPTURE_CONTENT). */
-  captureContent?: boolean;
+  /**
+   * Record prompt/completion text and variable values: `true` = on the span (default: PROMPTSCOPE_CAPTURE_CONTENT or
+   * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT), or where: `span`, `event`, `span_and_event`, `none`.
+   */
+  captureContent?: boolean | ContentCapture;
   /** Record nothing (default: PROMPTSCOPE_DISABLED or OTEL_SDK_DISABLED). */
   disabled?: boolean;
   /** Called once per kind of internal failure; telemetry failures never reach the caller. */
@@ -53,7 +56,9 @@ export interface LlmTelemetryStats {
 
 /** One span per LLM call, with GenAI attributes, template, guardrail verdicts and exact cost. */
 export class LlmTelemetry {
+  /** Whether any content (text, variable values) is recorded. */
   readonly captureContent: boolean;
+  readonly contentCapture: ContentCapture;
   readonly disabled: boolean;
   #tracer: Tracer | undefined;
   #tracerProvider: TracerProvider;
@@ -67,13 +72,16 @@ export class LlmTelemetry {
 
   constructor(options: LlmTelemetryOptions = {}) {
     this.disabled = options.disabled ?? disabledByEnv();
-    this.captureContent = options.captureContent ?? captureContentByEnv();
+    const capture = options.captureContent ?? contentCaptureByEnv();
+    this.contentCapture = capture === true ? 'span' : capture === false ? 'none' : capture;
+    this.captureContent = this.contentCapture !== 'none';
     this.#tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
     this.#catalogOptions = options.prices && !('find' in options.prices) ? options.prices : {};
     this.#catalog = options.prices && 'find' in options.prices ? options.prices : undefined;
     this.#now = options.now ?? Date.now;
     this.#host = {
       captureContent: this.captureContent,
+      contentCapture: this.contentCapture,
       now: this.#now,
       prices: () => this.#prices(),
       countUnpriced: () => {
@@ -171,7 +179,7 @@ export class LlmTelemetry {
       setIf(attributes, ATTR.serverPort, start.server.port);
     }
     if (scope) Object.assign(attributes, promptAttributes(scope.prompt, this.captureContent));
-    if (this.captureContent && start.inputMessages !== undefined)
+    if (contentOnSpan(this.contentCapture) && start.inputMessages !== undefined)
       attributes[ATTR.inputMessages] = safeJson(start.inputMessages);
 
     const startedAt = this.#now();

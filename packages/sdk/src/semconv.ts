@@ -77,5 +77,7 @@ export const PEER_ATTR = {
 } as const;
 
 export const EVENT_GUARDRAIL = 'promptscope.guardrail';
+/** The GenAI event that carries a call's messages when content is captured as an event (EVENT_ONLY, SPAN_AND_EVENT). */
+export const EVENT_INFERENCE_DETAILS = 'gen_ai.client.inference.operation.details';
 
 export const PROVIDERS = { vertexAi: 'gcp.vertex_ai', gemini: 'gcp.gemini', genAi: 'gcp.gen_ai' } as const;

@@ -54,6 +54,32 @@ describe('startTelemetry', () => {
     },
   );
 
+  it('OTEL_EXPORTER_OTLP_PROTOCOL=grpc (set for every language in a shared environment) warns once and sends http/protobuf', async () => {
+    received.length = 0;
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'grpc';
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const running = startTelemetry({ serviceName: 'shared-env', endpoint: url });
+        expect(running.enabled).toBe(true);
+        const telemetry = new LlmTelemetry({ disabled: false });
+        await telemetry.traceCall({ provider: 'gcp.gemini', model: 'gemini-2.5-flash' }, async () => {});
+        await running.shutdown();
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+      process.off('warning', onWarning);
+    }
+    expect(received.map((r) => r.contentType)).toEqual(['application/x-protobuf', 'application/x-protobuf']);
+    expect(warnings.filter((w) => w.includes("OTLP protocol 'grpc'"))).toHaveLength(1);
+  });
+
   it('does nothing when PROMPTSCOPE_DISABLED=true', async () => {
     process.env.PROMPTSCOPE_DISABLED = 'true';
     try {

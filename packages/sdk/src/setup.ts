@@ -15,7 +15,7 @@ import {
   type SpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { disabledByEnv } from './options.ts';
+import { disabledByEnv, warnOnce } from './options.ts';
 
 export interface TelemetrySetupOptions {
   /** service.name (default OTEL_SERVICE_NAME, else the SDK's default). */
@@ -45,13 +45,15 @@ export interface RunningTelemetry {
 export function startTelemetry(options: TelemetrySetupOptions = {}): RunningTelemetry {
   if (disabledByEnv()) return { enabled: false, shutdown: async () => {} };
   const env = process.env;
-  const protocol =
+  let protocol: string =
     options.protocol ??
     (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf');
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    throw new Error(
-      `promptscope: OTLP protocol '${protocol}' is not supported; use http/protobuf or http/json`,
+    // Often set for every language in a shared environment (grpc): never a reason to break the service.
+    warnOnce(
+      `OTLP protocol '${protocol}' is not supported by @promptscope/sdk; sending http/protobuf instead (set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf to silence this)`,
     );
+    protocol = 'http/protobuf';
   }
   const config = {
     ...(options.endpoint ? { url: options.endpoint } : {}),

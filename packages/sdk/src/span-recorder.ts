@@ -1,5 +1,6 @@
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { GuardrailBlockedError } from './errors.ts';
+import { type ContentCapture, contentAsEvent, contentOnSpan } from './options.ts';
 import type { PriceCatalog } from './pricing/catalog.ts';
 import { type CostResult, computeCost } from './pricing/cost.ts';
 import {
@@ -10,7 +11,7 @@ import {
 } from './pricing/usage.ts';
 import type { PromptRef } from './prompt-context.ts';
 import { evaluateGuardrails, type GuardrailVerdict } from './prompts/guardrails.ts';
-import { ATTR, EVENT_GUARDRAIL } from './semconv.ts';
+import { ATTR, EVENT_GUARDRAIL, EVENT_INFERENCE_DETAILS } from './semconv.ts';
 
 export interface LlmCallStart {
   provider: string;
@@ -69,6 +70,7 @@ export interface LlmCallRecorder {
 /** What a recorder needs from the telemetry that made it. */
 export interface RecorderHost {
   captureContent: boolean;
+  contentCapture: ContentCapture;
   now(): number;
   prices(): PriceCatalog;
   countUnpriced(): void;
@@ -209,13 +211,20 @@ export class SpanRecorder implements LlmCallRecorder {
     span.setAttributes(attributes);
     const prompt = this.#prompt;
     const guarded = prompt !== undefined && prompt.guardrails.length > 0;
+    const capture = this.#host.contentCapture;
     const text =
       this.#host.captureContent || guarded ? (result.outputText ?? result.readOutputText?.()) : undefined;
-    if (this.#host.captureContent && text !== undefined) {
-      span.setAttribute(
-        ATTR.outputMessages,
-        safeJson([{ role: 'assistant', parts: [{ type: 'text', content: text }] }]),
-      );
+    const output =
+      this.#host.captureContent && text !== undefined
+        ? safeJson([{ role: 'assistant', parts: [{ type: 'text', content: text }] }])
+        : undefined;
+    if (contentOnSpan(capture) && output !== undefined) span.setAttribute(ATTR.outputMessages, output);
+    if (contentAsEvent(capture)) {
+      const details: Attributes = {};
+      if (this.#start.inputMessages !== undefined)
+        details[ATTR.inputMessages] = safeJson(this.#start.inputMessages);
+      if (output !== undefined) details[ATTR.outputMessages] = output;
+      span.addEvent(EVENT_INFERENCE_DETAILS, details);
     }
     if (guarded && text !== undefined) {
       const outcome = evaluateGuardrails(prompt.guardrails, text, 'output');
