@@ -1,14 +1,8 @@
 import fs from 'node:fs';
 import tlsModule from 'node:tls';
 import * as vertexai from '@google-cloud/vertexai';
-import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { VertexAIInstrumentation } from '@traceloop/instrumentation-vertexai';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -87,7 +87,7 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const encoding: Encoding = type === 'application/json' ? 'json' : 'protobuf';
-    const fail = (error: HttpError) => {
+    const fail = (error: HttpError): undefined => {
       o.metrics.countRequest(error.status);
       reply(res, error.status, encoding, errorBody(encoding, error.status, error.message), error.headers);
       // Stop reading what the client still sends, without killing a keep-alive connection mid-response.
@@ -137,8 +137,8 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     res: http.ServerResponse,
     encoding: Encoding,
     contentEncoding: string,
-    fail: (error: HttpError) => void,
-  ): void {
+    fail: (error: HttpError) => undefined,
+  ): undefined {
     const retryAfter = { 'retry-after': String(o.retryAfterSeconds) };
     if (o.spool.unsentBytes >= o.maxSpoolBytes)
       return fail(
