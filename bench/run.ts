@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<strin
   'collector-auth': () => import('./collector-auth.ts'),
   analytics: () => import('./analytics.ts'),
   alerts: () => import('./alerts.ts'),
+  diff: () => import('./diff.ts'),
 };
 
 const ONE = '--one';

@@ -43,7 +43,21 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
     const res = await api.call('GET', '/api/v1/admin/templates/greeting/diff?from=1&to=2');
     expect(res.status).toBe(200);
     expect(res.body.identical).toBe(false);
-    expect(res.body.text).toEqual({ unified: ' Hello {{name}}\n+How can I help?', added: 1, removed: 0 });
+    expect(res.body.text).toMatchObject({
+      unified: '@@ -1 +1,2 @@\n Hello {{name}}\n+How can I help?',
+      added: 1,
+      removed: 0,
+      approximate: false,
+    });
+    expect(res.body.text.hunks).toEqual([
+      {
+        old_start: 1,
+        old_lines: 1,
+        new_start: 1,
+        new_lines: 2,
+        lines: [' Hello {{name}}', '+How can I help?'],
+      },
+    ]);
     expect(res.body.fields.model_config).toEqual({
       from: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.7 },
       to: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.2 },
@@ -52,6 +66,31 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
     const byLabel = await api.call('GET', '/api/v1/admin/templates/greeting/diff?from=production&to=latest');
     expect(byLabel.body.from.version).toBe('1');
     expect(byLabel.body.to.version).toBe('2');
+  });
+
+  it('diffs two 20,000-line versions in hunks (a table of every line pair would take gigabytes)', async () => {
+    const text = (edit: boolean) =>
+      Array.from({ length: 20_000 }, (_, i) =>
+        edit && i % 100 === 0 ? `edited ${i}` : `line ${i} {{name}}`,
+      ).join('\n');
+    for (const [version, edit] of [
+      ['1.0.0', false],
+      ['2.0.0', true],
+    ] as const) {
+      const res = await api.call('POST', '/api/v1/admin/prompts', {
+        body: { name: 'long-prompt', version, template_text: text(edit), variables: ['name'] },
+      });
+      expect(res.status).toBe(201);
+    }
+    const res = await api.call('GET', '/api/v1/admin/templates/long-prompt/diff?from=1.0.0&to=2.0.0');
+    expect(res.status).toBe(200);
+    expect(res.body.text).toMatchObject({ added: 200, removed: 200, approximate: false });
+    expect(res.body.text.hunks).toHaveLength(200);
+    expect(res.body.text.unified.split('\n').slice(0, 3)).toEqual([
+      '@@ -1,4 +1,4 @@',
+      '-line 0 {{name}}',
+      '+edited 0',
+    ]);
   });
 
   it('promotes with a label move, rolls back by moving it again, and keeps every move', async () => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { versionStats } from '../../analytics/version-stats.ts';
 import { actorName } from '../../auth/authenticator.ts';
-import { diffFields, diffLines, formatUnified } from '../../prompts/diff.ts';
+import { diffFields, diffText } from '../../prompts/diff.ts';
 import { labelHistory, moveLabel, removeLabel } from '../../prompts/store/labels.ts';
 import { getTemplate, setArchived } from '../../prompts/store/templates.ts';
 import { listVersionsOf, resolveVersion, type VersionView } from '../../prompts/store/versions.ts';
@@ -212,17 +212,12 @@ export function adminTemplateRoutes(deps: ApiDeps) {
 function versionDiff(a: VersionView, b: VersionView) {
   const text = (v: VersionView) =>
     v.template_text ?? (v.messages ?? []).map((m) => `[${m.role}]\n${m.content}`).join('\n');
-  const lines = diffLines(text(a), text(b));
   return {
     name: a.name,
     from: { version: a.version, id: a.id, content_hash: a.content_hash },
     to: { version: b.version, id: b.id, content_hash: b.content_hash },
     identical: a.content_hash === b.content_hash,
-    text: {
-      unified: formatUnified(lines),
-      added: lines.filter((l) => l.op === '+').length,
-      removed: lines.filter((l) => l.op === '-').length,
-    },
+    text: diffText(text(a), text(b)),
     fields: diffFields(
       {
         variables: a.variable_definitions,
