@@ -21,7 +21,7 @@ import {
 } from '../src/analytics/figures.ts';
 import { buildRollup } from '../src/analytics/hourly-rollup.ts';
 import { summaryQuery } from '../src/analytics/llm-calls.ts';
-import { SEED_REPORT_NAMES, seedQuery } from '../src/analytics/seed-queries.ts';
+import { REPORT_NAMES, reportQuery } from '../src/analytics/reports.ts';
 import { type ClickHouseClient, openClickHouse } from '../src/store/clickhouse.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
@@ -128,7 +128,7 @@ export async function run(): Promise<Record<string, string | number>> {
       ['API errors by type', errorsQuery({ ...slice, groupBy: ['template'] })],
       ['API top calls', topCallsQuery(slice, 20)],
       ['API summary, window 30d', summaryQuery(30 * 86_400, now)],
-      ...SEED_REPORT_NAMES.map((name): [string, Query] => [`API seed ${name}`, seedQuery(name, { to: now })]),
+      ...REPORT_NAMES.map((name): [string, Query] => [`API report ${name}`, reportQuery(name, { to: now })]),
       ['drill-down: usage by version per hour', usageQuery({ ...drill, step: 'hour', groupBy: ['version'] })],
       ['drill-down: A/B', abQuery({ ...drill, filters: { template: 'template-7', label: 'production' } })],
       ['drill-down: version stats', versionStatsQuery('template-7', now)],

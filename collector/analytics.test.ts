@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery } from '../src/analytics/figures.ts';
-import { type SeedReport, seedQuery } from '../src/analytics/seed-queries.ts';
+import { type ReportName, reportQuery } from '../src/analytics/reports.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
 import {
@@ -134,27 +134,68 @@ describe('what arrives: llm_calls, prompt_executions, the seed queries and the r
     });
   });
 
-  it("the seed's monitoring queries give the right numbers", async () => {
-    const seed = <T>(name: SeedReport) => runQuery<T>(client, seedQuery(name, { to: NOW + 1000 }));
-    expect(await seed('last-hour-metrics')).toEqual([
+  it("the specification's monitoring reports: its columns, order, windows and PERCENTILE_CONT p95", async () => {
+    const report = <T>(name: ReportName, testRuns?: 'include' | 'only') =>
+      runQuery<T>(client, reportQuery(name, { to: NOW + 1000, testRuns }));
+    // Last hour: 100, 200, 300 (failed) and 400 ms. PERCENTILE_CONT(0.95) interpolates at rank 1 + 0.95 × 3 = 3.85:
+    // 300 + 0.85 × (400 − 300) = 385 (a nearest-rank p95 would say 400).
+    expect(await report('last-hour-metrics')).toEqual([
       {
         total_executions: 4,
-        successful_executions: 3,
-        failed_executions: 1,
-        avg_response_time_ms: 250,
-        p95_response_time_ms: 400,
+        successful: 3,
+        failed: 1,
+        avg_latency_ms: 250,
+        p95_latency_ms: 385,
         total_cost_usd: '0.006',
+        unpriced_executions: 1,
       },
     ]);
-    expect(await seed('cost-by-template')).toEqual([
-      { template_name: 'search', executions: 2, total_cost_usd: '0.01', unpriced_executions: 1 },
-      { template_name: 'support', executions: 3, total_cost_usd: '0.006', unpriced_executions: 0 },
+    // 24 h, dearest first. search: 0.01 over its one priced call (AVG skips the unpriced one's NULL), 400 and 1000 ms.
+    expect(await report('cost-by-template')).toEqual([
+      {
+        template_name: 'search',
+        executions: 2,
+        total_cost_usd: '0.01',
+        avg_cost_usd: '0.01',
+        avg_latency_ms: 700,
+        unpriced_executions: 1,
+      },
+      {
+        template_name: 'support',
+        executions: 3,
+        total_cost_usd: '0.006',
+        avg_cost_usd: '0.002',
+        avg_latency_ms: 200,
+        unpriced_executions: 0,
+      },
     ]);
-    const hourly = await seed<{ executions: number; errors: number }>('hourly-error-rate');
-    expect(hourly.reduce((s, h) => s + h.executions, 0)).toBe(5);
-    expect(hourly.reduce((s, h) => s + h.errors, 0)).toBe(1);
-    const daily = await seed<{ executions: number; total_cost_usd: string }>('daily-cost');
-    expect(daily.reduce((s, d) => s + d.executions, 0)).toBe(6);
+    const hourly = await report<{ hour: string; total: number; errors: number; error_rate_pct: number }>(
+      'hourly-error-rate',
+    );
+    expect(Object.keys(hourly[0]!)).toEqual(['hour', 'total', 'errors', 'error_rate_pct']);
+    expect(hourly.map((h) => h.hour)).toEqual([...hourly.map((h) => h.hour)].sort().reverse());
+    expect(hourly.reduce((s, h) => s + h.total, 0)).toBe(5);
+    const failing = hourly.find((h) => h.errors === 1)!;
+    expect(failing.error_rate_pct).toBe(Math.round((100 / failing.total) * 100) / 100);
+    const daily = await report<Record<string, unknown>>('daily-cost');
+    expect(Object.keys(daily[0]!)).toEqual([
+      'date',
+      'template_name',
+      'executions',
+      'total_cost_usd',
+      'avg_cost_usd',
+      'p95_latency_ms',
+      'success_rate_pct',
+      'unpriced_executions',
+    ]);
+    expect(daily.reduce((s, d) => s + (d.executions as number), 0)).toBe(6);
+    // Newest day first, then dearest.
+    const order = daily.map((d) => [d.date as string, -Number(d.total_cost_usd)] as const);
+    expect(order).toEqual([...order].sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? 1 : -1)));
+    // An admin test run counts only when asked for.
+    expect(await report('last-hour-metrics', 'only')).toEqual([
+      expect.objectContaining({ total_executions: 0 }),
+    ]);
   });
 
   it('GET /api/v1/executions lists calls newest first with filters and paging', async () => {

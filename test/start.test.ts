@@ -128,7 +128,7 @@ describe('promptscope start on embedded stores', () => {
     expect(summary.total).toBe(1);
   });
 
-  it("promptscope report prints the seed's monitoring queries through the running server, the same numbers as the API", async () => {
+  it("promptscope report prints the specification's monitoring reports through the running server, the same numbers as the API", async () => {
     const key = running!.key!;
     const json = await cli('report', '--json', '--window', '2h');
     expect(json.code).toBe(0);
@@ -139,22 +139,59 @@ describe('promptscope start on embedded stores', () => {
       'hourly-error-rate',
       'daily-cost',
     ]);
-    // The admin test run above is the one call (the seed logged admin test executions too).
-    expect(printed['last-hour-metrics']!.rows).toEqual([
-      expect.objectContaining({ total_executions: 1, successful_executions: 1, failed_executions: 0 }),
-    ]);
+    // The admin test run above is the one call: left out by default, as in every other figure.
+    expect(printed['last-hour-metrics']!.rows).toEqual([expect.objectContaining({ total_executions: 0 })]);
+    const included = await cli('report', '--json', '--window', '2h', '--test-runs', 'include');
+    expect(
+      (JSON.parse(included.out) as Record<string, { rows: Record<string, unknown>[] }>)['last-hour-metrics']!
+        .rows,
+    ).toEqual([expect.objectContaining({ total_executions: 1, successful: 1, failed: 0 })]);
     const api_ = (await (
-      await api(running!, '/api/v1/analytics/seed/cost-by-template?window=2h', key)
+      await api(running!, '/api/v1/analytics/reports/cost-by-template?window=2h&test_runs=include', key)
     ).json()) as {
       rows: unknown[];
     };
-    expect(printed['cost-by-template']!.rows).toEqual(api_.rows);
+    const cli_ = await cli(
+      'report',
+      '--json',
+      '--window',
+      '2h',
+      '--test-runs',
+      'include',
+      '--only',
+      'cost-by-template',
+    );
+    expect((JSON.parse(cli_.out) as Record<string, { rows: unknown[] }>)['cost-by-template']!.rows).toEqual(
+      api_.rows,
+    );
     const tables = await cli('report', '--only', 'last-hour-metrics,cost-by-template');
     expect(tables.code).toBe(0);
-    expect(tables.out).toContain('Recent execution metrics');
-    expect(tables.out).toMatch(/total_executions\s+successful_executions/);
-    const csv = await cli('report', '--csv', '--only', 'cost-by-template');
-    expect(csv.out).toContain('template_name,executions,total_cost_usd,unpriced_executions');
+    expect(tables.out).toContain('Last hour: executions, latency and cost');
+    expect(tables.out).toMatch(/total_executions\s+successful\s+failed\s+avg_latency_ms\s+p95_latency_ms/);
+    // One well-formed CSV per report: to standard output with --only, or a file each with --out.
+    const csv = await cli('report', '--csv', '--only', 'cost-by-template', '--test-runs', 'include');
+    expect(csv.code).toBe(0);
+    const lines = csv.out.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'template_name,executions,total_cost_usd,avg_cost_usd,avg_latency_ms,unpriced_executions',
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.split(',')).toHaveLength(6);
+    const several = await cli('report', '--csv');
+    expect(several.code).toBe(2);
+    expect(several.out).toContain('--csv writes one report per CSV');
+    const dir = path.join(dataDir, 'reports');
+    const files = await cli('report', '--csv', '--out', dir);
+    expect(files.code).toBe(0);
+    expect((await fs.readdir(dir)).sort()).toEqual([
+      'cost-by-template.csv',
+      'daily-cost.csv',
+      'hourly-error-rate.csv',
+      'last-hour-metrics.csv',
+    ]);
+    expect((await fs.readFile(path.join(dir, 'hourly-error-rate.csv'), 'utf8')).split('\r\n')[0]).toBe(
+      'hour,total,errors,error_rate_pct',
+    );
     const bad = await cli('report', '--window', 'forever');
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('window');

@@ -413,13 +413,22 @@ export function topCallsQuery(slice: Slice, limit: number): Query {
 
 /** Runs a figure's query; 64-bit integers come back as numbers, decimals as exact strings. */
 export async function runQuery<T>(client: ClickHouseClient, q: Query): Promise<T[]> {
+  return (await runQueryWithColumns<T>(client, q)).rows;
+}
+
+/** The rows and the result's column names, in order: a CSV of no rows still has its header. */
+export async function runQueryWithColumns<T>(
+  client: ClickHouseClient,
+  q: Query,
+): Promise<{ rows: T[]; columns: string[] }> {
   const rs = await client.query({
     query: q.sql,
     query_params: q.params,
-    format: 'JSONEachRow',
+    format: 'JSON',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
-  return rs.json<T>();
+  const answer = await rs.json<T>();
+  return { rows: answer.data, columns: (answer.meta ?? []).map((m) => m.name) };
 }
 
 /**

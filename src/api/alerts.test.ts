@@ -92,6 +92,7 @@ describe('alerts API: active alerts, history, rules and silences', () => {
     });
     expect(res.body.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort()).toEqual([
       'DailyCostOverBudget',
+      'GenAiSpansUnclassified',
       'HighErrorRate',
       'HighP95Latency',
       'LowSuccessRate',

@@ -21,8 +21,9 @@ usage:
   promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read (comma-separated)
   promptscope keys list [--all]
   promptscope keys revoke ID
-  promptscope report [--window 24h] [--template NAME] [--json | --csv] [--url URL]
-                                             the seed's monitoring queries as tables, through the API
+  promptscope report [--only NAMES] [--window 24h] [--template NAME] [--test-runs exclude|include|only]
+                     [--json | --csv [--out DIR]] [--url URL]
+                                             the specification's monitoring reports, through the API
                                              (key: PROMPTSCOPE_API_KEY, else the first-start admin key)
 ${ALERTS_USAGE}
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests

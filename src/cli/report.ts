@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SEED_REPORT_NAMES, SEED_REPORTS, type SeedReport } from '../analytics/seed-queries.ts';
+import { TEST_RUNS } from '../analytics/figures.ts';
+import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.ts';
 import type { Config } from '../config.ts';
 
 interface ReportAnswer {
@@ -11,33 +13,79 @@ interface ReportAnswer {
   rows: Record<string, unknown>[];
 }
 
+export const REPORT_USAGE = `usage: promptscope report [--only NAME[,NAME…]] [--window 1h] [--template NAME]
+                          [--test-runs exclude|include|only] [--json | --csv [--out DIR]] [--url URL]
+
+The monitoring queries of the original specification, read through the API (GET /api/v1/analytics/reports/NAME):
+  last-hour-metrics   executions, successes, failures, average and P95 latency, cost (last hour)
+  cost-by-template    executions, cost, average cost and latency per template, dearest first (24 h)
+  hourly-error-rate   executions, errors and error rate (%) per hour, newest first (24 h)
+  daily-cost          per day and template: executions, cost, average cost, P95 latency, success rate (%) (7 days)
+
+  --only NAMES     these reports only (comma-separated), in this order
+  --window W       another window for every report (30s, 15m, 1h, 7d …)
+  --template NAME  one template's calls
+  --test-runs      admin test runs: left out (exclude, the default), counted too (include) or only them
+  --json           one JSON object, the reports by name
+  --csv            CSV: one report to standard output (with --only NAME), or each to DIR/NAME.csv (with --out DIR)
+  --url URL        the API (default: http://HOST:PORT); key from PROMPTSCOPE_API_KEY or the first-start key file`;
+
 /**
- * `promptscope report`: the seed's four monitoring queries as terminal tables (or JSON, or CSV), read through the
- * API (`GET /api/v1/analytics/seed/{report}`), so it works next to a running server — an embedded ClickHouse
- * belongs to the process that opened it — and against a remote one alike.
+ * `promptscope report`: the specification's four monitoring queries as terminal tables (or JSON, or CSV), read
+ * through the API (`GET /api/v1/analytics/reports/{name}`), so it works next to a running server — an embedded
+ * ClickHouse belongs to the process that opened it — and against a remote one alike.
  */
 export async function report(config: Config, args: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      window: { type: 'string' },
-      template: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      csv: { type: 'boolean', default: false },
-      url: { type: 'string' },
-      only: { type: 'string' },
-    },
-  });
-  if (values.json && values.csv) {
-    process.stderr.write('report takes --json or --csv, not both\n');
+  const usage = (message: string) => {
+    process.stderr.write(`${message}\n${REPORT_USAGE}\n`);
     return 2;
+  };
+  let values: {
+    window?: string;
+    template?: string;
+    json?: boolean;
+    csv?: boolean;
+    url?: string;
+    only?: string;
+    out?: string;
+    'test-runs'?: string;
+    help?: boolean;
+  };
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        window: { type: 'string' },
+        template: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        csv: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        'test-runs': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return usage((error as Error).message);
   }
-  const names = values.only ? (values.only.split(',') as SeedReport[]) : SEED_REPORT_NAMES;
-  const unknown = names.filter((n) => !SEED_REPORT_NAMES.includes(n));
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown report(s) ${unknown.join(', ')}; known: ${SEED_REPORT_NAMES.join(', ')}\n`);
-    return 2;
+  if (values.help) {
+    out(REPORT_USAGE);
+    return 0;
   }
+  if (values.json && values.csv) return usage('report takes --json or --csv, not both');
+  const names = values.only ? (values.only.split(',') as ReportName[]) : REPORT_NAMES;
+  const unknown = names.filter((n) => !REPORT_NAMES.includes(n));
+  if (unknown.length > 0)
+    return usage(`unknown report(s) ${unknown.join(', ')}; known: ${REPORT_NAMES.join(', ')}`);
+  if (values.csv && names.length > 1 && !values.out)
+    return usage(
+      '--csv writes one report per CSV: choose one with --only NAME, or give --out DIR for a file each',
+    );
+  if (values.out && !values.csv) return usage('--out DIR goes with --csv');
+  const testRuns = values['test-runs'];
+  if (testRuns !== undefined && !(TEST_RUNS as readonly string[]).includes(testRuns))
+    return usage(`--test-runs takes ${TEST_RUNS.join(', ')}`);
   const base =
     values.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   const key =
@@ -50,14 +98,15 @@ export async function report(config: Config, args: string[], out: (s: string) =>
     return 2;
   }
   const answers: ReportAnswer[] = [];
-  const csv: string[] = [];
+  const csv: { name: string; text: string }[] = [];
   for (const name of names) {
     const query = new URLSearchParams();
     if (values.window) query.set('window', values.window);
     if (values.template) query.set('template', values.template);
+    if (testRuns) query.set('test_runs', testRuns);
     let res: Response;
     try {
-      res = await fetch(`${base}/api/v1/analytics/seed/${name}?${query}`, {
+      res = await fetch(`${base}/api/v1/analytics/reports/${name}?${query}`, {
         headers: { authorization: `Bearer ${key}`, accept: values.csv ? 'text/csv' : 'application/json' },
       });
     } catch (error) {
@@ -75,14 +124,21 @@ export async function report(config: Config, args: string[], out: (s: string) =>
       );
       return 1;
     }
-    if (values.csv) csv.push(`# ${name}\r\n${await res.text()}`);
+    if (values.csv) csv.push({ name, text: await res.text() });
     else answers.push((await res.json()) as ReportAnswer);
   }
-  if (values.csv) out(csv.join('\r\n').trimEnd());
+  if (values.csv && values.out) {
+    await mkdir(values.out, { recursive: true });
+    for (const c of csv) {
+      const file = path.join(values.out, `${c.name}.csv`);
+      await writeFile(file, c.text);
+      out(file);
+    }
+  } else if (values.csv) process.stdout.write(csv[0]!.text);
   else if (values.json) out(JSON.stringify(Object.fromEntries(answers.map((a) => [a.report, a])), null, 2));
   else {
     for (const a of answers) {
-      out(`${SEED_REPORTS[a.report as SeedReport].title}  (${a.from} → ${a.to})`);
+      out(`${REPORTS[a.report as ReportName].title}  (${a.from} → ${a.to})`);
       out(table(a.rows));
       out('');
     }

@@ -6,7 +6,7 @@ import {
   type Dimension,
   errorsQuery,
   type Query,
-  runQuery,
+  runQueryWithColumns,
   type Slice,
   STEPS,
   TEST_RUNS,
@@ -16,7 +16,7 @@ import {
   usageQuery,
 } from '../../analytics/figures.ts';
 import { parseWindow } from '../../analytics/llm-calls.ts';
-import { SEED_REPORT_NAMES, SEED_REPORTS, seedQuery } from '../../analytics/seed-queries.ts';
+import { REPORT_NAMES, REPORTS, reportQuery } from '../../analytics/reports.ts';
 import { type ApiDeps, type AppEnv, createRouter } from '../context.ts';
 import { toCsv, wantsCsv } from '../csv.ts';
 import { validationFailed } from '../errors.ts';
@@ -252,18 +252,26 @@ const ab = createRoute({
   },
 });
 
-const seed = createRoute({
+const report = createRoute({
   method: 'get',
-  path: '/analytics/seed/{report}',
+  path: '/analytics/reports/{name}',
   tags: ['telemetry'],
   security,
-  summary: "The seed's monitoring queries, with the seed's columns (what `promptscope report` prints)",
+  summary:
+    'The monitoring queries of the original specification, with its columns, order and windows (what `promptscope report` prints)',
   request: {
-    params: z.object({ report: z.enum(SEED_REPORT_NAMES) }),
+    params: z.object({ name: z.enum(REPORT_NAMES) }),
     query: z.object({
-      window: z.string().optional().describe("30s, 15m, 1h, 7d …; default: the seed's (1h, 24h, 24h, 30d)"),
+      window: z
+        .string()
+        .optional()
+        .describe("30s, 15m, 1h, 7d …; default: the specification's (1h, 24h, 24h, 7d)"),
       to: instant.optional().describe('end of the window; default: now'),
       template: z.string().max(500).optional(),
+      test_runs: z
+        .enum(TEST_RUNS)
+        .default('exclude')
+        .describe('admin test runs: left out (default), counted too, or only them'),
     }),
   },
   responses: {
@@ -278,7 +286,7 @@ const seed = createRoute({
               to: z.string(),
               rows: z.array(z.record(z.string(), z.unknown())),
             })
-            .openapi('SeedReport'),
+            .openapi('Report'),
         },
         'text/csv': { schema: z.string() },
       },
@@ -292,9 +300,12 @@ const seed = createRoute({
 export function figureRoutes(deps: ApiDeps) {
   /** Runs a figure's query and answers its rows as CSV (Accept: text/csv) or as JSON with `meta` around them. */
   const answer = async (c: Context<AppEnv>, query: Query, meta: Record<string, unknown>) => {
-    const rows = await runQuery<Record<string, unknown>>(deps.clickhouse.client, query);
+    const { rows, columns } = await runQueryWithColumns<Record<string, unknown>>(
+      deps.clickhouse.client,
+      query,
+    );
     if (wantsCsv(c.req.header('accept'))) {
-      return c.body(toCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8' });
+      return c.body(toCsv(rows, columns), 200, { 'content-type': 'text/csv; charset=utf-8' });
     }
     return c.json({ ...meta, rows }, 200);
   };
@@ -317,20 +328,26 @@ export function figureRoutes(deps: ApiDeps) {
       const slice = sliceOf(query);
       return answer(c, topCallsQuery(slice, query.limit), range(slice.from, slice.to)) as never;
     })
-    .openapi(seed, async (c) => {
-      const { report } = c.req.valid('param');
+    .openapi(report, async (c) => {
+      const { name } = c.req.valid('param');
       const query = c.req.valid('query');
       const windowSeconds =
-        query.window === undefined ? SEED_REPORTS[report].windowSeconds : parseWindow(query.window);
+        query.window === undefined ? REPORTS[name].windowSeconds : parseWindow(query.window);
       if (windowSeconds === undefined) {
         throw validationFailed('invalid query', [
           { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
         ]);
       }
       const to = query.to ?? Date.now();
-      return answer(c, seedQuery(report, { to, windowSeconds, template: query.template }), {
-        report,
-        title: SEED_REPORTS[report].title,
+      const sql = reportQuery(name, {
+        to,
+        windowSeconds,
+        template: query.template,
+        testRuns: query.test_runs,
+      });
+      return answer(c, sql, {
+        report: name,
+        title: REPORTS[name].title,
         ...range(to - windowSeconds * 1000, to),
       }) as never;
     })
