@@ -21,8 +21,7 @@ import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
 import { applyRetention } from './store/retention.ts';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 export interface Stores {
   postgres: PostgresStore;

@@ -146,3 +146,15 @@ export function parseSilenceRequest(
   if (fields.length) return { problems: fields };
   return { matchers, startsAt: new Date(startsAt), endsAt: new Date(endsAt!) };
 }
+
+/** A silence as the API and `alerts silence list --json` show it. */
+export const silenceJson = (s: Silence) => ({
+  id: s.id,
+  matchers: s.matchers.map(formatMatcher),
+  starts_at: s.startsAt.toISOString(),
+  ends_at: (s.expiredAt && s.expiredAt < s.endsAt ? s.expiredAt : s.endsAt).toISOString(),
+  status: s.status,
+  comment: s.comment,
+  created_by: s.createdBy,
+  created_at: s.createdAt.toISOString(),
+});

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { VERSION } from '../version.ts';
 import { servePages } from '../web/assets.ts';
 import { requireScope } from './auth-middleware.ts';
 import { type ApiDeps, type AppEnv, createRouter } from './context.ts';
@@ -13,7 +14,7 @@ import { figureRoutes } from './routes/figures.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes } from './routes/prompts.ts';
 
-export const API_VERSION = '0.1.0';
+export const API_VERSION = VERSION;
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 

@@ -82,3 +82,14 @@ export async function findSecret(sql: Sql, id: string): Promise<StoredSecret | u
 export async function touchKeys(sql: Sql, ids: string[]): Promise<void> {
   if (ids.length > 0) await sql`update api_keys set last_used_at = now() where id = any(${ids})`;
 }
+
+/** A key as the API and `keys list --json` show it (never its secret). */
+export const keyJson = (k: ApiKeyRecord) => ({
+  id: k.id,
+  name: k.name,
+  scopes: k.scopes,
+  created_at: k.createdAt.toISOString(),
+  created_by: k.createdBy,
+  last_used_at: k.lastUsedAt?.toISOString() ?? null,
+  revoked_at: k.revokedAt?.toISOString() ?? null,
+});

@@ -3,9 +3,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkRuleQueries, openScratchClickHouse } from '../alerts/check.ts';
 import { runRuleTestFiles } from '../alerts/rule-tests.ts';
-import { formatProblem, loadRuleFiles, RuleFileError } from '../alerts/rules.ts';
+import {
+  formatProblem,
+  loadRuleFiles,
+  RuleFileError,
+  type RuleGroup,
+  type RuleProblem,
+} from '../alerts/rules.ts';
 import type { Config } from '../config.ts';
 import { silences } from './silences.ts';
+import { usageError } from './usage.ts';
 
 export const ALERTS_USAGE = `  promptscope alerts check [FILE|DIR ...]    validate rule files (default: the configured rules folder): schema,
                                              each query against the empty tables, templates
@@ -19,31 +26,37 @@ export async function alerts(config: Config, args: string[], out: (s: string) =>
   if (action === 'check') return check(config, rest, out);
   if (action === 'test') return test(config, rest, out);
   if (action === 'silence') return silences(config, rest, out);
-  process.stderr.write(`alerts takes check, test or silence\n\n${ALERTS_USAGE}\n`);
-  return 2;
+  return usageError(['alerts'], 'alerts takes check, test or silence');
 }
 
 async function check(config: Config, args: string[], out: (s: string) => void): Promise<number> {
-  const paths = args.length ? args : [config.alerts.rulesPath];
-  let groups: Awaited<ReturnType<typeof loadRuleFiles>>;
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  const paths = positionals.length ? positionals : [config.alerts.rulesPath];
+  const report = (problems: RuleProblem[], groups: RuleGroup[]) => {
+    const rules = groups.reduce((n, g) => n + g.rules.length, 0);
+    if (values.json)
+      out(JSON.stringify({ ok: problems.length === 0, rules, groups: groups.length, problems }, null, 2));
+    else if (problems.length) for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+    else out(`${rules} rules in ${groups.length} groups: OK`);
+    return problems.length ? 1 : 0;
+  };
+  let groups: RuleGroup[];
   try {
     groups = await loadRuleFiles(paths);
   } catch (error) {
     if (!(error instanceof RuleFileError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 1;
+    return report(error.problems, []);
   }
   const store = await openScratchClickHouse(config.clickhouseUrl);
   try {
-    const problems = await checkRuleQueries(groups, store);
-    for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-    if (problems.length) return 1;
+    return report(await checkRuleQueries(groups, store), groups);
   } finally {
     await store.close();
   }
-  const rules = groups.reduce((n, g) => n + g.rules.length, 0);
-  out(`${rules} rules in ${groups.length} groups: OK`);
-  return 0;
 }
 
 async function test(config: Config, args: string[], out: (s: string) => void): Promise<number> {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { issueKey, revokeKey } from '../auth/key-lifecycle.ts';
-import { listApiKeys } from '../auth/key-store.ts';
+import { keyJson, listApiKeys } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -21,6 +21,7 @@ export async function keys(
       name: { type: 'string' },
       scopes: { type: 'string' },
       all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
   });
@@ -53,6 +54,8 @@ export async function keys(
       out(
         `created key ${created.record.id} (${created.record.name}, scopes: ${scopes.join(', ')}). It is shown only now:\n${created.key}`,
       );
+    } else if (action === 'list' && values.json) {
+      out(JSON.stringify((await listApiKeys(pg.sql, values.all)).map(keyJson), null, 2));
     } else if (action === 'list') {
       for (const k of await listApiKeys(pg.sql, values.all)) {
         out(

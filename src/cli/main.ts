@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { VERSION } from '../version.ts';
 import { ALERTS_USAGE, alerts } from './alerts.ts';
 import { collector } from './collector.ts';
 import { geminiServer } from './gemini-server.ts';
@@ -9,6 +10,7 @@ import { migrate } from './migrate.ts';
 import { report } from './report.ts';
 import { scheduler } from './scheduler.ts';
 import { start } from './start.ts';
+import { HELP, helpFor, usageError } from './usage.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
 
@@ -18,8 +20,8 @@ usage:
   promptscope api                            the API alone (migrates first), for running roles apart
   promptscope scheduler                      the alert evaluator alone (one is active across instances)
   promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
-  promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read (comma-separated)
-  promptscope keys list [--all]
+  promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read | telemetry:write (comma-separated)
+  promptscope keys list [--all] [--json]
   promptscope keys revoke ID
   promptscope report [--only NAMES] [--window 24h] [--template NAME] [--test-runs exclude|include|only]
                      [--json | --csv [--out DIR]] [--url URL]
@@ -27,7 +29,7 @@ usage:
                                              (key: PROMPTSCOPE_API_KEY, else the first-start admin key)
 ${ALERTS_USAGE}
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
-  promptscope help
+  promptscope help [COMMAND]  ·  promptscope COMMAND --help  ·  promptscope --version
 
 Settings come from the environment; see the README's configuration table.`;
 
@@ -37,9 +39,27 @@ export async function main(
   out = (s: string) => process.stdout.write(`${s}\n`),
 ): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    out(USAGE);
-    return command ? 0 : 2;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    out(`promptscope ${VERSION}`);
+    return 0;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    out(helpFor(rest) ?? USAGE);
+    return 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const help = helpFor(argv);
+    if (!help) return usageError(argv, `unknown command '${command}'`);
+    out(help);
+    return 0;
+  }
+  if (!(command in HELP)) {
+    process.stderr.write(`promptscope: unknown command '${command}'\n\n${USAGE}\n`);
+    return 2;
   }
   let config: Config;
   try {
@@ -52,6 +72,23 @@ export async function main(
     throw error;
   }
   const log = createLogger(config.logLevel);
+  try {
+    return await run(command, rest, config, log, out);
+  } catch (error) {
+    // node:util parseArgs refuses unknown options and missing values: a usage error, not a crash.
+    if (String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))
+      return usageError(argv, (error as Error).message);
+    throw error;
+  }
+}
+
+function run(
+  command: string,
+  rest: string[],
+  config: Config,
+  log: ReturnType<typeof createLogger>,
+  out: (s: string) => void,
+): Promise<number> {
   switch (command) {
     case 'start':
       return start(config, log, out, { collector: true, scheduler: true });
@@ -72,8 +109,7 @@ export async function main(
     case 'alerts':
       return alerts(config, rest, out);
     default:
-      process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
-      return 2;
+      return Promise.resolve(usageError([command], `unknown command '${command}'`));
   }
 }
 

@@ -5,6 +5,7 @@ import {
   expireSilence,
   listSilences,
   parseSilenceRequest,
+  silenceJson,
 } from '../alerts/silences.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../log.ts';
@@ -24,6 +25,7 @@ export async function silences(config: Config, args: string[], out: (s: string) 
       for: { type: 'string' },
       until: { type: 'string' },
       comment: { type: 'string', default: '' },
+      json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
   });
@@ -57,6 +59,8 @@ export async function silences(config: Config, args: string[], out: (s: string) 
       const r = request;
       const s = await createSilence(pg.sql, { ...r, comment: values.comment, createdBy: actor });
       out(`silence ${s.id} ${describeSilence(s)} until ${s.endsAt.toISOString()}`);
+    } else if (action === 'list' && values.json) {
+      out(JSON.stringify((await listSilences(pg.sql)).map(silenceJson), null, 2));
     } else if (action === 'list') {
       for (const s of await listSilences(pg.sql)) {
         out(

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listAudit } from '../../audit.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { issueKey, revokeKey } from '../../auth/key-lifecycle.ts';
-import { listApiKeys } from '../../auth/key-store.ts';
+import { keyJson, listApiKeys } from '../../auth/key-store.ts';
 import { SCOPES } from '../../auth/keys.ts';
 import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
 import {
@@ -87,16 +87,6 @@ const audit = createRoute({
   responses: { 200: jsonResponse(anyJson, 'Audit entries'), ...errorResponses },
 });
 
-const keyView = (k: Awaited<ReturnType<typeof listApiKeys>>[number]) => ({
-  id: k.id,
-  name: k.name,
-  scopes: k.scopes,
-  created_at: k.createdAt.toISOString(),
-  created_by: k.createdBy,
-  last_used_at: k.lastUsedAt?.toISOString() ?? null,
-  revoked_at: k.revokedAt?.toISOString() ?? null,
-});
-
 /** Global guardrails, API keys and the audit log. */
 export function adminMiscRoutes(deps: ApiDeps) {
   return createRouter()
@@ -111,18 +101,18 @@ export function adminMiscRoutes(deps: ApiDeps) {
     })
     .openapi(keysList, async (c) => {
       const keys = await listApiKeys(deps.sql, c.req.valid('query').include_revoked === 'true');
-      return c.json({ keys: keys.map(keyView) }, 200);
+      return c.json({ keys: keys.map(keyJson) }, 200);
     })
     .openapi(keysCreate, async (c) => {
       const body = c.req.valid('json');
       const created = await issueKey(deps.sql, { ...body, actor: actorName(c.get('principal')) });
-      return c.json({ key: created.key, ...keyView(created.record) }, 201);
+      return c.json({ key: created.key, ...keyJson(created.record) }, 201);
     })
     .openapi(keysRevoke, async (c) => {
       const { id } = c.req.valid('param');
       const revoked = await revokeKey(deps.sql, id, actorName(c.get('principal')));
       if (!revoked) throw notFound(`API key '${id}'`);
-      return c.json(keyView(revoked), 200);
+      return c.json(keyJson(revoked), 200);
     })
     .openapi(audit, async (c) => {
       const q = c.req.valid('query');

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { formatDuration } from '../../alerts/duration.ts';
-import { formatMatcher } from '../../alerts/labels.ts';
 import {
   activeSilences,
   createSilence,
@@ -9,7 +8,7 @@ import {
   isSilenced,
   listSilences,
   parseSilenceRequest,
-  type Silence,
+  silenceJson,
 } from '../../alerts/silences.ts';
 import { alertHistory, allInstances, ruleStatuses } from '../../alerts/state-store.ts';
 import { actorName } from '../../auth/authenticator.ts';
@@ -193,17 +192,6 @@ const silenceExpire = createRoute({
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export const silenceView = (s: Silence) => ({
-  id: s.id,
-  matchers: s.matchers.map(formatMatcher),
-  starts_at: s.startsAt.toISOString(),
-  ends_at: (s.expiredAt && s.expiredAt < s.endsAt ? s.expiredAt : s.endsAt).toISOString(),
-  status: s.status,
-  comment: s.comment,
-  created_by: s.createdBy,
-  created_at: s.createdAt.toISOString(),
-});
-
 /** Active alerts, their history, the loaded rules with their health, and silences. */
 export function alertRoutes(deps: ApiDeps) {
   return createRouter()
@@ -282,12 +270,12 @@ export function alertRoutes(deps: ApiDeps) {
       return c.json({ groups }, 200);
     })
     .openapi(silencesList, async (c) =>
-      c.json({ silences: (await listSilences(deps.sql)).map(silenceView) }, 200),
+      c.json({ silences: (await listSilences(deps.sql)).map(silenceJson) }, 200),
     )
     .openapi(silenceGet, async (c) => {
       const s = await getSilence(deps.sql, c.req.valid('param').id);
       if (!s) throw notFound(`silence '${c.req.valid('param').id}'`);
-      return c.json(silenceView(s), 200);
+      return c.json(silenceJson(s), 200);
     })
     .openapi(silenceCreate, async (c) => {
       const body = c.req.valid('json');
@@ -298,12 +286,12 @@ export function alertRoutes(deps: ApiDeps) {
         comment: body.comment,
         createdBy: actorName(c.get('principal')),
       });
-      return c.json(silenceView(created), 201);
+      return c.json(silenceJson(created), 201);
     })
     .openapi(silenceExpire, async (c) => {
       const { id } = c.req.valid('param');
       const expired = await expireSilence(deps.sql, id, actorName(c.get('principal')));
       if (!expired) throw notFound(`silence '${id}'`);
-      return c.json(silenceView(expired), 200);
+      return c.json(silenceJson(expired), 200);
     });
 }

@@ -1,0 +1,89 @@
+import { SCOPES } from '../auth/keys.ts';
+import { REPORT_USAGE } from './report.ts';
+
+/**
+ * Every command's and subcommand's help, by its words: what `promptscope <command> [<sub>] --help` prints on stdout,
+ * and what a usage error prints after its message on stderr.
+ */
+export const HELP: Record<string, string> = {
+  start: `usage: promptscope start
+
+The API, the OTLP collector and the alert scheduler in one process, on embedded PostgreSQL and ClickHouse unless
+DATABASE_URL / CLICKHOUSE_URL are set; migrates both stores and creates an admin key on first start.
+Settings come from the environment (see the README's configuration table).`,
+  api: `usage: promptscope api
+
+The API alone (migrates first), for running roles apart.`,
+  collector: `usage: promptscope collector
+
+The OTLP/HTTP collector alone on PROMPTSCOPE_OTLP_HOST:PROMPTSCOPE_OTLP_PORT (run 'promptscope migrate up' first).
+With PROMPTSCOPE_OTLP_AUTH asking for keys it reads them from Postgres (DATABASE_URL).`,
+  scheduler: `usage: promptscope scheduler
+
+The alert evaluator alone, /metrics on PROMPTSCOPE_SCHEDULER_PORT; run several: one evaluates, the others stand by.`,
+  migrate: `usage: promptscope migrate up | down [N] | status
+
+  up        apply every pending migration, Postgres then ClickHouse
+  down [N]  revert the last N (default 1), ClickHouse then Postgres
+  status    list every migration and its state`,
+  keys: `usage: promptscope keys create --name NAME --scopes SCOPE[,SCOPE…]
+       promptscope keys list [--all] [--json]
+       promptscope keys revoke ID
+
+Scopes: ${SCOPES.join(', ')}.`,
+  'keys create': `usage: promptscope keys create --name NAME --scopes SCOPE[,SCOPE…]
+
+Creates an API key and prints it once (only a hash is stored). Scopes: ${SCOPES.join(', ')}.`,
+  'keys list': `usage: promptscope keys list [--all] [--json]
+
+  --all   revoked keys too
+  --json  a JSON array, as GET /api/v1/admin/keys answers`,
+  'keys revoke': `usage: promptscope keys revoke ID
+
+Revokes a key: every API instance and collector refuses it within 5 s.`,
+  report: REPORT_USAGE,
+  alerts: `usage: promptscope alerts check [FILE|DIR …] [--json]
+       promptscope alerts test FILE|DIR … [--run REGEX]
+       promptscope alerts silence add --matcher 'NAME=VALUE' … (--for 2h | --until TIME) [--comment TEXT]
+       promptscope alerts silence list [--json]
+       promptscope alerts silence expire ID`,
+  'alerts check': `usage: promptscope alerts check [FILE|DIR …] [--json]
+
+Validates rule files (default: the configured rules folder): schema, every query against empty tables, templates.
+  --json  {"ok", "rules", "groups", "problems": [{"file", "where", "field", "message"}]}`,
+  'alerts test': `usage: promptscope alerts test FILE|DIR … [--run REGEX]
+
+Runs rule unit tests, like promtool test rules. --run picks tests whose name matches REGEX.`,
+  'alerts silence': `usage: promptscope alerts silence add --matcher 'NAME=VALUE' … (--for 2h | --until TIME) [--comment TEXT]
+       promptscope alerts silence list [--json]
+       promptscope alerts silence expire ID`,
+  'alerts silence add': `usage: promptscope alerts silence add --matcher 'NAME=VALUE' … (--for 2h | --until TIME) [--comment TEXT]
+
+Matchers as Alertmanager writes them: =, !=, =~, !~; every matcher must match.`,
+  'alerts silence list': `usage: promptscope alerts silence list [--json]
+
+Active, pending and expired silences.  --json: a JSON array, as GET /api/v1/alerts/silences answers.`,
+  'alerts silence expire': `usage: promptscope alerts silence expire ID
+
+Ends a silence now.`,
+  'gemini-server': `usage: promptscope gemini-server [--port N]
+
+A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,
+};
+
+/** The help of the longest command path `argv` starts with, e.g. ['alerts', 'silence', 'add', '--for', '2h']. */
+export function helpFor(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  for (let n = Math.min(words.length, 3); n > 0; n--) {
+    const key = words.slice(0, n).join(' ');
+    if (HELP[key]) return HELP[key];
+  }
+  return undefined;
+}
+
+/** A usage error: the message and the command's usage on stderr; exit code 2. */
+export function usageError(argv: readonly string[], message: string): number {
+  const help = helpFor(argv);
+  process.stderr.write(`promptscope: ${message}${help ? `\n\n${help}` : ''}\n`);
+  return 2;
+}
