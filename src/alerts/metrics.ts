@@ -15,6 +15,8 @@ export class AlertMetrics {
   notificationsRetried = 0;
   outboxDepth = 0;
   leader = 0;
+  alertmanagerAlertsSent = 0;
+  alertmanagerSendFailures = 0;
   alerts = { pending: 0, firing: 0 };
   readonly rollup: RollupMetrics = { hoursBuilt: 0, failures: 0, waiting: 0 };
 
@@ -29,6 +31,18 @@ export class AlertMetrics {
       ),
     );
     one('promptscope_alert_rule_evaluations_total', 'counter', 'Rule evaluations', this.evaluations);
+    one(
+      'promptscope_alertmanager_alerts_sent_total',
+      'counter',
+      'Alerts sent to Alertmanagers (every active alert again each resend delay)',
+      this.alertmanagerAlertsSent,
+    );
+    one(
+      'promptscope_alertmanager_send_failures_total',
+      'counter',
+      'Sends to an Alertmanager that failed (made again at the next tick)',
+      this.alertmanagerSendFailures,
+    );
     one(
       'promptscope_alert_rule_evaluation_failures_total',
       'counter',

@@ -7,6 +7,7 @@ import { ADVISORY_LOCKS } from '../store/postgres-migration-target.ts';
 import { evaluateRule } from './evaluator.ts';
 import { MetricHistory, parsePrometheusText } from './metric-history.ts';
 import { AlertMetrics } from './metrics.ts';
+import { AlertmanagerForwarder } from './notifications/alertmanager-forwarder.ts';
 import type { NotificationConfig } from './notifications/config.ts';
 import { Dispatcher } from './notifications/dispatcher.ts';
 import { OutboxSender } from './notifications/outbox.ts';
@@ -50,6 +51,13 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
   const pollMs = o.pollIntervalMs ?? 1000;
   const dispatcher = new Dispatcher({ sql: o.sql, config: o.notifications, log, externalUrl: o.externalUrl });
   const outbox = new OutboxSender({ sql: o.sql, config: o.notifications, log, metrics });
+  const forwarder = new AlertmanagerForwarder({
+    targets: o.notifications.alertmanagers,
+    sql: o.sql,
+    log,
+    externalUrl: o.externalUrl,
+    metrics,
+  });
   const reader = new ScrapingMetricReader(o.metricsTargets);
   let lock: ReservedSql | undefined;
   let stopped = false;
@@ -98,6 +106,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
   const notify = async (now: number) => {
     try {
       await dispatcher.tick(now);
+      await forwarder.tick(now);
       await outbox.deliverDue(now);
       if (now - prunedAt > 3_600_000) {
         prunedAt = now;

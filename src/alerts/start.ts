@@ -19,10 +19,14 @@ export interface AlertingSetup {
 export async function loadAlerting(settings: AlertSettings, env: NodeJS.ProcessEnv): Promise<AlertingSetup> {
   const groups = await loadRuleFiles([settings.rulesPath]);
   const notifications = await loadNotificationConfig(settings.notificationsFile, env);
-  const receivers = [...notifications.receivers.values()].flatMap((r) => [
-    ...r.integrations.map((i) => `${i.id} on`),
-    ...r.off.map((off) => `${off.replace(/ \(/, ' off (')}`),
-  ]);
+  const receivers = [
+    ...[...notifications.receivers.values()].flatMap((r) => [
+      ...r.integrations.map((i) => `${i.id} on`),
+      ...r.off.map((off) => `${off.replace(/ \(/, ' off (')}`),
+    ]),
+    ...notifications.alertmanagers.map((_, i) => `alertmanagers[${i}] on`),
+    ...notifications.alertmanagersOff.map((off) => `${off.replace(/ \(/, ' off (')}`),
+  ];
   return { groups, notifications, receivers };
 }
 

@@ -6,8 +6,8 @@ import { activeSilences, isSilenced } from '../silences.ts';
 import type { Instance } from '../state-machine.ts';
 import { allInstances } from '../state-store.ts';
 import type { Integration, NotificationConfig, RouteSettings } from './config.ts';
+import { isInhibited } from './inhibit.ts';
 import {
-  alertmanagerBody,
   type GroupNotification,
   type NotifiedAlert,
   pagerDutyEvent,
@@ -16,6 +16,7 @@ import {
   ZERO_TIME,
 } from './payloads.ts';
 import { groupOf, matchRoutes } from './routing.ts';
+import { isMuted } from './time-intervals.ts';
 
 /** How long a notification is retried before it is given up on. */
 export const NOTIFICATION_TTL_MS = 24 * 3_600_000;
@@ -81,8 +82,11 @@ export class Dispatcher {
       activeSilences(this.#sql, now),
     ]);
     const groups = new Map<string, LiveGroup>();
+    const firing = instances.filter((i) => i.state === 'firing').map((i) => i.labels);
     for (const instance of instances) {
       if (instance.state === 'pending' || isSilenced(instance.labels, silences)) continue;
+      if (instance.state === 'firing' && isInhibited(instance.labels, firing, this.#config.inhibitRules))
+        continue;
       for (const route of matchRoutes(this.#config.route, instance.labels)) {
         const g = groupOf(route, instance.labels);
         const id = `${route.receiver}\n${g.key}`;
@@ -113,9 +117,8 @@ export class Dispatcher {
       annotations: i.annotations,
       startsAt: new Date(i.firedAt ?? i.activeAt).toISOString(),
       endsAt: i.state === 'resolved' && i.resolvedAt ? new Date(i.resolvedAt).toISOString() : ZERO_TIME,
-      generatorURL: this.#externalUrl
-        ? `${this.#externalUrl}/api/v1/alerts/rules#${encodeURIComponent(i.rule)}`
-        : '',
+      // The built-in page's alert view: what on-call can open in a browser (the API routes need a bearer key).
+      generatorURL: this.#externalUrl ? `${this.#externalUrl}/dashboards#alerts` : '',
     };
   }
 
@@ -147,6 +150,16 @@ export class Dispatcher {
     }
     if (now < row.next_flush_at.getTime()) return 0;
     const route = live?.route ?? row.route;
+    if (isMuted(route, this.#config.timeIntervals, now)) {
+      // Alertmanager sends nothing from a muted route; what still fires is told once the mute ends.
+      if (firing.size === 0) {
+        await tx`delete from alert_groups where receiver = ${row.receiver} and group_key = ${row.group_key}`;
+        return 0;
+      }
+      await tx`update alert_groups set next_flush_at = ${new Date(now + route.groupIntervalMs)}
+        where receiver = ${row.receiver} and group_key = ${row.group_key}`;
+      return 0;
+    }
     const last = row.notified_firing;
     const resolved: NotifiedAlert[] = Object.values(last)
       .filter((a) => !firing.has(a.fingerprint))
@@ -202,7 +215,7 @@ export class Dispatcher {
     if (!receiver) return 0;
     let queued = 0;
     for (const integration of receiver.integrations) {
-      for (const { status, payload } of this.#payloads(integration, n, route, now)) {
+      for (const { status, payload } of this.#payloads(integration, n)) {
         await tx`insert into alert_outbox (receiver, integration, group_key, kind, status, payload, created_at, next_attempt_at, expires_at)
           values (${n.receiver}, ${integration.id}, ${n.groupKey}, ${integration.kind}, ${status}, ${tx.json(payload as never)},
                   ${new Date(now)}, ${new Date(now)}, ${new Date(now + NOTIFICATION_TTL_MS)})`;
@@ -219,7 +232,7 @@ export class Dispatcher {
   }
 
   /** What one integration is sent for a group notification (resolved alerts left out where send_resolved is off). */
-  #payloads(integration: Integration, n: GroupNotification, route: RouteSettings, now: number) {
+  #payloads(integration: Integration, n: GroupNotification) {
     const alerts = integration.sendResolved ? n.alerts : n.alerts.filter((a) => a.status === 'firing');
     if (alerts.length === 0) return [];
     const scoped = { ...n, alerts };
@@ -229,11 +242,6 @@ export class Dispatcher {
         return [{ status, payload: webhookBody(scoped) }];
       case 'slack':
         return [{ status, payload: slackBody(scoped) }];
-      case 'alertmanager': {
-        // Alertmanager resolves an alert nobody re-sends by endsAt: valid until two repeats have been missed.
-        const validUntil = new Date(now + 2 * (route.repeatIntervalMs + route.groupIntervalMs)).toISOString();
-        return [{ status, payload: alertmanagerBody(alerts, validUntil) }];
-      }
       case 'pagerduty':
         return alerts.map((a) => ({ status: a.status, payload: pagerDutyEvent(a, '', n.externalURL) }));
     }

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMigratedTestDatabase } from '../../../test/support/databases.ts';
 import { silentLogger } from '../../log.ts';
@@ -10,10 +11,10 @@ import { AlertMetrics } from '../metrics.ts';
 import { createSilence } from '../silences.ts';
 import { type Active, advance } from '../state-machine.ts';
 import { KEEP, loadInstances, pruneAlertRecords, saveEvaluation } from '../state-store.ts';
+import { AlertmanagerForwarder } from './alertmanager-forwarder.ts';
 import { parseNotificationConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { OutboxSender } from './outbox.ts';
-import { verify } from './standard-webhooks.ts';
 
 interface Received {
   path: string;
@@ -67,9 +68,10 @@ receivers:
   - name: on-call
     webhook_configs: [{ url_env: HOOK, secret_env: HOOK_SECRET }]
     pagerduty_configs: [{ routing_key_env: PD_KEY, url_env: PD_URL }]
-    alertmanager_configs: [{ url_env: AM_URL }]
   - name: team
     slack_configs: [{ url_env: SLACK_URL }]
+alertmanagers:
+  - { url_env: AM_URL }
 `;
 
 const T = Date.parse('2026-01-05T10:00:00Z');
@@ -79,6 +81,7 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
   let db: { sql: Sql; drop: () => Promise<void> };
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let dispatcher: Dispatcher;
+  let forwarder: AlertmanagerForwarder;
   let outbox: OutboxSender;
   let metrics: AlertMetrics;
   const logs: Record<string, unknown>[] = [];
@@ -102,12 +105,19 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
       HOOK_SECRET: SECRET,
       PD_KEY: ROUTING_KEY,
       PD_URL: `${receiver.url}/pd`,
-      AM_URL: receiver.url,
+      AM_URL: `${receiver.url}/am/`,
       SLACK_URL: `${receiver.url}/slack`,
     });
     const log = { ...silentLogger, info: rec('info'), warn: rec('warn'), error: rec('error') };
     metrics = new AlertMetrics();
     dispatcher = new Dispatcher({ sql: db.sql, config, log, externalUrl: 'https://promptscope.example' });
+    forwarder = new AlertmanagerForwarder({
+      targets: config.alertmanagers,
+      sql: db.sql,
+      log,
+      externalUrl: 'https://promptscope.example',
+      metrics,
+    });
     outbox = new OutboxSender({ sql: db.sql, config, log, metrics });
   });
   const rec = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
@@ -148,9 +158,15 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
     await step(T + 30_000);
     expect(hook()).toHaveLength(1);
     const [msg] = hook();
-    expect(verify(SECRET, msg!.headers, msg!.raw)).toBe(true);
-    expect(verify(SECRET, msg!.headers, msg!.raw.replace('checkout', 'checkouT'))).toBe(false);
-    expect(verify('whsec_b3RoZXI=', msg!.headers, msg!.raw)).toBe(false);
+    // Verified with the official Standard Webhooks library, as a receiver would.
+    const headers = msg!.headers as Record<string, string>;
+    expect(new Webhook(SECRET).verify(msg!.raw, headers)).toEqual(JSON.parse(msg!.raw));
+    expect(() => new Webhook(SECRET).verify(msg!.raw.replace('checkout', 'checkouT'), headers)).toThrow(
+      'No matching signature found',
+    );
+    expect(() =>
+      new Webhook('whsec_b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcg==').verify(msg!.raw, headers),
+    ).toThrow();
     expect(msg!.headers['idempotency-key']).toBe(msg!.headers['webhook-id']);
     expect(msg!.body).toMatchObject({
       version: '4',
@@ -236,7 +252,7 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
   });
 
   it('a 400 is not retried; the notification is marked failed and counted', async () => {
-    receiver.state.failNext = 3;
+    receiver.state.failNext = 2;
     receiver.state.failStatus = 400;
     await evaluate('g/HighErrorRate', [checkout], T);
     await step(T);
@@ -245,9 +261,9 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
     const rows = await db.sql<
       { failed_at: Date | null; last_error: string }[]
     >`select failed_at, last_error from alert_outbox`;
-    expect(rows.filter((r) => r.failed_at)).toHaveLength(3);
+    expect(rows.filter((r) => r.failed_at)).toHaveLength(2); // the webhook and PagerDuty
     expect(rows[0]!.last_error).toMatch(/HTTP 400/);
-    expect(metrics.notificationsFailed).toBe(3);
+    expect(metrics.notificationsFailed).toBe(2);
   });
 
   it('PagerDuty: a trigger and then a resolve, each with the alert fingerprint as dedup_key; the routing key stays out of the database', async () => {
@@ -276,17 +292,121 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
     expect(JSON.stringify(logs)).not.toContain(receiver.url);
   });
 
-  it('Alertmanager: firing and resolved alerts posted to /api/v2/alerts', async () => {
+  it('Alertmanager, as Prometheus sends: every active alert each minute with endsAt 4 minutes ahead, under its route prefix; the resolution with its end time for 15 minutes', async () => {
     await evaluate('g/HighErrorRate', [checkout], T);
-    await step(T);
-    await step(T + 30_000);
+    for (const at of [T, T + 30_000, T + MIN, T + 2 * MIN + 1]) await forwarder.tick(at);
+    await evaluate('g/HighErrorRate', [], T + 3 * MIN);
+    for (const at of [T + 3 * MIN, T + 3 * MIN + 1_000, T + 4 * MIN, T + 19 * MIN]) await forwarder.tick(at);
+    const posts = receiver.received.filter((r) => r.path === '/am/api/v2/alerts');
+    const sentAt = [T, T + MIN, T + 2 * MIN + 1, T + 3 * MIN, T + 4 * MIN];
+    expect(posts).toHaveLength(sentAt.length);
+    for (const [i, at] of sentAt.slice(0, 3).entries()) {
+      expect(posts[i]!.body).toEqual([
+        {
+          labels: checkout,
+          annotations: { summary: 'HighErrorRate on checkout' },
+          startsAt: new Date(T).toISOString(),
+          endsAt: new Date(at + 4 * MIN).toISOString(),
+          generatorURL: 'https://promptscope.example/dashboards#alerts',
+        },
+      ]);
+    }
+    // Resolved: sent at once with its end time, again a minute later, and no more after 15 minutes.
+    for (const post of posts.slice(3))
+      expect(post.body[0]).toMatchObject({ labels: checkout, endsAt: new Date(T + 3 * MIN).toISOString() });
+    expect(metrics.alertmanagerAlertsSent).toBe(5);
+  });
+
+  it('Alertmanager unreachable: counted, and the alerts are sent at the next tick once it answers', async () => {
+    await evaluate('g/HighErrorRate', [checkout], T);
+    receiver.state.failNext = 1;
+    await forwarder.tick(T);
+    expect(metrics.alertmanagerSendFailures).toBe(1);
+    await forwarder.tick(T + 1_000);
+    expect(receiver.received.filter((r) => r.path === '/am/api/v2/alerts')).toHaveLength(1);
+  });
+
+  it('inhibition: a paging alert mutes the warning for the same template, not for another', async () => {
+    const config = parseNotificationConfig(
+      'inhibit.yaml',
+      `${CONFIG.replace('alertmanagers:\n  - { url_env: AM_URL }\n', '')}
+inhibit_rules:
+  - source_matchers: ['severity="page"']
+    target_matchers: ['severity="warning"']
+    equal: [template]
+`,
+      {
+        HOOK: `${receiver.url}/hook`,
+        HOOK_SECRET: SECRET,
+        PD_KEY: ROUTING_KEY,
+        PD_URL: `${receiver.url}/pd`,
+        SLACK_URL: `${receiver.url}/slack`,
+      },
+    );
+    const inhibiting = new Dispatcher({ sql: db.sql, config, log: silentLogger, externalUrl: undefined });
+    const page = { alertname: 'HighErrorRate', template: 'checkout', severity: 'page' };
+    const warnSame = { alertname: 'LowSuccessRate', template: 'checkout', severity: 'warning' };
+    const warnOther = { alertname: 'LowSuccessRate', template: 'search', severity: 'warning' };
+    await evaluate('g/HighErrorRate', [page], T);
+    await evaluate('g/LowSuccessRate', [warnSame, warnOther], T);
+    for (const at of [T, T + 30_000]) {
+      await inhibiting.tick(at);
+      await outbox.deliverDue(at);
+    }
+    const slack = receiver.received.filter((r) => r.path === '/slack');
+    expect(slack).toHaveLength(1);
+    expect(JSON.stringify(slack[0]!.body)).toContain('template=search');
+    expect(JSON.stringify(slack[0]!.body)).not.toContain('template=checkout');
+    // The page resolves: the warning for checkout is no longer inhibited and is sent at the next group_interval.
     await evaluate('g/HighErrorRate', [], T + MIN);
-    await step(T + 30_000 + 5 * MIN);
-    const posts = receiver.received.filter((r) => r.path === '/api/v2/alerts').map((r) => r.body);
-    expect(posts).toHaveLength(2);
-    expect(posts[0][0]).toMatchObject({ labels: checkout, startsAt: new Date(T).toISOString() });
-    expect(Date.parse(posts[0][0].endsAt)).toBeGreaterThan(T + 30_000);
-    expect(posts[1][0]).toMatchObject({ labels: checkout, endsAt: new Date(T + MIN).toISOString() });
+    await evaluate('g/LowSuccessRate', [warnSame, warnOther], T + MIN);
+    await inhibiting.tick(T + 30_000 + 5 * MIN);
+    await outbox.deliverDue(T + 30_000 + 5 * MIN);
+    const after = receiver.received.filter((r) => r.path === '/slack');
+    expect(after).toHaveLength(2);
+    expect(JSON.stringify(after[1]!.body)).toContain('template=checkout');
+  });
+
+  it('mute_time_intervals: nothing is sent while the interval is active, and the alert is sent once it ends', async () => {
+    // T is Monday 2026-01-05 10:00 UTC; the team's warnings are muted 09:00–11:00 on weekdays, Berlin time (10:00–12:00 UTC).
+    const config = parseNotificationConfig(
+      'mute.yaml',
+      `
+route:
+  receiver: on-call
+  group_wait: 0s
+  group_interval: 1m
+  routes:
+    - matchers: ['severity="warning"']
+      receiver: team
+      mute_time_intervals: [office-meetings]
+receivers:
+  - name: on-call
+  - name: team
+    slack_configs: [{ url_env: SLACK_URL }]
+time_intervals:
+  - name: office-meetings
+    time_intervals:
+      - weekdays: ['monday:friday']
+        times: [{ start_time: '11:00', end_time: '13:00' }]
+        location: Europe/Berlin
+`,
+      { SLACK_URL: `${receiver.url}/slack` },
+    );
+    const muted = new Dispatcher({ sql: db.sql, config, log: silentLogger, externalUrl: undefined });
+    await evaluate(
+      'g/UnpricedCalls',
+      [{ alertname: 'UnpricedCalls', severity: 'warning', template: 'x' }],
+      T,
+    );
+    for (const at of [T, T + MIN, T + 60 * MIN]) {
+      await muted.tick(at);
+      await outbox.deliverDue(at);
+    }
+    expect(receiver.received).toHaveLength(0);
+    await muted.tick(T + 2 * 60 * MIN + 1);
+    await outbox.deliverDue(T + 2 * 60 * MIN + 1);
+    expect(receiver.received.map((r) => r.path)).toEqual(['/slack']);
   });
 
   it('routes by labels: a warning goes to the team’s Slack (Block Kit), not to the pager', async () => {

@@ -131,10 +131,7 @@ async function send(integration: Integration, row: OutboxRow): Promise<SendResul
   if (integration.kind === 'webhook' && integration.secret)
     Object.assign(headers, signatureHeaders(integration.secret, row.id, body));
   else if (integration.kind === 'webhook') headers['webhook-id'] = row.id;
-  const url =
-    integration.kind === 'alertmanager'
-      ? new URL('/api/v2/alerts', integration.url).toString()
-      : integration.url;
+  const url = integration.url;
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });

@@ -113,17 +113,6 @@ export function pagerDutyEvent(alert: NotifiedAlert, routingKey: string, externa
   };
 }
 
-/** Alertmanager's `POST /api/v2/alerts` body: it groups, deduplicates and routes them itself. */
-export function alertmanagerBody(alerts: NotifiedAlert[], validUntil: string) {
-  return alerts.map((a) => ({
-    labels: a.labels,
-    annotations: a.annotations,
-    startsAt: a.startsAt,
-    endsAt: a.status === 'resolved' ? a.endsAt : validUntil,
-    generatorURL: a.generatorURL,
-  }));
-}
-
 function common(sets: Labels[]): Labels {
   if (sets.length === 0) return {};
   const out: Labels = { ...sets[0] };
