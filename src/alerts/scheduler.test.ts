@@ -1,9 +1,13 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { eventually, migrateClickHouse, rows } from '../../test/support/collector.ts';
 import { createMigratedTestDatabase } from '../../test/support/databases.ts';
 import { silentLogger } from '../log.ts';
+import { freePort } from '../store/embedded-postgres.ts';
 import type { Sql } from '../store/postgres.ts';
+import { PostgresMetricHistory } from './metric-history.ts';
 import { parseNotificationConfig } from './notifications/config.ts';
 import { parseRuleFile } from './rules.ts';
 import { type SchedulerOptions, startScheduler } from './scheduler.ts';
@@ -15,7 +19,10 @@ describe('the scheduler in process', () => {
   });
   afterAll(async () => db.drop());
   /** A scheduler with no receivers, on this file's databases. */
-  const start = async (o: Pick<SchedulerOptions, 'groups' | 'rollupIntervalMs' | 'rollupOptions'>) =>
+  const start = async (
+    o: Pick<SchedulerOptions, 'groups' | 'rollupIntervalMs' | 'rollupOptions'> &
+      Partial<Pick<SchedulerOptions, 'metricsTargets'>>,
+  ) =>
     startScheduler({
       sql: db.sql,
       clickhouse: (await testClickHouse()).client,
@@ -59,6 +66,67 @@ describe('the scheduler in process', () => {
     } finally {
       await scheduler.stop();
     }
+  }, 30_000);
+
+  it('CollectorDown fires for a collector that cannot be scraped, while its other metric rules only go to error; the scrape history is in Postgres for the next scheduler', async () => {
+    const collector = http.createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('promptscope_collector_insert_failures_permanent_total 3\n');
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const alive = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/metrics`;
+    const dead = `http://127.0.0.1:${await freePort()}/metrics`;
+    const parsed = parseRuleFile(
+      'collector.yaml',
+      `groups:
+  - name: collector
+    interval: 1s
+    query_offset: 0s
+    rules:
+      - alert: CollectorDown
+        metric: up
+        condition: '== 0'
+        for: 2s
+      - alert: SpansDeadLettered
+        metric: { name: promptscope_collector_insert_failures_permanent_total, increase: 15m }
+        condition: '> 0'
+`,
+    );
+    if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
+    const first = await start({ groups: parsed.groups, metricsTargets: [alive, dead] });
+    try {
+      await eventually(
+        async () => {
+          const firing = await db.sql<{ labels: Record<string, string> }[]>`
+            select labels from alert_instances where rule = 'collector/CollectorDown' and state = 'firing'`;
+          return firing.length === 1 && firing[0]!.labels.instance === new URL(dead).host;
+        },
+        'CollectorDown firing for the dead collector only',
+        20_000,
+      );
+      const [status] =
+        await db.sql`select health, error from alert_rule_status where rule = 'collector/SpansDeadLettered'`;
+      expect(status!.health).toBe('error');
+      expect(String(status!.error)).toContain(`cannot scrape ${new URL(dead).host}`);
+    } finally {
+      await first.stop();
+      collector.close();
+    }
+    // What the first scheduler scraped is in Postgres: a scheduler that takes over reads the same history.
+    const samples = await db.sql<{ name: string; n: number }[]>`
+      select name, count(*)::int as n from alert_metric_samples group by name order by name`;
+    expect(samples.map((s) => s.name)).toEqual([
+      'promptscope_collector_insert_failures_permanent_total',
+      'up',
+    ]);
+    const history = new PostgresMetricHistory(db.sql, ['up']);
+    const up = await history.read('up', Date.now(), undefined);
+    expect(up.map((u) => [u.labels.instance, u.value]).sort()).toEqual(
+      [
+        [new URL(alive).host, 1],
+        [new URL(dead).host, 0],
+      ].sort(),
+    );
   }, 30_000);
 
   it('keeps the hourly rollup built while it is the active scheduler', async () => {

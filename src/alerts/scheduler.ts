@@ -5,7 +5,12 @@ import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { ReservedSql, Sql } from '../store/postgres.ts';
 import { ADVISORY_LOCKS } from '../store/postgres-migration-target.ts';
 import { evaluateRule } from './evaluator.ts';
-import { MetricHistory, parsePrometheusText } from './metric-history.ts';
+import {
+  type MetricSample,
+  type MetricStore,
+  PostgresMetricHistory,
+  parsePrometheusText,
+} from './metric-history.ts';
 import { AlertMetrics } from './metrics.ts';
 import { AlertmanagerForwarder } from './notifications/alertmanager-forwarder.ts';
 import type { NotificationConfig } from './notifications/config.ts';
@@ -14,6 +19,9 @@ import { OutboxSender } from './notifications/outbox.ts';
 import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
 import { cronForInterval, type RuleGroup } from './rules.ts';
 import { loadInstances, pruneAlertRecords, ruleStatuses, saveEvaluation } from './state-store.ts';
+
+/** Whether each collector could be scraped (1) or not (0), as Prometheus's `up`. */
+const UP = 'up';
 
 export interface SchedulerOptions {
   sql: Sql;
@@ -58,7 +66,13 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     externalUrl: o.externalUrl,
     metrics,
   });
-  const reader = new ScrapingMetricReader(o.metricsTargets);
+  const metricNames = o.groups.flatMap((g) =>
+    g.rules.flatMap((r) => (r.query.kind === 'metric' ? [r.query.metric] : [])),
+  );
+  const reader = new ScrapingMetricReader(
+    o.metricsTargets,
+    new PostgresMetricHistory(o.sql, [UP, ...metricNames]),
+  );
   let lock: ReservedSql | undefined;
   let stopped = false;
   const running = new Set<Promise<unknown>>();
@@ -220,36 +234,46 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
 }
 
 /** Scrapes the collectors' /metrics once per evaluation time; each collector's samples carry `instance`. */
+/**
+ * Collectors' /metrics, scraped once per evaluation time and kept in Postgres. Each scrape also records `up` per
+ * collector (1 scraped, 0 not), as Prometheus does: the CollectorDown rule reads it. A failed scrape makes rules on
+ * other metrics fail (they keep their state, health `error`), never the `up` rule.
+ */
 class ScrapingMetricReader implements MetricReader {
   readonly #targets: string[];
-  readonly #history = new MetricHistory();
+  readonly #history: MetricStore;
   #scraped: { ts: number; done: Promise<string[]> } | undefined;
 
-  constructor(targets: string[]) {
+  constructor(targets: string[], history: MetricStore) {
     this.#targets = targets;
+    this.#history = history;
   }
 
   async read(metric: string, ts: number, increaseMs: number | undefined): Promise<Sample[]> {
     if (this.#scraped?.ts !== ts) this.#scraped = { ts, done: this.#scrape(ts) };
     const errors = await this.#scraped.done;
-    if (errors.length) throw new RuleQueryError(errors.join('; '));
+    if (errors.length && metric !== UP) throw new RuleQueryError(errors.join('; '));
     return this.#history.read(metric, ts, increaseMs);
   }
 
   async #scrape(ts: number): Promise<string[]> {
     const errors: string[] = [];
+    const samples: MetricSample[] = [];
     await Promise.all(
       this.#targets.map(async (target) => {
         const instance = new URL(target).host;
         try {
           const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          this.#history.record(ts, parsePrometheusText(await res.text(), { instance }));
+          samples.push(...parsePrometheusText(await res.text(), { instance }));
+          samples.push({ name: UP, labels: { instance }, value: 1 });
         } catch (error) {
           errors.push(`cannot scrape ${instance}: ${(error as Error).message}`);
+          samples.push({ name: UP, labels: { instance }, value: 0 });
         }
       }),
     );
+    await this.#history.record(ts, samples);
     return errors;
   }
 }

@@ -91,6 +91,7 @@ describe('alerts API: active alerts, history, rules and silences', () => {
       firing: 1,
     });
     expect(res.body.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort()).toEqual([
+      'CollectorDown',
       'DailyCostOverBudget',
       'GenAiSpansUnclassified',
       'HighErrorRate',

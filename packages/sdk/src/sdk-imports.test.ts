@@ -32,7 +32,14 @@ describe('@promptscope/sdk stays its own small package', () => {
     expect(files.length).toBeGreaterThan(10);
     expect(files.filter((f) => !f.startsWith(`${SRC}/`))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'));
-    const declared = Object.keys(manifest.dependencies);
+    // Dependencies, and peers that are not optional (@opentelemetry/api: one API instance per application).
+    const optional = Object.keys(manifest.peerDependenciesMeta ?? {}).filter(
+      (p) => manifest.peerDependenciesMeta[p].optional,
+    );
+    const declared = [
+      ...Object.keys(manifest.dependencies),
+      ...Object.keys(manifest.peerDependencies).filter((p) => !optional.includes(p)),
+    ];
     expect(packages.filter((p) => !declared.includes(p))).toEqual([]);
   });
 

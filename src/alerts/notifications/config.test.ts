@@ -88,7 +88,10 @@ describe('the notification file is read strictly, in Alertmanager’s grammar', 
   });
 
   it.each([
-    [`matchers: ['severity']`, "route.routes[0].matchers[0]: 'severity': after 'severity' comes one of =, !=, =~, !~"],
+    [
+      `matchers: ['severity']`,
+      "route.routes[0].matchers[0]: 'severity': after 'severity' comes one of =, !=, =~, !~",
+    ],
     [`matchers: ['a="x" b="y"']`, "expected a comma after the matcher on 'a'"],
     [`matchers: ['a="open']`, "the value of 'a' has no closing quote"],
     [`matchers: ['{a="x"']`, 'a list opened with { must end with }'],
