@@ -226,7 +226,10 @@ export function usageSql(q: UsageSql): string {
   const partials = PARTIAL_NAMES.filter((p) =>
     [...q.columns, q.having ?? ''].some((c) => new RegExp(`\\b${p}\\b`).test(c)),
   );
-  const rawPartials = partials.map((p) => `${PARTIALS[p]} AS ${p}`);
+  // Partials are named p_<name> between the two levels, so no output alias (`cache_read_tokens`) can shadow the
+  // column an aggregate reads: the query means the same with or without prefer_column_name_to_alias, which a
+  // readonly Grafana user cannot set.
+  const rawPartials = partials.map((p) => `${PARTIALS[p]} AS p_${p}`);
   const raw = (extra: string) => `SELECT ${[
     ...(q.buckets ? [`toDateTime(${q.buckets.start('timestamp')}, 'UTC') AS t`] : []),
     ...dims,
@@ -240,7 +243,7 @@ export function usageSql(q: UsageSql): string {
     ? `SELECT ${[
         ...(q.buckets ? [`toDateTime(${q.buckets.start('hour')}, 'UTC') AS t`] : []),
         ...dims,
-        ...partials,
+        ...partials.map((p) => `${p} AS p_${p}`),
       ].join(', ')}
     FROM llm_calls_hourly
     WHERE hour >= rollup_from AND hour < rollup_to
@@ -256,7 +259,8 @@ export function usageSql(q: UsageSql): string {
   `
     : '';
   const bucketColumn = q.bucketColumn ?? ((t: string) => `${t} AS bucket`);
-  return `${withs}SELECT ${[...(q.buckets ? [bucketColumn('t')] : []), ...q.groupBy, ...q.columns].join(',\n    ')}
+  const columns = q.columns.map((c) => overPartials(c, partials));
+  return `${withs}SELECT ${[...(q.buckets ? [bucketColumn('t')] : []), ...q.groupBy, ...columns].join(',\n    ')}
   FROM (
     ${source}
   )
@@ -264,6 +268,14 @@ export function usageSql(q: UsageSql): string {
   ${q.having ? `HAVING ${q.having}` : ''}
   ${names.length ? `ORDER BY ${names.join(', ')}` : ''}
   ${q.settings === false ? '' : QUERY_SETTINGS}`;
+}
+
+/** An output column `expr AS name` with the partials its expression reads renamed to their p_ names. */
+function overPartials(column: string, partials: readonly PartialColumn[]): string {
+  const at = column.lastIndexOf(' AS ');
+  const expr = at === -1 ? column : column.slice(0, at);
+  const renamed = partials.reduce((e, p) => e.replace(new RegExp(`\\b${p}\\b`, 'g'), `p_${p}`), expr);
+  return at === -1 ? renamed : `${renamed}${column.slice(at)}`;
 }
 
 /**
@@ -358,6 +370,8 @@ export function topCallsSql(q: {
   /** A number, or a parameter. */
   limit: string;
   columns: readonly string[];
+  /** Whether the query ends with QUERY_SETTINGS (not for a readonly Grafana user). */
+  settings?: boolean;
 }): string {
   const r = q.range;
   const where = [
@@ -381,7 +395,7 @@ export function topCallsSql(q: {
   WHERE ${where} AND (NOT covered OR ${isCandidate})
   ORDER BY cost_amount DESC, timestamp DESC
   LIMIT ${q.limit}
-  ${QUERY_SETTINGS}`;
+  ${q.settings === false ? '' : QUERY_SETTINGS}`;
 }
 
 /** The most expensive calls in a slice (topCallsSql). */

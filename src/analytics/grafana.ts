@@ -2,7 +2,6 @@ import {
   type Buckets,
   DIMENSIONS,
   type Dimension,
-  QUERY_SETTINGS,
   type TimeRange,
   topCallsSql,
   USAGE_FIGURES,
@@ -14,7 +13,8 @@ import {
 /**
  * The figures of `figures.ts` in the form the Grafana ClickHouse plugin runs: its macros for the time range and
  * interval, dashboard variables for filters, instead of query parameters. Only the WHERE and the bucket differ; the
- * figure expressions are the same strings.
+ * figure expressions are the same strings. No query sends SETTINGS: the plugin's docs recommend a `readonly=1` user,
+ * which may not change settings (dashboards/readonly.test.ts runs every panel and variable as one).
  */
 
 /** The dashboards' datasource: provisioned with this uid (dashboards/provisioning/datasources). */
@@ -77,6 +77,7 @@ export function grafanaUsageSql(q: PanelQuery): string {
     groupBy: q.groupBy ?? [],
     conditions: grafanaConditions(q.filters),
     columns: usageColumns(q.figures, NUMERIC),
+    settings: false,
   });
 }
 
@@ -116,8 +117,7 @@ FROM (
   )
   WINDOW w AS (PARTITION BY label ORDER BY variant ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-ORDER BY label, variant
-${QUERY_SETTINGS}`;
+ORDER BY label, variant`;
 }
 
 /** The most expensive calls (the API's top-calls figure, topCallsSql). */
@@ -126,6 +126,7 @@ export function grafanaTopCallsSql(filters: readonly Dimension[], limit = 20): s
     range: DASHBOARD_RANGE,
     conditions: grafanaConditions(filters),
     limit: String(limit),
+    settings: false,
     columns: [
       'timestamp AS time',
       'prompt_name AS template',
