@@ -13,6 +13,7 @@ import {
   grafanaTopCallsSql,
   grafanaUsageSql,
   grafanaVariableSql,
+  PROVISIONED_DATASOURCE_UID,
 } from '../src/analytics/grafana.ts';
 
 const TIME_SERIES = 0;
@@ -88,6 +89,18 @@ function queryVariable(d: Dimension, o: { multi: boolean; filters?: Dimension[] 
   } satisfies VariableModel;
 }
 
+/** The datasource the panels use: any ClickHouse datasource, the provisioned one by default. */
+const DATASOURCE_VARIABLE = {
+  type: 'datasource',
+  name: 'datasource',
+  label: 'ClickHouse',
+  query: DATASOURCE.type,
+  current: { text: 'promptscope ClickHouse', value: PROVISIONED_DATASOURCE_UID },
+  refresh: 1,
+  regex: '',
+  options: [],
+} satisfies VariableModel;
+
 function dashboard(uid: string, title: string, variables: VariableModel[], panels: Panel[]): Dashboard {
   return {
     uid,
@@ -99,7 +112,7 @@ function dashboard(uid: string, title: string, variables: VariableModel[], panel
     schemaVersion: 39,
     time: { from: 'now-24h', to: 'now' },
     refresh: '1m',
-    templating: { list: variables },
+    templating: { list: [DATASOURCE_VARIABLE, ...variables] },
     annotations: { list: [] },
     panels,
   } satisfies Dashboard;

@@ -32,6 +32,11 @@ function panels(d: Dashboard): Panel[] {
   return (d.panels ?? []) as Panel[];
 }
 
+/** The dashboard's query variables (not the datasource chooser). */
+function queryVariables(d: Dashboard) {
+  return d.templating!.list!.filter((v) => v.type === 'query');
+}
+
 function sqlOf(p: Panel): string {
   return (p.targets![0] as { rawSql: string }).rawSql;
 }
@@ -122,15 +127,24 @@ describe('Grafana dashboards (dashboards/)', () => {
       expect(d.id ?? null).toBeNull();
       const ps = panels(d);
       expect(new Set(ps.map((p) => p.id)).size).toBe(ps.length);
+      // Panels query the dashboard's datasource variable, which defaults to the provisioned datasource: provisioned,
+      // the dashboards run as they are; imported through Grafana's UI, the user picks a ClickHouse datasource.
+      const [chooser, ...queries] = d.templating!.list!;
+      expect(chooser).toMatchObject({
+        type: 'datasource',
+        name: 'datasource',
+        query: 'grafana-clickhouse-datasource',
+        current: { value: uid },
+      });
+      const chosen = { type: 'grafana-clickhouse-datasource', uid: '${datasource}' };
       for (const p of ps) {
         const g = p.gridPos!;
         expect(g.x + g.w).toBeLessThanOrEqual(24);
-        expect(p.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid });
+        expect(p.datasource).toEqual(chosen);
         expect(p.targets).toHaveLength(1);
-        expect(p.targets![0]).toMatchObject({ datasource: { uid }, editorType: 'sql', refId: 'A' });
+        expect(p.targets![0]).toMatchObject({ datasource: chosen, editorType: 'sql', refId: 'A' });
       }
-      for (const v of d.templating!.list!)
-        expect(v.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid });
+      for (const v of queries) expect(v.datasource).toEqual(chosen);
     },
   );
 
@@ -138,7 +152,7 @@ describe('Grafana dashboards (dashboards/)', () => {
     'every panel and variable of %s expands like the plugin and runs',
     async (file) => {
       const d = committed(file);
-      const all = Object.fromEntries(d.templating!.list!.map((v) => [v.name, 'all' as const]));
+      const all = Object.fromEntries(queryVariables(d).map((v) => [v.name, 'all' as const]));
       const variables: Record<string, string[] | 'all'> = {
         ...all,
         template: file === 'template.json' ? ['dash-a'] : 'all',
@@ -149,7 +163,7 @@ describe('Grafana dashboards (dashboards/)', () => {
           Array,
         );
       }
-      for (const v of d.templating!.list!) {
+      for (const v of queryVariables(d)) {
         const sql = expandGrafanaSql((v.query as { rawSql: string }).rawSql, {
           ...range,
           intervalSeconds: 60,
@@ -159,6 +173,53 @@ describe('Grafana dashboards (dashboards/)', () => {
       }
     },
   );
+
+  it('provisions the datasource over the native and the HTTP interface alike, with the trace view on otel_traces, named as promptscope and otelcol.yaml name ClickHouse', () => {
+    const read = (file: string) => readFileSync(path.join(DIR, file), 'utf8');
+    const sources = [
+      'provisioning/datasources/promptscope-clickhouse.yaml',
+      'provisioning/datasources-http/promptscope-clickhouse.yaml',
+    ].map((f) => (parse(read(f)) as { datasources: Record<string, any>[] }).datasources[0]!);
+    expect(sources.map((s) => [s.uid, s.jsonData.protocol, s.jsonData.port])).toEqual([
+      ['promptscope-clickhouse', 'native', 9000],
+      ['promptscope-clickhouse', 'http', 8123],
+    ]);
+    for (const s of sources) {
+      expect(s.jsonData).toMatchObject({
+        host: '${CLICKHOUSE_HOST}',
+        username: '${CLICKHOUSE_USER}',
+        defaultDatabase: '${CLICKHOUSE_DATABASE}',
+        traces: { defaultDatabase: '${CLICKHOUSE_DATABASE}', defaultTable: 'otel_traces', otelEnabled: true },
+      });
+      expect(s.secureJsonData).toEqual({ password: '${CLICKHOUSE_PASSWORD}' });
+    }
+    // One set of names for ClickHouse's connection everywhere it is configured.
+    const names = (text: string) => [...new Set(text.match(/CLICKHOUSE_[A-Z]+/g))].sort();
+    const documented = [
+      'CLICKHOUSE_DATABASE',
+      'CLICKHOUSE_HOST',
+      'CLICKHOUSE_PASSWORD',
+      'CLICKHOUSE_URL',
+      'CLICKHOUSE_USER',
+    ];
+    for (const file of [
+      'provisioning/datasources/promptscope-clickhouse.yaml',
+      'provisioning/datasources-http/promptscope-clickhouse.yaml',
+      '../collector/otelcol.yaml',
+    ])
+      for (const n of names(read(file))) expect(documented).toContain(n);
+    expect(names(read('../collector/otelcol.yaml'))).toEqual([
+      'CLICKHOUSE_DATABASE',
+      'CLICKHOUSE_PASSWORD',
+      'CLICKHOUSE_URL',
+      'CLICKHOUSE_USER',
+    ]);
+    const readme = read('../README.md');
+    for (const n of documented) expect(readme).toContain(`\`${n}\``);
+    // The trace view's data link appears on any column named trace_id: the most expensive calls have one.
+    const top = panels(committed('overview.json')).find((p) => p.title === 'Most expensive calls')!;
+    expect(sqlOf(top)).toMatch(/\btrace_id\b/);
+  });
 
   it('shows the same numbers as the API for the same range and filters', async () => {
     const query = `from=${range.fromMs}&to=${range.toMs}`;

@@ -82,6 +82,17 @@ describe('configuration', () => {
     );
   });
 
+  it.each([
+    [{ CLICKHOUSE_URL: 'http://ch:8123' }, 'http://ch:8123'],
+    [
+      { CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_USER: 'promptscope', CLICKHOUSE_PASSWORD: 's3cr/t' },
+      'http://promptscope:s3cr%2Ft@ch:8123/',
+    ],
+    [{ CLICKHOUSE_URL: 'http://a:b@ch:8123', CLICKHOUSE_USER: 'other' }, 'http://a:b@ch:8123'],
+  ])('ClickHouse credentials from %o: %s (the names the otelcol config and Grafana provisioning use)', (env, url) => {
+    expect(loadConfig(env, '/srv').clickhouseUrl).toBe(url);
+  });
+
   it('names every bad value in one error', () => {
     try {
       loadConfig({

@@ -100,6 +100,23 @@ export const SHIPPED_ALERTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
+/**
+ * CLICKHOUSE_USER / CLICKHOUSE_PASSWORD, the names the official collector's config and the Grafana provisioning use
+ * too, fill in a CLICKHOUSE_URL that carries no credentials of its own.
+ */
+function withCredentials(url: string | undefined, user?: string, password?: string): string | undefined {
+  if (!url || (!user && !password)) return url;
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) return url;
+    u.username = user ?? 'default';
+    u.password = password ?? '';
+    return u.toString();
+  } catch {
+    return url; // reported by the URL check
+  }
+}
+
 /** Reads every setting from the environment, applying defaults; throws one ConfigError listing every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const problems: string[] = [];
@@ -159,7 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int('PORT', 8080, 0, 65535),
     host,
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    clickhouseUrl: url('CLICKHOUSE_URL', ['http:', 'https:']),
+    clickhouseUrl: withCredentials(
+      url('CLICKHOUSE_URL', ['http:', 'https:']),
+      optional('CLICKHOUSE_USER'),
+      optional('CLICKHOUSE_PASSWORD'),
+    ),
     clickhouseDatabase,
     dataDir,
     logLevel,

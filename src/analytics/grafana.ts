@@ -17,8 +17,14 @@ import {
  * which may not change settings (dashboards/readonly.test.ts runs every panel and variable as one).
  */
 
-/** The dashboards' datasource: provisioned with this uid (dashboards/provisioning/datasources). */
-export const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: 'promptscope-clickhouse' } as const;
+/** The datasource provisioned by dashboards/provisioning (its uid), the dashboards' default. */
+export const PROVISIONED_DATASOURCE_UID = 'promptscope-clickhouse';
+
+/**
+ * What panels and variables query: the dashboard's `datasource` variable (defaulting to the provisioned one), so a
+ * dashboard imported through Grafana's UI runs on whichever ClickHouse datasource the user picks.
+ */
+export const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: '${datasource}' } as const;
 
 /** Dashboard buckets: Grafana's interval, or calendar days and hours (UTC). */
 export type GrafanaBucket = 'interval' | 'hour' | 'day';
