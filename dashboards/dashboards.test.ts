@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Grafana's ${variable} syntax in provisioning and dashboards
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dashboard, Panel } from '@grafana/schema';
@@ -179,7 +180,14 @@ describe('Grafana dashboards (dashboards/)', () => {
     const sources = [
       'provisioning/datasources/promptscope-clickhouse.yaml',
       'provisioning/datasources-http/promptscope-clickhouse.yaml',
-    ].map((f) => (parse(read(f)) as { datasources: Record<string, any>[] }).datasources[0]!);
+    ].map(
+      (f) =>
+        (
+          parse(read(f)) as {
+            datasources: { uid: string; jsonData: Record<string, unknown>; secureJsonData: unknown }[];
+          }
+        ).datasources[0]!,
+    );
     expect(sources.map((s) => [s.uid, s.jsonData.protocol, s.jsonData.port])).toEqual([
       ['promptscope-clickhouse', 'native', 9000],
       ['promptscope-clickhouse', 'http', 8123],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dashboard, Panel } from '@grafana/schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { testClickHouse } from '../test/support/api.ts';

@@ -89,9 +89,12 @@ describe('configuration', () => {
       'http://promptscope:s3cr%2Ft@ch:8123/',
     ],
     [{ CLICKHOUSE_URL: 'http://a:b@ch:8123', CLICKHOUSE_USER: 'other' }, 'http://a:b@ch:8123'],
-  ])('ClickHouse credentials from %o: %s (the names the otelcol config and Grafana provisioning use)', (env, url) => {
-    expect(loadConfig(env, '/srv').clickhouseUrl).toBe(url);
-  });
+  ])(
+    'ClickHouse credentials from %o: %s (the names the otelcol config and Grafana provisioning use)',
+    (env, url) => {
+      expect(loadConfig(env, '/srv').clickhouseUrl).toBe(url);
+    },
+  );
 
   it('names every bad value in one error', () => {
     try {

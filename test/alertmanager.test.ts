@@ -5,15 +5,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
-import { fingerprint, type Labels } from '../src/alerts/labels.ts';
+import type { Labels } from '../src/alerts/labels.ts';
 import { AlertMetrics } from '../src/alerts/metrics.ts';
 import { AlertmanagerForwarder } from '../src/alerts/notifications/alertmanager-forwarder.ts';
 import { parseNotificationConfig } from '../src/alerts/notifications/config.ts';
-import { type Active, advance } from '../src/alerts/state-machine.ts';
-import { loadInstances, saveEvaluation } from '../src/alerts/state-store.ts';
 import { SHIPPED_ALERTS } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { freePort } from '../src/store/embedded-postgres.ts';
+import { recordEvaluation } from './support/alerts.ts';
 import { eventually } from './support/collector.ts';
 import { createMigratedTestDatabase } from './support/databases.ts';
 
@@ -76,22 +75,8 @@ describe('a real Alertmanager gets alerts as Prometheus sends them', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  async function evaluate(active: Labels[], at: number) {
-    const rule = 'llm-calls/HighErrorRate';
-    const found = new Map<string, Active>(
-      active.map((l) => [fingerprint(l), { labels: l, annotations: { summary: 'errors' }, value: 0.2 }]),
-    );
-    const out = advance(await loadInstances(db.sql, rule), found, { forMs: 0, keepFiringForMs: 0 }, at);
-    const status = {
-      rule,
-      lastEvaluatedAt: at,
-      evaluationMs: 1,
-      health: 'ok' as const,
-      error: null,
-      consecutiveErrors: 0,
-    };
-    await saveEvaluation(db.sql, rule, { ...out, status }, at);
-  }
+  const evaluate = (active: Labels[], at: number) =>
+    recordEvaluation(db.sql, 'llm-calls/HighErrorRate', active, at);
 
   it('the alert arrives with endsAt minutes ahead, is back soon after an Alertmanager restart, and resolves after the breach', async () => {
     const config = parseNotificationConfig(

@@ -110,8 +110,8 @@ export class PostgresMetricHistory implements MetricStore {
     const series = new Map<string, { labels: Labels; samples: [number, number][] }>();
     for (const r of rows) {
       const key = JSON.stringify(Object.entries(r.labels).sort());
-      let s = series.get(key);
-      if (!s) series.set(key, (s = { labels: r.labels, samples: [] }));
+      const s = series.get(key) ?? { labels: r.labels, samples: [] };
+      series.set(key, s);
       s.samples.push([r.at.getTime(), r.value]);
     }
     const out: Sample[] = [];

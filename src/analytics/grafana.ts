@@ -24,6 +24,7 @@ export const PROVISIONED_DATASOURCE_UID = 'promptscope-clickhouse';
  * What panels and variables query: the dashboard's `datasource` variable (defaulting to the provisioned one), so a
  * dashboard imported through Grafana's UI runs on whichever ClickHouse datasource the user picks.
  */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, resolved by Grafana
 export const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: '${datasource}' } as const;
 
 /** Dashboard buckets: Grafana's interval, or calendar days and hours (UTC). */

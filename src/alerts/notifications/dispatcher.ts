@@ -208,7 +208,7 @@ export class Dispatcher {
   async #enqueue(
     tx: TransactionSql,
     n: GroupNotification,
-    route: RouteSettings,
+    _route: RouteSettings,
     now: number,
   ): Promise<number> {
     const receiver = this.#config.receivers.get(n.receiver);

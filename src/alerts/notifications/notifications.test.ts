@@ -3,14 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordEvaluation } from '../../../test/support/alerts.ts';
 import { createMigratedTestDatabase } from '../../../test/support/databases.ts';
 import { silentLogger } from '../../log.ts';
 import type { Sql } from '../../store/postgres.ts';
 import { fingerprint, type Labels } from '../labels.ts';
 import { AlertMetrics } from '../metrics.ts';
 import { createSilence } from '../silences.ts';
-import { type Active, advance } from '../state-machine.ts';
-import { KEEP, loadInstances, pruneAlertRecords, saveEvaluation } from '../state-store.ts';
+import { KEEP, pruneAlertRecords } from '../state-store.ts';
 import { AlertmanagerForwarder } from './alertmanager-forwarder.ts';
 import { parseNotificationConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -123,26 +123,7 @@ describe('notifications: routing, grouping, the outbox and the integrations', ()
   const rec = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     void logs.push({ level, msg, ...fields });
 
-  /** One evaluation of rule `r`: these label sets hold (for 0s). */
-  async function evaluate(rule: string, active: Labels[], at: number) {
-    const previous = await loadInstances(db.sql, rule);
-    const found = new Map<string, Active>(
-      active.map((l) => [
-        fingerprint(l),
-        { labels: l, annotations: { summary: `${l.alertname} on ${l.template}` }, value: 1 },
-      ]),
-    );
-    const out = advance(previous, found, { forMs: 0, keepFiringForMs: 0 }, at);
-    const status = {
-      rule,
-      lastEvaluatedAt: at,
-      evaluationMs: 1,
-      health: 'ok' as const,
-      error: null,
-      consecutiveErrors: 0,
-    };
-    await saveEvaluation(db.sql, rule, { ...out, status }, at);
-  }
+  const evaluate = (rule: string, active: Labels[], at: number) => recordEvaluation(db.sql, rule, active, at);
   async function step(at: number) {
     await dispatcher.tick(at);
     await outbox.deliverDue(at);
