@@ -221,7 +221,11 @@ describe('LLM calls from other instrumentations reach llm_calls', () => {
       );
       return Number(r?.n) === samples.length;
     }, 'every random span in otel_traces');
-    const stored = await callRows(client, `service_name = 'property-svc'`);
+    // The view's rows can become visible a moment after otel_traces' (another part): wait for them too.
+    const stored = await eventually(async () => {
+      const found = await callRows(client, `service_name = 'property-svc'`);
+      return found.length === expected.size ? found : undefined;
+    }, 'the classified spans in llm_calls');
     const got = new Map(
       stored.map(({ span_id, cost_amount: _c, cost_status: _s, operation: _o, ...rest }) => [span_id, rest]),
     );
