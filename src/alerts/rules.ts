@@ -338,7 +338,7 @@ function parseFigure(raw: unknown, p: (field: string, message: string) => void):
   for (const k of Object.keys(raw))
     if (!['name', 'window', 'by', 'where', 'min_calls'].includes(k)) fail(k, 'unknown field');
   const figure = raw.name as UsageFigure;
-  if (typeof figure !== 'string' || !(figure in USAGE_FIGURES))
+  if (typeof figure !== 'string' || !Object.hasOwn(USAGE_FIGURES, figure))
     fail('name', `one of ${Object.keys(USAGE_FIGURES).join(', ')}`);
   let window: number | 'today' = 0;
   if (raw.window === 'today') window = 'today';

@@ -57,7 +57,7 @@ export async function main(
     out(help);
     return 0;
   }
-  if (!(command in HELP)) {
+  if (!Object.hasOwn(HELP, command)) {
     process.stderr.write(`promptscope: unknown command '${command}'\n\n${USAGE}\n`);
     return 2;
   }

@@ -76,7 +76,7 @@ export function helpFor(argv: readonly string[]): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
   for (let n = Math.min(words.length, 3); n > 0; n--) {
     const key = words.slice(0, n).join(' ');
-    if (HELP[key]) return HELP[key];
+    if (Object.hasOwn(HELP, key)) return HELP[key];
   }
   return undefined;
 }

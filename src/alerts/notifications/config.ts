@@ -123,7 +123,7 @@ function schemaProblems(error: z.ZodError): string[] {
     const at = pathText(issue.path);
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => {
-        const hint = NOT_IMPLEMENTED[key];
+        const hint = Object.hasOwn(NOT_IMPLEMENTED, key) ? NOT_IMPLEMENTED[key] : undefined;
         return `${at === '(top)' ? key : `${at}.${key}`}: unknown key${hint ? ` (${hint})` : ''}`;
       });
     return [`${at}: ${issue.message}`];

@@ -182,7 +182,7 @@ function figuresOf(text: string | undefined): UsageFigure[] | undefined {
     .split(',')
     .map((f) => f.trim())
     .filter(Boolean);
-  const unknown = names.filter((n) => !(n in USAGE_FIGURES));
+  const unknown = names.filter((n) => !Object.hasOwn(USAGE_FIGURES, n));
   if (names.length === 0 || unknown.length > 0)
     throw validationFailed('invalid query', [
       {
