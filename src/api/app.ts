@@ -13,6 +13,7 @@ import { analyticsRoutes } from './routes/analytics.ts';
 import { figureRoutes } from './routes/figures.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes } from './routes/prompts.ts';
+import { refuseUnstorableText } from './storable-text.ts';
 
 export const API_VERSION = VERSION;
 
@@ -70,6 +71,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.on(['POST', 'DELETE'], '/api/v1/alerts/silences', requireScope(deps.auth, 'admin'));
   app.use('/api/v1/alerts', requireScope(deps.auth, 'telemetry:read'));
   app.use('/api/v1/alerts/*', requireScope(deps.auth, 'telemetry:read'));
+
+  app.use('/api/*', refuseUnstorableText());
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/prompts', promptRoutes(deps));
