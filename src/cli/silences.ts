@@ -41,7 +41,8 @@ export async function silences(config: Config, args: string[], out: (s: string) 
       Date.now(),
     );
     if ('problems' in request) {
-      for (const p of request.problems) process.stderr.write(`${Object.hasOwn(OPTION, p.field) ? OPTION[p.field] : p.field}: ${p.message}\n`);
+      for (const p of request.problems)
+        process.stderr.write(`${Object.hasOwn(OPTION, p.field) ? OPTION[p.field] : p.field}: ${p.message}\n`);
       return 2;
     }
   } else if (action === 'expire' && positionals.length !== 1) {
