@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi } from '../../test/support/api.ts';
+import { recordingTelemetry } from '../../test/support/spans.ts';
 import { type GeminiWireServer, startGeminiWireServer } from '../testing/gemini-wire-server.ts';
 
 describe('POST /api/v1/admin/prompts/test with execute', () => {
   let api: TestApi;
   let gemini: GeminiWireServer;
+  const recording = recordingTelemetry();
 
   beforeAll(async () => {
     gemini = await startGeminiWireServer({
@@ -20,6 +22,7 @@ describe('POST /api/v1/admin/prompts/test with execute', () => {
         vertexProject: undefined,
         vertexLocation: 'us-central1',
       },
+      telemetry: recording.telemetry,
     });
   });
   afterAll(async () => {
@@ -76,6 +79,14 @@ describe('POST /api/v1/admin/prompts/test with execute', () => {
     expect(gemini.requests.at(-1)).toMatchObject({
       model: 'gemini-2.5-flash',
       body: { generationConfig: { temperature: 0.3 } },
+    });
+    // Recorded as a test run of that template and version (the reports leave it out; analytics can show only them).
+    const span = (await recording.spans()).at(-1)!;
+    expect(span.attributes).toMatchObject({
+      'gen_ai.prompt.name': 'explain',
+      'gen_ai.prompt.version': '1', // numbered automatically: it was published without one
+      'promptscope.prompt.label': 'production',
+      'promptscope.test_run': true,
     });
   });
 

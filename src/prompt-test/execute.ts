@@ -41,7 +41,17 @@ export async function executePrompt(
   rendered: RenderedPrompt,
   modelConfig: Record<string, unknown>,
   deps: { telemetry: LlmTelemetry; models: ModelAccess },
+  template?: { name: string; version: string; label?: string },
 ): Promise<ExecutionResult> {
+  // A stored template's run is recorded under its name and version, like a service's call (still a test run).
+  const attributes = template
+    ? {
+        ...TEST_RUN,
+        [ATTR.promptName]: template.name,
+        [ATTR.promptVersion]: template.version,
+        ...(template.label ? { [ATTR.promptLabel]: template.label } : {}),
+      }
+    : TEST_RUN;
   const provider = String(modelConfig.provider ?? '');
   const model = String(modelConfig.model_name ?? '');
   if (!model) throw invalid('model_config.model_name', 'a model is needed to execute');
@@ -51,7 +61,7 @@ export async function executePrompt(
   let summary: LlmCallSummary;
   if (provider === 'mock') {
     ({ result, summary } = await deps.telemetry.traceCall(
-      { provider: 'mock', model, request: params(modelConfig), attributes: TEST_RUN },
+      { provider: 'mock', model, request: params(modelConfig), attributes },
       async (recorder) => {
         const output = `[mock ${model}] ${text.slice(0, 200)}`;
         const r: LlmCallResult = {
@@ -69,7 +79,7 @@ export async function executePrompt(
     const client = await geminiClient(canonical, deps.models);
     ({ result, summary } = await deps.telemetry
       .traceCall(
-        { provider: canonical, model, request: params(modelConfig), attributes: TEST_RUN },
+        { provider: canonical, model, request: params(modelConfig), attributes },
         async (recorder) => {
           const response = await client.models.generateContent({
             model,

@@ -73,7 +73,12 @@ export async function testClickHouse(): Promise<ClickHouseStore> {
 
 /** The real app on a fresh migrated database, with an admin key, a prompts:read key and a telemetry:read key. */
 export async function createTestApi(
-  options: { maxBodyBytes?: number; models?: ModelAccess; alertRules?: RuleGroup[] } = {},
+  options: {
+    maxBodyBytes?: number;
+    models?: ModelAccess;
+    alertRules?: RuleGroup[];
+    telemetry?: LlmTelemetry;
+  } = {},
 ): Promise<TestApi> {
   const db = await createMigratedTestDatabase();
   const admin = await createApiKey(db.sql, { name: 'test-admin', scopes: ['admin'], createdBy: 'test' });
@@ -93,6 +98,7 @@ export async function createTestApi(
       changes,
       config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
       alertRules: options.alertRules,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     }),
   );
   return {

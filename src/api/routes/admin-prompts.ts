@@ -142,10 +142,16 @@ export function adminPromptRoutes(deps: ApiDeps) {
       const rendered = rendering.rendered_messages
         ? { messages: rendering.rendered_messages }
         : { text: rendering.rendered_prompt ?? '' };
-      const execution = await executePrompt(rendered, rendering.model_config, {
-        telemetry: deps.telemetry,
-        models: deps.config.models,
-      });
+      const execution = await executePrompt(
+        rendered,
+        rendering.model_config,
+        { telemetry: deps.telemetry, models: deps.config.models },
+        stored && {
+          name: stored.name,
+          version: stored.version,
+          label: 'name' in input && !input.version ? (input.label ?? 'production') : undefined,
+        },
+      );
       return c.json({ ...rendering, execution }, 200);
     })
     .openapi(get, async (c) => {
