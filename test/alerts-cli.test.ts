@@ -108,7 +108,7 @@ describe('promptscope alerts silence', () => {
     const e = { ...env, DATABASE_URL: db.url };
     const bad = await runCli(['alerts', 'silence', 'add', '--matcher', 'template', '--for', '1h'], e);
     expect(bad.code).toBe(2);
-    expect(bad.out).toContain("matchers.0: 'template'");
+    expect(bad.out).toContain("--matcher 1: 'template'");
     const everything = await runCli(
       ['alerts', 'silence', 'add', '--matcher', 'template=~.*', '--for', '1h'],
       e,

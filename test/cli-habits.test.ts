@@ -59,6 +59,9 @@ describe('the promptscope command behaves like a command-line tool', () => {
     [['report', '--bogus'], "Unknown option '--bogus'"],
     [['report', '--csv'], '--csv writes one report per CSV'],
     [['report', '--test-runs', 'sometimes'], '--test-runs takes exclude, include, only'],
+    [['report', '--window', '1y'], "--window: '1y' is not a window like 30s, 15m, 1h or 7d"],
+    [['alerts', 'silence', 'add', '--matcher', 'template=x'], '--until: give --until or --for'],
+    [['alerts', 'silence', 'add', '--matcher', 'template', '--for', '1h'], "--matcher 1: 'template'"],
   ])(
     'promptscope %j is a usage error: its reason on stderr, nothing on stdout, exit 2',
     async (args, reason) => {

@@ -193,8 +193,8 @@ describe('promptscope start on embedded stores', () => {
       'hour,total,errors,error_rate_pct',
     );
     const bad = await cli('report', '--window', 'forever');
-    expect(bad.code).toBe(1);
-    expect(bad.out).toContain('window');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--window: 'forever' is not a window");
   });
 
   it('keys created with the CLI next to a running server work against it, and revoking stops them', async () => {

@@ -23,7 +23,7 @@ usage:
   promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read | telemetry:write (comma-separated)
   promptscope keys list [--all] [--json]
   promptscope keys revoke ID
-  promptscope report [--only NAMES] [--window 24h] [--template NAME] [--test-runs exclude|include|only]
+  promptscope report [--only NAMES] [--window W] [--template NAME] [--test-runs exclude|include|only]
                      [--json | --csv [--out DIR]] [--url URL]
                                              the specification's monitoring reports, through the API
                                              (key: PROMPTSCOPE_API_KEY, else the first-start admin key)

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEST_RUNS } from '../analytics/figures.ts';
+import { parseWindow } from '../analytics/llm-calls.ts';
 import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.ts';
 import type { Config } from '../config.ts';
 
@@ -23,7 +24,7 @@ The monitoring queries of the original specification, read through the API (GET 
   daily-cost          per day and template: executions, cost, average cost, P95 latency, success rate (%) (7 days)
 
   --only NAMES     these reports only (comma-separated), in this order
-  --window W       another window for every report (30s, 15m, 1h, 7d …)
+  --window W       another window for every report (30s, 15m, 1h, 7d …; default: each report's own, above)
   --template NAME  one template's calls
   --test-runs      admin test runs: left out (exclude, the default), counted too (include) or only them
   --json           one JSON object, the reports by name
@@ -83,6 +84,8 @@ export async function report(config: Config, args: string[], out: (s: string) =>
       '--csv writes one report per CSV: choose one with --only NAME, or give --out DIR for a file each',
     );
   if (values.out && !values.csv) return usage('--out DIR goes with --csv');
+  if (values.window !== undefined && parseWindow(values.window) === undefined)
+    return usage(`--window: '${values.window}' is not a window like 30s, 15m, 1h or 7d (at most 366d)`);
   const testRuns = values['test-runs'];
   if (testRuns !== undefined && !(TEST_RUNS as readonly string[]).includes(testRuns))
     return usage(`--test-runs takes ${TEST_RUNS.join(', ')}`);

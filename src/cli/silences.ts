@@ -15,6 +15,18 @@ import { openConfiguredPostgres } from './stores.ts';
 /** The request fields a problem names, as the options that set them. */
 const OPTION: Record<string, string> = { matchers: '--matcher', ends_at: '--until', duration: '--for' };
 
+/** A field as the CLI names it (`matchers.0` → `--matcher 1`). */
+function cliName(field: string): string {
+  const [name, index] = field.split('.');
+  const option = Object.hasOwn(OPTION, name!) ? OPTION[name!]! : field;
+  return index === undefined ? option : `${option} ${Number(index) + 1}`;
+}
+
+/** A message in the CLI's words: the API's field names become the options that set them. */
+function cliWords(message: string): string {
+  return message.replace(/\b(ends_at|duration|matchers)\b/g, (f) => OPTION[f]!);
+}
+
 /** `promptscope alerts silence add | list | expire`: straight on Postgres, like `keys`. */
 export async function silences(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [action, ...rest] = args;
@@ -41,8 +53,7 @@ export async function silences(config: Config, args: string[], out: (s: string) 
       Date.now(),
     );
     if ('problems' in request) {
-      for (const p of request.problems)
-        process.stderr.write(`${Object.hasOwn(OPTION, p.field) ? OPTION[p.field] : p.field}: ${p.message}\n`);
+      for (const p of request.problems) process.stderr.write(`${cliName(p.field)}: ${cliWords(p.message)}\n`);
       return 2;
     }
   } else if (action === 'expire' && positionals.length !== 1) {
