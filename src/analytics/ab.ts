@@ -1,3 +1,5 @@
+import { formatDecimal, parseDecimal } from '#sdk/pricing/decimal.ts';
+import { DomainError } from '../domain-error.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { abQuery, runQuery, type Slice } from './figures.ts';
 import { twoProportionP, welchP, wilson95 } from './statistics.ts';
@@ -18,9 +20,9 @@ interface VariantRow {
   tokens_variance: number;
 }
 
-export interface Comparison {
-  /** This variant's value minus the control's. */
-  difference: number;
+export interface Comparison<D = number> {
+  /** This variant's value minus the control's (money as an exact decimal string, like every cost). */
+  difference: D;
   p_value: number | null;
   significant: boolean;
   test: string;
@@ -40,7 +42,7 @@ export interface VariantFigures {
   /** Against the control variant (absent on the control itself). */
   vs_control?: {
     error_rate: Comparison;
-    cost_per_call: Comparison;
+    cost_per_call: Comparison<string>;
     tokens_per_call: Comparison;
     p95_ms: { difference: number; test: string };
   };
@@ -52,7 +54,7 @@ export interface AbComparison {
   variants: VariantFigures[];
 }
 
-const compare = (difference: number, p: number | null, test: string): Comparison => ({
+const compare = <D>(difference: D, p: number | null, test: string): Comparison<D> => ({
   difference,
   p_value: p,
   significant: p !== null && p < ALPHA,
@@ -70,7 +72,17 @@ export async function compareVariants(
   control?: string,
 ): Promise<AbComparison> {
   const rows = await runQuery<VariantRow>(client, abQuery(slice));
-  const base = rows.find((r) => r.variant === control) ?? rows[0];
+  const named = control === undefined ? undefined : rows.find((r) => r.variant === control);
+  if (control !== undefined && !named && rows.length > 0)
+    throw new DomainError('validation_failed', 'invalid query', {
+      fields: [
+        {
+          field: 'control',
+          message: `no variant '${control.slice(0, 40)}' served in this range: ${rows.map((r) => r.variant).join(', ')}`,
+        },
+      ],
+    });
+  const base = named ?? rows[0];
   const variants = rows.map((r): VariantFigures => {
     const figures: VariantFigures = {
       variant: r.variant,
@@ -96,7 +108,7 @@ export async function compareVariants(
           'two-proportion z-test (pooled, two-sided)',
         ),
         cost_per_call: compare(
-          round(r.cost_mean - base.cost_mean, 12),
+          formatDecimal(parseDecimal(r.cost_per_call) - parseDecimal(base.cost_per_call)),
           roundP(welchP(sample(r, 'cost'), sample(base, 'cost'))),
           "Welch's t-test (two-sided)",
         ),

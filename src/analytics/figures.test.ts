@@ -248,6 +248,18 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
       `/api/v1/analytics/ab?${range}&template=ab-template&label=production&control=2`,
     );
     expect(flipped.body.variants[0].vs_control.error_rate.difference).toBe(-0.25);
+    // Money stays an exact decimal string in the comparison too: 0.002 − 0.001 per call, exactly.
+    expect(two.cost_per_call).toBe('0.002');
+    expect(two.vs_control.cost_per_call.difference).toBe('0.001');
+    expect(flipped.body.variants[0].vs_control.cost_per_call.difference).toBe('-0.001');
+    // A control that served nothing in the range is named, with the variants there are, not silently replaced.
+    const unknown = await get(
+      `/api/v1/analytics/ab?${range}&template=ab-template&label=production&control=9.9.9`,
+    );
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.details.fields).toEqual([
+      { field: 'control', message: "no variant '9.9.9' served in this range: 1, 2" },
+    ]);
   });
 
   it('answers CSV with Accept: text/csv', async () => {

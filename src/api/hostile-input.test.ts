@@ -17,6 +17,9 @@ describe('the admin API refuses hostile parameters by name', () => {
     ['from', 'from=-1'],
     ['from', 'from=yesterday'],
     ['from', 'from=1e3'],
+    ['from', 'from=2026-02-30T00:00:00Z'],
+    ['from', 'from=2025-02-29'],
+    ['to', 'to=2026-04-31T10:00:00Z'],
     ['to', 'from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z'],
     ['offset', 'offset=1e30'],
     ['limit', 'limit=0'],
@@ -32,9 +35,29 @@ describe('the admin API refuses hostile parameters by name', () => {
     ['2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z'],
     ['0', '9223372036854'],
     ['2262-04-11T23:47:16.854Z', '2262-04-11T23:47:16.854Z'],
+    ['2024-02-29T00:00:00Z', '2024-03-01'],
   ])('accepts from=%s to=%s, the edges of what the span tables hold', async (from, to) => {
     const res = await api.call('GET', `/api/v1/executions?from=${from}&to=${to}`);
     expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ['/api/v1/executions?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z'],
+    [`/api/v1/alerts/history?from=${Date.now()}&to=0`],
+  ])('GET %s: a to before from is one rule everywhere, a 422 naming to', async (url) => {
+    const res = await api.call('GET', url, { key: api.keys.telemetry });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.fields).toEqual([{ field: 'to', message: 'must not be before from' }]);
+  });
+
+  it('an unknown group_by is named, cut to a readable length (a 7,000-character value is not echoed)', async () => {
+    const res = await api.call('GET', `/api/v1/analytics/usage?group_by=${'x'.repeat(7000)}`, {
+      key: api.keys.telemetry,
+    });
+    expect(res.status).toBe(422);
+    const message = res.body.error.details.fields[0].message as string;
+    expect(message).toContain(`'${'x'.repeat(40)}…'`);
+    expect(message.length).toBeLessThan(200);
   });
 
   it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])(

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Scope } from '../auth/keys.ts';
+import { validationFailed } from './errors.ts';
 
 export const errorSchema = z
   .object({
@@ -47,12 +48,19 @@ const LAST_INSTANT_MS = 9_223_372_036_854;
  * A time query parameter: ISO 8601 or Unix milliseconds, within what the span tables hold (1970-01-01 ..
  * 2262-04-11), as Unix milliseconds. Anything else is a 422 naming the parameter.
  */
+/** Whether the text's calendar date exists (Date.parse reads 2026-02-30 as 2 March). */
+function realDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
 export const instant = z
   .string()
   .transform((text, ctx) => {
     const ms = /^\d{1,16}$/.test(text)
       ? Number(text)
-      : /^\d{4}-\d{2}-\d{2}/.test(text)
+      : /^\d{4}-\d{2}-\d{2}/.test(text) && realDate(text)
         ? Date.parse(text)
         : Number.NaN;
     if (Number.isFinite(ms) && ms >= 0 && ms <= LAST_INSTANT_MS) return ms;
@@ -63,6 +71,12 @@ export const instant = z
     return z.NEVER;
   })
   .openapi({ type: 'string', example: '2026-11-29T00:00:00Z' });
+
+/** A query's `to` before its `from` is refused (422 naming `to`), on every route that takes both. */
+export function checkRange(q: { from?: number; to?: number }): void {
+  if (q.from !== undefined && q.to !== undefined && q.from > q.to)
+    throw validationFailed('invalid query', [{ field: 'to', message: 'must not be before from' }]);
+}
 
 /** The OpenAPI security requirement of a route: a bearer API key holding `scope` (or `admin`). */
 export const requires = (scope: Scope) => [{ bearer: [scope] }];

@@ -14,7 +14,15 @@ import { alertHistory, allInstances, ruleStatuses } from '../../alerts/state-sto
 import { actorName } from '../../auth/authenticator.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound, validationFailed } from '../errors.ts';
-import { errorResponses, instant, jsonBody, jsonResponse, notFoundResponse, requires } from '../schemas.ts';
+import {
+  checkRange,
+  errorResponses,
+  instant,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  requires,
+} from '../schemas.ts';
 
 const read = requires('telemetry:read');
 const admin = requires('admin');
@@ -217,6 +225,7 @@ export function alertRoutes(deps: ApiDeps) {
     })
     .openapi(history, async (c) => {
       const q = c.req.valid('query');
+      checkRange(q);
       const entries = await alertHistory(deps.sql, {
         rule: q.rule,
         from: q.from === undefined ? undefined : new Date(q.from),

@@ -3,7 +3,7 @@ import { TEST_RUNS } from '../../analytics/figures.ts';
 import { listExecutions, parseWindow, summarise } from '../../analytics/llm-calls.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { validationFailed } from '../errors.ts';
-import { errorResponses, instant, jsonResponse, paging, requires } from '../schemas.ts';
+import { checkRange, errorResponses, instant, jsonResponse, paging, requires } from '../schemas.ts';
 
 const security = requires('telemetry:read');
 
@@ -51,8 +51,7 @@ export function analyticsRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(executions, async (c) => {
       const query = c.req.valid('query');
-      if (query.from !== undefined && query.to !== undefined && query.from > query.to)
-        throw validationFailed('invalid query', [{ field: 'to', message: 'must not be before from' }]);
+      checkRange(query);
       return c.json(
         await listExecutions(deps.clickhouse.client, { ...query, testRuns: query.test_runs }),
         200,

@@ -59,7 +59,10 @@ function sliceOf(q: SliceParams, now = Date.now()): Slice {
       {
         field: 'group_by',
         message: unknown.length
-          ? `unknown grouping ${unknown.map((u) => `'${u}'`).join(', ')}: use ${DIMENSION_NAMES.join(', ')}`
+          ? `unknown grouping ${unknown
+              .slice(0, 5)
+              .map((u) => `'${u.length > 40 ? `${u.slice(0, 40)}…` : u}'`)
+              .join(', ')}: use ${DIMENSION_NAMES.join(', ')}`
           : 'a grouping is named twice',
       },
     ]);
@@ -222,7 +225,9 @@ const abResponse = z
         vs_control: z
           .object({
             error_rate: comparison,
-            cost_per_call: comparison,
+            cost_per_call: comparison.extend({
+              difference: z.string().describe('exact decimal, like every cost'),
+            }),
             tokens_per_call: comparison,
             p95_ms: z.object({ difference: z.number(), test: z.string() }),
           })
