@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit.ts';
+import { LAST_INSTANT_MS } from '../instants.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
 import { parseDuration } from './duration.ts';
 import { formatMatcher, type Labels, type Matcher, matches, matchesAll, parseMatcher } from './labels.ts';
@@ -137,8 +138,14 @@ export function parseSilenceRequest(
       fields.push({ field: 'duration', message: 'give ends_at or duration, not both' });
     else if (!ms)
       fields.push({ field: 'duration', message: `'${body.duration}' is not a duration like 30m, 2h or 1d` });
+    else if (startsAt + ms > LAST_INSTANT_MS)
+      fields.push({
+        field: 'duration',
+        message: `'${body.duration}' would end the silence after 2262-04-11, the last time promptscope stores`,
+      });
     else endsAt = startsAt + ms;
   }
+  // (A duration that gave no end has its own problem above.)
   if (endsAt === undefined && body.duration === undefined)
     fields.push({ field: 'ends_at', message: 'give ends_at or duration' });
   else if (endsAt !== undefined && (endsAt <= startsAt || endsAt <= now))

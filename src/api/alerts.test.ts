@@ -140,6 +140,8 @@ describe('alerts API: active alerts, history, rules and silences', () => {
     [{ matchers: ['template=~.*'], duration: '1h' }, 'matchers'],
     [{ matchers: ['template=x'] }, 'ends_at'],
     [{ matchers: ['template=x'], duration: 'soon' }, 'duration'],
+    [{ matchers: ['template=x'], duration: '100000d' }, 'duration'], // past 2262, as an ends_at there is refused
+    [{ matchers: ['template=x'], ends_at: '2263-01-01T00:00:00Z' }, 'ends_at'],
     [{ matchers: ['template=x'], ends_at: '2020-01-01T00:00:00Z' }, 'ends_at'],
     [{ matchers: ['template=x'], duration: '1h', ends_at: '2030-01-01T00:00:00Z' }, 'duration'],
     [{ matchers: [], duration: '1h' }, 'matchers'],

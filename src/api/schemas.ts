@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Scope } from '../auth/keys.ts';
+import { LAST_INSTANT_MS } from '../instants.ts';
 import { validationFailed } from './errors.ts';
 
 export const errorSchema = z
@@ -40,9 +41,6 @@ export const paging = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 };
-
-/** The last instant the span tables can hold (DateTime64(9)): 2262-04-11T23:47:16.854Z, in Unix milliseconds. */
-const LAST_INSTANT_MS = 9_223_372_036_854;
 
 /**
  * A time query parameter: ISO 8601 or Unix milliseconds, within what the span tables hold (1970-01-01 ..
