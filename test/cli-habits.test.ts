@@ -132,7 +132,16 @@ describe('--json where a script reads the answer', () => {
       ok: false,
       rules: 0,
       groups: 0,
+      notifications: 0,
       problems: [expect.objectContaining({ file, where: "rule 'Bad'", field: 'condition' })],
     });
+    // A notification file is checked as one (the configured one too, when no file is named).
+    const notifications = path.join(path.dirname(file), 'notifications.yaml');
+    await fs.writeFile(notifications, 'route: { receiver: x, group_wiat: 1m }\nreceivers: [{ name: x }]\n');
+    const wrong = await cli(['alerts', 'check', notifications, '--json']);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout).problems).toEqual([
+      { file: notifications, where: 'notifications', field: 'route.group_wiat', message: 'unknown key' },
+    ]);
   });
 });

@@ -93,6 +93,10 @@ export function formatProblem(p: RuleProblem): string {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Limits past which a rule cannot mean what it says. */
+const MAX_HOLD_MS = 30 * 86_400_000;
+const MAX_WINDOW_MS = 366 * 86_400_000;
+const MAX_QUERY_OFFSET_MS = 15 * 60_000;
 const CONDITION = /^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/;
 const NO_DATA: readonly NoDataState[] = ['ok', 'keep_last', 'alerting'];
 const ON_ERROR: readonly ErrorState[] = ['keep_last', 'alerting'];
@@ -196,6 +200,12 @@ export function parseRuleFile(
         gwhere,
       );
     const queryOffsetMs = duration('query_offset', GROUP_DEFAULTS.query_offset, gwhere);
+    if (queryOffsetMs > MAX_QUERY_OFFSET_MS)
+      p(
+        'query_offset',
+        'at most 15m: it only leaves time for spans still on their way; older data is not "now"',
+        gwhere,
+      );
     const queryTimeoutMs = duration('query_timeout', GROUP_DEFAULTS.query_timeout, gwhere, 1000);
     const limit = raw.limit ?? 0;
     if (!Number.isInteger(limit) || (limit as number) < 0)
@@ -284,12 +294,20 @@ function parseRule(
     const v = raw[field] ?? '0s';
     const ms = typeof v === 'string' ? parseDuration(v) : undefined;
     if (ms === undefined) p(field, `'${String(v)}' is not a duration like 0s, 5m or 1h`);
+    else if (ms > MAX_HOLD_MS)
+      p(field, `'${v}' is longer than 30d: a condition that must hold that long is not an alert`);
     return ms ?? 0;
   };
   const forMs = duration('for');
   const keepFiringForMs = duration('keep_firing_for');
   const labels = labelMap(raw.labels, c.file, where, 'labels', c.problems);
   const annotations = labelMap(raw.annotations, c.file, where, 'annotations', c.problems);
+  // The labels a figure rule's alerts carry are known here (its `by`, the rule's and group's labels); a SQL or metric
+  // rule's come from its query, so they are checked against the query's columns by `alerts check` instead.
+  const known =
+    query?.kind === 'figure'
+      ? new Set(['alertname', ...query.by, ...Object.keys(c.groupLabels), ...Object.keys(labels)])
+      : undefined;
   for (const [field, map] of [
     ['labels', labels],
     ['annotations', annotations],
@@ -297,6 +315,15 @@ function parseRule(
     for (const [name, template] of Object.entries(map)) {
       const problem = checkTemplate(template);
       if (problem) p(`${field}.${name}`, problem);
+      if (field === 'labels' && name === 'alertname')
+        p('labels.alertname', "alertname is the rule's alert name: it cannot be set as a label");
+      if (field === 'annotations' || field === 'labels')
+        for (const used of template.matchAll(/\$labels\.([A-Za-z_][A-Za-z0-9_]*)/g))
+          if (known && !known.has(used[1]!))
+            p(
+              `${field}.${name}`,
+              `$labels.${used[1]} is not a label of this rule's alerts (they have ${[...known].sort().join(', ')})`,
+            );
       if (field === 'labels' && /\$value/.test(template))
         p(
           `labels.${name}`,
@@ -345,11 +372,14 @@ function parseFigure(raw: unknown, p: (field: string, message: string) => void):
   else {
     const ms = typeof raw.window === 'string' ? parseDuration(raw.window) : undefined;
     if (!ms) fail('window', "a duration like 5m or 1h, or 'today' (since UTC midnight)");
+    else if (ms > MAX_WINDOW_MS)
+      fail('window', `'${raw.window}' is longer than 366d, the longest window a figure covers`);
     else window = ms;
   }
   const by = (raw.by ?? []) as Dimension[];
   if (!Array.isArray(by) || by.some((d) => !DIMENSION_NAMES.includes(d)))
     fail('by', `a list of ${DIMENSION_NAMES.join(', ')}`);
+  else if (new Set(by).size !== by.length) fail('by', 'a dimension is named twice');
   const where = (raw.where ?? {}) as Record<string, unknown>;
   if (
     !isObject(where) ||

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkRuleQueries, openScratchClickHouse } from '../alerts/check.ts';
+import { loadNotificationConfig, NotificationConfigError } from '../alerts/notifications/config.ts';
 import { runRuleTestFiles } from '../alerts/rule-tests.ts';
 import {
   formatProblem,
@@ -35,28 +36,74 @@ async function check(config: Config, args: string[], out: (s: string) => void): 
     options: { json: { type: 'boolean', default: false } },
     allowPositionals: true,
   });
-  const paths = positionals.length ? positionals : [config.alerts.rulesPath];
-  const report = (problems: RuleProblem[], groups: RuleGroup[]) => {
-    const rules = groups.reduce((n, g) => n + g.rules.length, 0);
-    if (values.json)
-      out(JSON.stringify({ ok: problems.length === 0, rules, groups: groups.length, problems }, null, 2));
-    else if (problems.length) for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-    else out(`${rules} rules in ${groups.length} groups: OK`);
-    return problems.length ? 1 : 0;
-  };
-  let groups: RuleGroup[];
-  try {
-    groups = await loadRuleFiles(paths);
-  } catch (error) {
-    if (!(error instanceof RuleFileError)) throw error;
-    return report(error.problems, []);
+  // Rule files, and notification files (a YAML file with a route): the configured ones when none are named.
+  const named = await Promise.all(
+    positionals.map(async (p) => ({ p, notifications: await isNotificationFile(p) })),
+  );
+  const rulePaths = positionals.length
+    ? named.filter((n) => !n.notifications).map((n) => n.p)
+    : [config.alerts.rulesPath];
+  const notificationFiles = positionals.length
+    ? named.filter((n) => n.notifications).map((n) => n.p)
+    : [config.alerts.notificationsFile];
+  const problems: RuleProblem[] = [];
+  for (const file of notificationFiles) {
+    try {
+      await loadNotificationConfig(file, process.env);
+    } catch (error) {
+      if (!(error instanceof NotificationConfigError)) throw error;
+      for (const p of error.problems) {
+        const at = p.indexOf(': ');
+        problems.push({ file, where: 'notifications', field: p.slice(0, at), message: p.slice(at + 2) });
+      }
+    }
   }
-  const store = await openScratchClickHouse(config.clickhouseUrl);
-  try {
-    return report(await checkRuleQueries(groups, store), groups);
-  } finally {
-    await store.close();
+  let groups: RuleGroup[] = [];
+  if (rulePaths.length) {
+    try {
+      groups = await loadRuleFiles(rulePaths);
+    } catch (error) {
+      if (!(error instanceof RuleFileError)) throw error;
+      problems.push(...error.problems);
+    }
   }
+  if (groups.length && !problems.length) {
+    const store = await openScratchClickHouse(config.clickhouseUrl);
+    try {
+      problems.push(...(await checkRuleQueries(groups, store)));
+    } finally {
+      await store.close();
+    }
+  }
+  const rules = groups.reduce((n, g) => n + g.rules.length, 0);
+  if (values.json)
+    out(
+      JSON.stringify(
+        {
+          ok: problems.length === 0,
+          rules,
+          groups: groups.length,
+          notifications: notificationFiles.length,
+          problems,
+        },
+        null,
+        2,
+      ),
+    );
+  else if (problems.length) for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+  else
+    out(
+      `${rules} rules in ${groups.length} groups${notificationFiles.length ? `, ${notificationFiles.length} notification file${notificationFiles.length > 1 ? 's' : ''}` : ''}: OK`,
+    );
+  return problems.length ? 1 : 0;
+}
+
+/** A YAML file whose top level has `route` or `receivers` is a notification file, not a rule file. */
+async function isNotificationFile(p: string): Promise<boolean> {
+  const stat = await fs.stat(p).catch(() => undefined);
+  if (!stat?.isFile()) return false;
+  const text = await fs.readFile(p, 'utf8');
+  return /^(route|receivers):/m.test(text);
 }
 
 async function test(config: Config, args: string[], out: (s: string) => void): Promise<number> {

@@ -76,9 +76,14 @@ export interface NotificationConfig {
 }
 
 export class NotificationConfigError extends Error {
+  readonly file: string;
+  /** Each problem as `path: message`. */
+  readonly problems: string[];
   constructor(file: string, problems: string[]) {
     super(problems.map((p) => `${file}: ${p}`).join('\n'));
     this.name = 'NotificationConfigError';
+    this.file = file;
+    this.problems = problems;
   }
 }
 
