@@ -212,6 +212,17 @@ describe('what arrives: llm_calls, prompt_executions, the seed queries and the r
       duration_ms: 100,
       service_name: 'analytics-svc',
     });
+    // An empty filter means the same as in the figures: calls whose template is empty (none here), not "any".
+    const untemplated = await api.call('GET', '/api/v1/executions?template=', { key: api.keys.telemetry });
+    expect(untemplated.body.total).toBe(0);
+    const usage = await api.call(
+      'GET',
+      `/api/v1/analytics/usage?template=&figures=calls&from=${NOW - 2 * 86_400_000}`,
+      {
+        key: api.keys.telemetry,
+      },
+    );
+    expect(usage.body.rows).toEqual([{ calls: 0 }]);
     const errors = await api.call('GET', '/api/v1/executions?status=error', { key: api.keys.telemetry });
     expect(errors.body.executions.map((e: { error_type: string }) => e.error_type)).toEqual(['429', '429']);
     const v2 = await api.call('GET', '/api/v1/executions?template=support&version=2', {

@@ -53,11 +53,12 @@ export interface Execution {
   finish_reasons: string[];
 }
 
+// A filter given empty means "calls with that field empty" (as in the analytics figures), absent means "any".
 const WHERE = `
-  ({template:String} = '' OR prompt_name = {template:String})
-  AND ({version:String} = '' OR prompt_version = {version:String})
-  AND ({model:String} = '' OR request_model = {model:String} OR response_model = {model:String})
-  AND ({service:String} = '' OR service_name = {service:String})
+  ({template:Nullable(String)} IS NULL OR prompt_name = {template:Nullable(String)})
+  AND ({version:Nullable(String)} IS NULL OR prompt_version = {version:Nullable(String)})
+  AND ({model:Nullable(String)} IS NULL OR request_model = {model:Nullable(String)} OR response_model = {model:Nullable(String)})
+  AND ({service:Nullable(String)} IS NULL OR service_name = {service:Nullable(String)})
   AND ({status:String} = '' OR success = if({status:String} = 'success', 1, 0))
   AND ${TEST_RUN_FILTER}
   AND timestamp >= fromUnixTimestamp64Milli({from:Int64})
@@ -65,10 +66,10 @@ const WHERE = `
 
 function params(f: ExecutionFilter) {
   return {
-    template: f.template ?? '',
-    version: f.version ?? '',
-    model: f.model ?? '',
-    service: f.service ?? '',
+    template: f.template ?? null,
+    version: f.version ?? null,
+    model: f.model ?? null,
+    service: f.service ?? null,
     status: f.status ?? '',
     test_runs: f.testRuns ?? 'exclude',
     from: f.from ?? 0,
