@@ -237,6 +237,34 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.close();
   });
 
+  it('a refused key returns to the sign-in form saying why; the page has an icon', async () => {
+    const page = await browser.newPage();
+    const icons: { url: string; status: number; type: string | null }[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('favicon'))
+        icons.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] ?? null });
+    });
+    await page.goto(`${served.url}/dashboards`);
+    await page.fill('#key', `psk_000000000000_${'a'.repeat(43)}`);
+    await page.click('#signin button');
+    await page.waitForSelector('#signin [role="alert"]');
+    expect(await page.textContent('#signin [role="alert"]')).toBe('That key was refused: invalid API key.');
+    expect(await page.inputValue('#key')).toBe('');
+    // A second try with another key clears the message while it signs in.
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+    expect(await page.$('#signin [role="alert"]')).toBeNull();
+    const href = await page.getAttribute('link[rel="icon"]', 'href');
+    const icon = await page.request.get(`${served.url}${href}`);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toBe('image/svg+xml');
+    expect((await icon.text()).startsWith('<svg')).toBe(true);
+    expect((await page.request.get(`${served.url}/favicon.ico`)).status()).toBe(200);
+    expect(icons.every((i) => i.status === 200)).toBe(true);
+    await page.close();
+  });
+
   it('serves the API reference from the API itself, listing every operation', async () => {
     const page = await browser.newPage();
     const external: string[] = [];

@@ -18,6 +18,9 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/assets/dashboards.js': { file: path.join(here, 'dashboards.js'), type: 'text/javascript; charset=utf-8' },
   '/assets/docs.js': { file: path.join(here, 'docs.js'), type: 'text/javascript; charset=utf-8' },
   '/assets/page.css': { file: path.join(here, 'page.css'), type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: path.join(here, 'favicon.svg'), type: 'image/svg+xml' },
+  // Browsers ask for /favicon.ico whatever the page links: the same icon (they read SVG by its content type).
+  '/favicon.ico': { file: path.join(here, 'favicon.svg'), type: 'image/svg+xml' },
   '/dashboards': { file: path.join(here, 'dashboards.html'), type: 'text/html; charset=utf-8' },
   '/docs': { file: path.join(here, 'docs.html'), type: 'text/html; charset=utf-8' },
 };

@@ -21,12 +21,16 @@ async function api(path) {
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) {
     sessionStorage.removeItem(KEY);
+    signInProblem = `That key was refused: ${body.error?.message ?? 'unauthorized'}.`;
     render();
     throw new Error('the API key was refused');
   }
   if (!res.ok) throw new Error(body.error?.message ?? `${res.status}`);
   return body;
 }
+
+/** Why the last key was refused, shown on the sign-in form until the next attempt. */
+let signInProblem = '';
 
 function signIn() {
   const input = el('input', { type: 'password', id: 'key', autocomplete: 'off', placeholder: 'psk_…' });
@@ -35,11 +39,13 @@ function signIn() {
     { class: 'signin', id: 'signin' },
     el('h2', {}, 'Sign in'),
     el('p', {}, 'An API key with telemetry:read (admin for the templates view).'),
+    ...(signInProblem ? [el('p', { class: 'error', role: 'alert' }, signInProblem)] : []),
     input,
     el('button', { type: 'submit' }, 'Sign in'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    signInProblem = '';
     sessionStorage.setItem(KEY, input.value.trim());
     render();
   });
@@ -405,7 +411,7 @@ async function render() {
   const signedIn = Boolean(sessionStorage.getItem(KEY));
   document.getElementById('signout').hidden = !signedIn;
   if (!signedIn) return signIn();
-  const view = location.hash.slice(1) in VIEWS ? location.hash.slice(1) : 'overview';
+  const view = Object.hasOwn(VIEWS, location.hash.slice(1)) ? location.hash.slice(1) : 'overview';
   for (const a of document.querySelectorAll('header a'))
     a.classList.toggle('active', a.dataset.view === view);
   main.replaceChildren(el('p', {}, 'Loading…'));
