@@ -194,13 +194,33 @@ describe('the built-in dashboards page in a real browser', () => {
     });
   }, 60_000);
 
-  it('lists templates with versions, labels and label history for an admin key', async () => {
+  it('lists templates with versions, labels (splits with their weights) and what each label move changed', async () => {
+    expect(
+      (
+        await api.call('POST', '/api/v1/admin/prompts', {
+          body: { name: 'page-a', version: '1.1.0', template_text: 'Hello {{who}}', variables: ['who'] },
+        })
+      ).status,
+    ).toBe(201);
+    const split = await api.call('PUT', '/api/v1/admin/templates/page-a/labels/production', {
+      body: {
+        split: [
+          { version: '1', weight: 50 },
+          { version: '1.1.0', weight: 50 },
+        ],
+        reason: 'try hello',
+      },
+    });
+    expect(split.status).toBe(200);
     const page = await browser.newPage();
     await page.goto(`${served.url}/dashboards#templates`);
     await page.fill('#key', api.keys.admin);
     await page.click('#signin button');
     await page.waitForSelector('main[data-ready="templates"]', { timeout: 15_000 });
-    expect(await page.textContent('[data-template="page-a"]')).toContain('production');
+    const card = (await page.textContent('[data-template="page-a"]'))!;
+    expect(card).toContain('production (split, weight 50)');
+    expect(card).toContain('1 → 1 50% / 1.1.0 50%');
+    expect(card).toContain('try hello');
     await page.close();
   });
 

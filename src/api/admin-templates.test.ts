@@ -177,10 +177,34 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
     ]);
     const history = await api.call('GET', '/api/v1/admin/templates/greeting/labels/history?label=experiment');
     expect(history.body.moves[0].split).toHaveLength(2);
+    // The split is visible where the label is: the template's summary and each version it serves.
+    const summary = await api.call('GET', '/api/v1/admin/templates/greeting');
+    expect(summary.body.labels.experiment).toBe('1');
+    expect(summary.body.splits).toEqual({
+      experiment: [
+        { version: '1', weight: 90 },
+        { version: '2', weight: 10 },
+      ],
+    });
+    const versions = await api.call('GET', '/api/v1/admin/templates/greeting/versions');
+    expect(
+      versions.body.versions.map((v: { version: string; split_labels: unknown }) => [
+        v.version,
+        v.split_labels,
+      ]),
+    ).toEqual([
+      ['2', [{ label: 'experiment', weight: 10 }]],
+      ['1', [{ label: 'experiment', weight: 90 }]],
+    ]);
     const end = await api.call('PUT', '/api/v1/admin/templates/greeting/labels/experiment', {
       body: { version: '2' },
     });
     expect(end.body.split).toBeNull();
+    // Each history row says what changed, the split included (the control version alone did not change).
+    const moves = (await api.call('GET', '/api/v1/admin/templates/greeting/labels/history?label=experiment'))
+      .body.moves as { change: string }[];
+    expect(moves.map((m) => m.change)).toEqual(['1 90% / 2 10% → 2', '(none) → 1 90% / 2 10%']);
+    expect((await api.call('GET', '/api/v1/admin/templates/greeting')).body.splits).toEqual({});
     expect(
       (await api.call('GET', '/api/v1/prompts/greeting?label=experiment')).body.variants,
     ).toBeUndefined();

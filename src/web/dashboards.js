@@ -313,7 +313,14 @@ async function templatesView() {
         el('h3', {}, name),
         table(versions.versions, [
           { label: 'version', value: (r) => r.version },
-          { label: 'labels', value: (r) => r.labels.join(', ') },
+          {
+            label: 'labels',
+            value: (r) =>
+              [
+                ...r.labels.filter((l) => !r.split_labels.some((s) => s.label === l)),
+                ...r.split_labels.map((s) => `${s.label} (split, weight ${s.weight})`),
+              ].join(', '),
+          },
           { label: 'created', value: (r) => r.created_at },
           { label: 'calls 24h', value: (r) => r.stats?.last_24h.calls ?? '–', num: true },
           { label: 'p95 24h', value: (r) => r.stats?.last_24h.p95_ms ?? '–', num: true },
@@ -321,8 +328,8 @@ async function templatesView() {
         el('h3', {}, 'Label history'),
         table(history.moves, [
           { label: 'label', value: (r) => r.label },
-          { label: 'from', value: (r) => r.from_version ?? '–' },
-          { label: 'to', value: (r) => r.to_version ?? '–' },
+          { label: 'change', value: (r) => r.change },
+          { label: 'reason', value: (r) => r.reason },
           { label: 'at', value: (r) => r.moved_at },
         ]),
       );

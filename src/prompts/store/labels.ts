@@ -133,7 +133,11 @@ export interface LabelMove {
   label: string;
   from_version: string | null;
   to_version: string | null;
+  /** The split the label had before this move (null: it pointed at from_version alone). */
+  from_split: LabelSplit | null;
   split: LabelSplit | null;
+  /** What changed, for people: `1.0.0 → 1.0.0 50% / 1.1.0 50%`. */
+  change: string;
   reason: string;
   moved_at: string;
   moved_by: string;
@@ -158,5 +162,26 @@ export async function labelHistory(sql: Sql, name: string, label?: string): Prom
     left join template_versions t on t.id = m.to_version_id
     where m.template_id = ${template.id} and (${label ?? null}::text is null or m.label = ${label ?? null})
     order by m.id desc`;
-  return rows.map((r) => ({ ...r, moved_at: r.moved_at.toISOString() }));
+  // Rows are newest first: a move's "from" split is what the previous move of the same label set.
+  const before = new Map<string, LabelSplit | null>();
+  const moves = [...rows].reverse().map((r) => {
+    const fromSplit = before.get(r.label) ?? null;
+    before.set(r.label, r.split);
+    return {
+      ...r,
+      from_split: fromSplit,
+      change: `${describeTarget(r.from_version, fromSplit)} → ${describeTarget(r.to_version, r.split)}`,
+      moved_at: r.moved_at.toISOString(),
+    };
+  });
+  return moves.reverse();
+}
+
+/** A label's target as people read it: `1.0.0`, `1.0.0 90% / 1.1.0 10%`, or `(none)`. */
+export function describeTarget(version: string | null, split: LabelSplit | null): string {
+  if (split) {
+    const total = split.reduce((sum, w) => sum + w.weight, 0);
+    return split.map((w) => `${w.version} ${Math.round((w.weight / total) * 1000) / 10}%`).join(' / ');
+  }
+  return version ?? '(none)';
 }

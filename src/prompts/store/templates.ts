@@ -26,7 +26,10 @@ export interface TemplateSummary {
   created_at: string;
   created_by: string;
   version_count: number;
+  /** Each label's version; a split label's first (control) version. */
   labels: Record<string, string>;
+  /** Split labels: every version served and its weight. */
+  splits: Record<string, { version: string; weight: number }[]>;
 }
 
 export async function getTemplate(sql: Sql, name: string): Promise<TemplateSummary> {
@@ -47,8 +50,8 @@ export async function getTemplate(sql: Sql, name: string): Promise<TemplateSumma
     from templates t where t.name = ${name}`;
   if (!t) throw notFound(`template '${name}'`);
   const labels = await sql<
-    { label: string; version: string }[]
-  >`select l.label, v.version from template_labels l
+    { label: string; version: string; split: { version: string; weight: number }[] | null }[]
+  >`select l.label, v.version, l.split from template_labels l
     join template_versions v on v.id = l.version_id where l.template_id = ${t.id} order by l.label`;
   return {
     id: t.id,
@@ -61,6 +64,11 @@ export async function getTemplate(sql: Sql, name: string): Promise<TemplateSumma
     created_by: t.created_by,
     version_count: t.version_count,
     labels: Object.fromEntries(labels.map((l) => [l.label, l.version])),
+    splits: Object.fromEntries(
+      labels.flatMap((l) =>
+        l.split ? [[l.label, l.split.map((w) => ({ version: w.version, weight: w.weight }))]] : [],
+      ),
+    ),
   };
 }
 

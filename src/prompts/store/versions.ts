@@ -24,6 +24,8 @@ export interface VersionView {
   guardrails: GuardrailRule[];
   is_active: boolean;
   labels: string[];
+  /** Split labels serving this version, with its weight (`production` 50 when split 50/50). */
+  split_labels: { label: string; weight: number }[];
   commit_message: string;
   content_hash: string;
   description: string;
@@ -53,6 +55,7 @@ interface VersionRow {
   created_at: Date;
   created_by: string;
   labels: string[];
+  split_labels: { label: string; weight: number }[];
 }
 
 export function toView(r: VersionRow): VersionView {
@@ -69,6 +72,7 @@ export function toView(r: VersionRow): VersionView {
     guardrails: r.guardrails,
     is_active: r.labels.includes('production'),
     labels: r.labels,
+    split_labels: r.split_labels,
     commit_message: r.commit_message,
     content_hash: r.content_hash,
     description: r.description,
@@ -84,7 +88,10 @@ const selectVersions = (sql: Sql) => sql`
   select v.id, v.template_id, t.name, t.description, t.tags, t.archived_at, v.version, v.version_number,
     v.template_text, v.messages, v.variables, v.model_config, v.guardrails, v.commit_message, v.content_hash,
     v.created_at, v.created_by,
-    coalesce((select array_agg(l.label order by l.label) from template_labels l where l.version_id = v.id), '{}') as labels
+    coalesce((select array_agg(l.label order by l.label) from template_labels l where l.version_id = v.id), '{}') as labels,
+    coalesce((select jsonb_agg(jsonb_build_object('label', l.label, 'weight', (e->>'weight')::float8) order by l.label)
+      from template_labels l cross join jsonb_array_elements(l.split) e
+      where l.template_id = v.template_id and l.split is not null and (e->>'version_id')::uuid = v.id), '[]') as split_labels
   from template_versions v join templates t on t.id = v.template_id`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
