@@ -285,6 +285,67 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.close();
   });
 
+  it('A/B opens on a template that has a split, marks a significant difference, shows the Welch tests and Δ in points', async () => {
+    const factory = spanFactory('ab-svc', 10_000); // ids apart from the spans sent before
+    const spans = [];
+    const now = Date.now();
+    for (let i = 0; i < 80; i++) {
+      const variant = i < 40 ? '1' : '2';
+      spans.push(
+        await factory.span({
+          name: 'generate_content gemini-2.5-flash',
+          startMs: now - 30 * 60_000 + i * 1000,
+          durationMs: 100,
+          error: (variant === '1' ? i % 40 < 2 : i % 40 < 11) ? 'boom' : undefined,
+          attributes: {
+            'gen_ai.operation.name': 'generate_content',
+            'gen_ai.request.model': 'gemini-2.5-flash',
+            'gen_ai.prompt.name': 'page-ab',
+            'gen_ai.prompt.version': variant,
+            'promptscope.prompt.label': 'production',
+            'promptscope.prompt.variant': variant,
+            'gen_ai.usage.input_tokens': variant === '1' ? 100 : 150 + (i % 3),
+            'gen_ai.usage.output_tokens': 10,
+            'gen_ai.usage.cost.amount': variant === '1' ? '0.001' : `0.00${2 + (i % 2)}`,
+          },
+        }),
+      );
+    }
+    await sendCalls(collector.url, client, spans, "prompt_name = 'page-ab'", 80, 'protobuf');
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/dashboards#ab`);
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="ab"]', { timeout: 15_000 });
+    // page-a and page-b served no split: the view opens on the one template that did.
+    expect(await page.inputValue('#template')).toBe('page-ab');
+    expect(await page.$$eval('#template option', (o) => o.map((x) => x.textContent))).toEqual(['page-ab']);
+    expect(await page.inputValue('#label')).toBe('production');
+    const headers = await page.$$eval('[data-table="ab"] th', (t) => t.map((x) => x.textContent));
+    expect(headers).toEqual([
+      'variant',
+      'calls',
+      'error rate [95% CI]',
+      'Δ error rate (z-test)',
+      'p95 ms',
+      'cost per call',
+      'Δ cost per call (Welch)',
+      'tokens per call',
+      'Δ tokens per call (Welch)',
+    ]);
+    const row = await page.$$eval('[data-table="ab"] tbody tr:nth-child(2) td', (t) =>
+      t.map((x) => x.textContent),
+    );
+    // 11/40 − 2/40 = 22.5 percentage points, significant (the API's z-test).
+    expect(row[3]).toMatch(/^\+22\.50 pp \(p=0\.\d+\) ✱$/);
+    expect(
+      await page.$$eval('[data-table="ab"] [data-significant="true"]', (e) => e.length),
+    ).toBeGreaterThanOrEqual(2);
+    expect(row[6]).toMatch(/^\+0\.0015 \$ \(p=/);
+    expect(row[8]).toMatch(/^\+51 \(p=/);
+    await page.close();
+  });
+
   it('serves the API reference from the API itself, listing every operation', async () => {
     const page = await browser.newPage();
     const external: string[] = [];

@@ -101,7 +101,10 @@ function table(rows, columns) {
         el(
           'tr',
           {},
-          ...columns.map((c) => el('td', { class: c.num ? 'num' : '' }, String(c.value(r) ?? ''))),
+          ...columns.map((c) => {
+            const v = c.value(r);
+            return el('td', { class: c.num ? 'num' : '' }, v instanceof Node ? v : String(v ?? ''));
+          }),
         ),
       ),
     ),
@@ -248,9 +251,59 @@ async function templateView() {
   );
 }
 
+/** Templates whose calls recorded a variant in the range (a split label served them), with those labels. */
+async function splitTemplates() {
+  const rows = (
+    await api(`/api/v1/analytics/usage?${rangeQuery()}&group_by=template,label,variant&figures=calls`)
+  ).rows;
+  const found = new Map();
+  for (const r of rows) {
+    if (!r.variant || !r.template) continue;
+    if (!found.has(r.template)) found.set(r.template, new Set());
+    if (r.label) found.get(r.template).add(r.label);
+  }
+  return found;
+}
+
+/** A comparison with the control: the difference (formatted), its p-value, and a mark when significant. */
+function compared(c, format) {
+  if (!c) return '–';
+  return el(
+    'span',
+    { class: c.significant ? 'significant' : '', 'data-significant': String(c.significant) },
+    `${format(c.difference)} (p=${c.p_value ?? '–'})${c.significant ? ' ✱' : ''}`,
+  );
+}
+
 async function abView() {
-  const picker = await templatePicker(render);
-  const label = el('input', { id: 'label', value: state.label });
+  const splits = await splitTemplates();
+  if (splits.size === 0) {
+    main.replaceChildren(
+      controls(),
+      el(
+        'p',
+        { class: 'empty' },
+        'No template served a split in this range. Split a label between versions (PUT /api/v1/admin/templates/{name}/labels/{label} with "split") and the calls that record a variant appear here.',
+      ),
+    );
+    return;
+  }
+  // Opens on a template that has a split, and on a label that split it.
+  if (!splits.has(state.template)) state.template = [...splits.keys()][0];
+  const labels = [...splits.get(state.template)];
+  if (!labels.includes(state.label)) state.label = labels[0] ?? state.label;
+  const template = el(
+    'select',
+    { id: 'template' },
+    ...[...splits.keys()].map((n) => el('option', { value: n }, n)),
+  );
+  template.value = state.template;
+  template.addEventListener('change', () => {
+    state.template = template.value;
+    render();
+  });
+  const label = el('select', { id: 'label' }, ...labels.map((l) => el('option', { value: l }, l)));
+  label.value = state.label;
   label.addEventListener('change', () => {
     state.label = label.value;
     render();
@@ -258,35 +311,43 @@ async function abView() {
   const ab = await api(
     `/api/v1/analytics/ab?${rangeQuery()}&template=${encodeURIComponent(state.template)}&label=${encodeURIComponent(state.label)}`,
   );
-  const mark = (c) =>
-    c
-      ? el('span', { class: c.significant ? 'significant' : '' }, `${c.difference} (p=${c.p_value ?? '–'})`)
-      : '';
+  const pp = (d) => `${d > 0 ? '+' : ''}${(d * 100).toFixed(2)} pp`;
+  const signed = (d) => `${String(d).startsWith('-') ? '' : '+'}${d}`;
   main.replaceChildren(
-    controls(picker, el('label', {}, 'Split label', label)),
+    controls(el('label', {}, 'Template', template), el('label', {}, 'Split label', label)),
     el(
       'div',
       { class: 'card', 'data-table': 'ab' },
-      el('h3', {}, `Variants against ${ab.control ?? '–'} (α = ${ab.alpha})`),
+      el('h3', {}, `Variants against ${ab.control ?? '–'} (α = ${ab.alpha}; ✱ significant)`),
       ab.variants.length === 0
-        ? el('p', {}, 'No calls recorded a variant of this split.')
+        ? el('p', {}, 'No calls recorded a variant of this split in this range.')
         : table(ab.variants, [
             { label: 'variant', value: (r) => r.variant },
             { label: 'calls', value: (r) => r.calls, num: true },
             {
-              label: 'error rate',
+              label: 'error rate [95% CI]',
               value: (r) =>
                 `${fmt.rate(r.error_rate)} [${fmt.rate(r.error_rate_ci95[0])}, ${fmt.rate(r.error_rate_ci95[1])}]`,
               num: true,
             },
             {
-              label: 'Δ error rate',
-              value: (r) => mark(r.vs_control?.error_rate).textContent ?? '',
+              label: 'Δ error rate (z-test)',
+              value: (r) => compared(r.vs_control?.error_rate, pp),
               num: true,
             },
             { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
-            { label: 'cost per call', value: (r) => r.cost_per_call, num: true },
+            { label: 'cost per call', value: (r) => `$${r.cost_per_call}`, num: true },
+            {
+              label: 'Δ cost per call (Welch)',
+              value: (r) => compared(r.vs_control?.cost_per_call, (d) => `${signed(d)} $`),
+              num: true,
+            },
             { label: 'tokens per call', value: (r) => r.tokens_per_call, num: true },
+            {
+              label: 'Δ tokens per call (Welch)',
+              value: (r) => compared(r.vs_control?.tokens_per_call, signed),
+              num: true,
+            },
           ]),
     ),
   );

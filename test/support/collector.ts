@@ -88,9 +88,9 @@ export function exportSpans(
   return new Promise((resolve) => exporter.export(spans, (r) => resolve(r.code)));
 }
 
-/** Spans made by a real tracer with fixed ids, so rows can be compared with a golden fixture. */
-export function spanFactory(service = 'checkout') {
-  let n = 0;
+/** Spans made by a real tracer with fixed ids (from `firstSpanId` on), so rows can be compared with a golden fixture. */
+export function spanFactory(service = 'checkout', firstSpanId = 0) {
+  let n = firstSpanId;
   const ids: IdGenerator = {
     generateTraceId: () => `0af7651916cd43dd8448eb211c80319${(n % 10).toString()}`,
     generateSpanId: () => (++n).toString(16).padStart(16, '0'),
