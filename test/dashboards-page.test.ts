@@ -16,6 +16,27 @@ import { runCli } from './support/cli.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from './support/collector.ts';
 import { expandGrafanaSql } from './support/grafana-macros.ts';
 
+/** What the page-side checks touch (the tests' TypeScript has no DOM library). */
+interface Box {
+  tagName: string;
+  className: string;
+  scrollWidth: number;
+  clientWidth: number;
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  getBoundingClientRect(): { width: number; right: number };
+  querySelector(selector: string): Box | null;
+}
+interface Browserish {
+  location: { hash: string };
+  innerWidth: number;
+  document: {
+    documentElement: Box;
+    querySelector(selector: string): Box;
+    querySelectorAll(selector: string): Iterable<Box>;
+  };
+}
+
 /** Debian's chromium (.ci/run installs it when missing). */
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
@@ -103,9 +124,15 @@ describe('the built-in dashboards page in a real browser', () => {
     });
     const t = usage.body.rows[0];
     const stat = (id: string) => page.textContent(`[data-stat="${id}"] .value`);
+    const exact = (id: string) => page.getAttribute(`[data-stat="${id}"] .value`, 'title');
     expect(await stat('calls')).toBe(String(t.calls));
-    expect(await stat('cost')).toBe(`$${t.cost}`);
-    expect(await stat('p95_ms')).toBe(`${t.p95_ms} ms`);
+    // Shown at a sensible precision (three significant digits under $1), the exact amount on hover.
+    expect(await exact('cost')).toBe(`$${t.cost}`);
+    const cost = (await stat('cost'))!;
+    expect(cost).toMatch(/^\$0\.0*[1-9]\d{0,2}$/);
+    expect(Math.abs(Number(cost.slice(1)) - Number(t.cost)) / Number(t.cost)).toBeLessThan(0.005);
+    expect(await exact('p95_ms')).toBe(`${t.p95_ms} ms`);
+    expect(await stat('p95_ms')).toBe(`${Math.round(t.p95_ms).toLocaleString('en-US')} ms`);
     expect(await stat('success_rate')).toBe(`${(t.success_rate * 100).toFixed(2)}%`);
 
     expect(requested.every((u) => u.startsWith(served.url))).toBe(true);
@@ -176,9 +203,10 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.fill('#key', api.keys.telemetry);
     await page.click('#signin button');
     await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+    // The page rounds what it shows; the exact numbers are on the cards (on hover).
     const shown = {
-      calls: await page.textContent('[data-stat="calls"] .value'),
-      cost: await page.textContent('[data-stat="cost"] .value'),
+      calls: await page.getAttribute('[data-stat="calls"] .value', 'title'),
+      cost: await page.getAttribute('[data-stat="cost"] .value', 'title'),
     };
     await page.close();
     expect({
@@ -345,6 +373,78 @@ describe('the built-in dashboards page in a real browser', () => {
     expect(row[8]).toMatch(/^\+51 \(p=/);
     await page.close();
   });
+
+  it.each([
+    ['desktop', 1400, 1000],
+    ['phone', 390, 844],
+  ] as const)(
+    'every view fits a %s screen (%i×%i): no sideways scroll, text inside its card, charts over the chosen range',
+    async (size, width, height) => {
+      const page = await browser.newPage({ viewport: { width, height } });
+      await page.goto(`${served.url}/dashboards`);
+      await page.fill('#key', api.keys.admin);
+      await page.click('#signin button');
+      await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+      await fs.mkdir(ARTIFACTS, { recursive: true });
+      for (const view of ['overview', 'template', 'ab', 'templates', 'alerts']) {
+        await page.evaluate((v) => {
+          (globalThis as unknown as Browserish).location.hash = v;
+        }, view);
+        await page.waitForSelector(`main[data-ready="${view}"]`, { timeout: 15_000 });
+        await page.waitForTimeout(300); // charts are drawn after the view, and follow their card's width
+        const geometry = await page.evaluate(() => {
+          const { document, innerWidth } = globalThis as unknown as Browserish;
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth,
+            header: document.querySelector('header').getBoundingClientRect().width,
+            overflowing: [...document.querySelectorAll('.stat .value, .card h3, header a')]
+              .filter((e) => e.scrollWidth > e.clientWidth + 1)
+              .map((e) => e.textContent),
+            charts: [...document.querySelectorAll('.card.chart')].map((c) => ({
+              title: c.dataset.chart,
+              span: Number(c.dataset.xMax) - Number(c.dataset.xMin),
+              canvas: c.querySelector('canvas')?.getBoundingClientRect().width ?? 0,
+              card: c.getBoundingClientRect().width,
+              empty: Boolean(c.querySelector('.empty')),
+            })),
+          };
+        });
+        await page.screenshot({
+          path: path.join(ARTIFACTS, `dashboards-${view}-${size}.png`),
+          fullPage: true,
+        });
+        // What sticks out, named, when something does.
+        const wide = await page.evaluate(() => {
+          const { document, innerWidth } = globalThis as unknown as Browserish;
+          return [...document.querySelectorAll('body, body *')]
+            .filter((e) => e.getBoundingClientRect().right > innerWidth)
+            .map(
+              (e) =>
+                `${e.tagName}.${e.className} right ${Math.round(e.getBoundingClientRect().right)} scroll ${e.scrollWidth}`,
+            )
+            .slice(0, 8);
+        });
+        expect(geometry.scrollWidth, `${view} at ${width}px: ${wide.join('; ')}`).toBeLessThanOrEqual(
+          geometry.innerWidth,
+        );
+        expect(geometry.header).toBe(geometry.innerWidth);
+        expect(geometry.overflowing, view).toEqual([]);
+        for (const c of geometry.charts.filter((x) => !x.empty)) {
+          // The x axis is the selected range (24 h by default), whatever the data covers.
+          expect(Math.abs(c.span - 86_400), `${view}: ${c.title}`).toBeLessThan(5);
+          expect(c.canvas).toBeLessThanOrEqual(c.card);
+          expect(c.canvas).toBeGreaterThan(c.card * 0.8);
+        }
+        if (process.env.UPDATE_SCREENSHOTS && view === 'overview')
+          await page.screenshot({
+            path: path.resolve(import.meta.dirname, `../docs/dashboards-${size}.png`),
+          });
+      }
+      await page.close();
+    },
+    90_000,
+  );
 
   it('serves the API reference from the API itself, listing every operation', async () => {
     const page = await browser.newPage();

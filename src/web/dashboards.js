@@ -54,9 +54,12 @@ function signIn() {
 
 const state = { range: '24h', template: '', label: 'production' };
 const RANGES = { '1h': 3_600_000, '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
+/** The range the view asked for (Unix ms): charts draw exactly this span, whatever the data holds. */
+const shown = { from: 0, to: 0 };
 const rangeQuery = () => {
-  const to = Date.now();
-  return `from=${to - RANGES[state.range]}&to=${to}`;
+  shown.to = Date.now();
+  shown.from = shown.to - RANGES[state.range];
+  return `from=${shown.from}&to=${shown.to}`;
 };
 
 function controls(...extra) {
@@ -73,20 +76,67 @@ function controls(...extra) {
   return el('div', { class: 'controls' }, el('label', {}, 'Range', range), ...extra);
 }
 
+/** Numbers as a person reads them; the exact value stays available (stat cards show it on hover). */
 const fmt = {
-  calls: (v) => String(v),
-  cost: (v) => (v === null ? '–' : `$${v}`),
-  rate: (v) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`),
-  ms: (v) => (v === null ? '–' : `${v} ms`),
+  calls: (v) => Number(v).toLocaleString('en-US'),
+  /** Money: cents from $1 up, three significant digits below (never a float's tail, never exponent notation). */
+  cost: (v) => {
+    if (v === null || v === undefined) return '–';
+    const n = Number(v);
+    if (n === 0) return '$0';
+    return Math.abs(n) >= 1
+      ? `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+      : `$${n.toLocaleString('en-US', { maximumSignificantDigits: 3, maximumFractionDigits: 20 })}`;
+  },
+  rate: (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(2)}%`),
+  ms: (v) =>
+    v === null || v === undefined
+      ? '–'
+      : `${Number(v).toLocaleString('en-US', { maximumFractionDigits: Number(v) < 100 ? 1 : 0 })} ms`,
+  /** A time in the viewer's own zone, to the second. */
+  time: (iso) =>
+    iso
+      ? new Date(iso).toLocaleString(undefined, {
+          year: 'numeric',
+          month: 'short',
+          day: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        })
+      : '–',
 };
 
-function stat(id, label, text) {
+function stat(id, label, text, exact) {
   return el(
     'div',
     { class: 'stat', 'data-stat': id },
     el('div', { class: 'label' }, label),
-    el('div', { class: 'value' }, text),
+    el('div', { class: 'value', ...(exact !== undefined ? { title: String(exact) } : {}) }, text),
   );
+}
+
+/** A series keeps its colour across ranges and views: picked by its name, not its position. */
+const COLOURS = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477', '#66aa00'];
+function colourOf(name) {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+  return COLOURS[h % COLOURS.length];
+}
+
+/** Tick labels with as many decimals as the step between ticks needs: no two ticks read the same. */
+function tickFormat(unit) {
+  return (_u, splits) => {
+    const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+    const decimals = step > 0 ? Math.min(10, Math.max(0, -Math.floor(Math.log10(step)))) : 0;
+    return splits.map((v) => {
+      const text = v.toLocaleString('en-US', {
+        minimumFractionDigits: decimals,
+        maximumFractionDigits: decimals,
+      });
+      return unit === '$' ? `$${text}` : unit ? `${text} ${unit}` : text;
+    });
+  };
 }
 
 function table(rows, columns) {
@@ -111,38 +161,62 @@ function table(rows, columns) {
   );
 }
 
-/** A uPlot chart of one figure over buckets, one series per group (or one series). */
-function chart(title, rows, figure, group) {
+/**
+ * A uPlot chart of one figure over buckets, one series per group (or one series): its x axis is the range the view
+ * asked for, its width its card's, its y labels formatted in `unit` and never clipped. `scale` multiplies values (a
+ * rate shown in percent). The drawn x range is on the card (data-x-min / data-x-max, Unix seconds) for tests.
+ */
+function chart(title, rows, figure, group, o = {}) {
+  const unit = o.unit ?? '';
   const card = el('div', { class: 'card chart', 'data-chart': title }, el('h3', {}, title));
   const times = [...new Set(rows.map((r) => Date.parse(r.bucket) / 1000))].sort((a, b) => a - b);
+  if (times.length === 0) {
+    card.append(el('p', { class: 'empty' }, 'No calls in this range.'));
+    return card;
+  }
   const groups = group ? [...new Set(rows.map((r) => r[group]))] : [''];
-  const colours = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477'];
   const series = groups.map((g) =>
     times.map((t) => {
       const r = rows.find((x) => Date.parse(x.bucket) / 1000 === t && (!group || x[group] === g));
-      return r ? Number(r[figure]) : null;
+      return r && r[figure] !== null ? Number(r[figure]) * (o.scale ?? 1) : null;
     }),
   );
-  if (times.length === 0) {
-    card.append(el('p', {}, 'No calls in this range.'));
-    return card;
-  }
+  const from = shown.from / 1000;
+  const to = shown.to / 1000;
+  const labels = tickFormat(unit);
   const opts = {
-    width: 500,
+    width: 300,
     height: 220,
+    scales: { x: { time: true, range: () => [from, to] } },
     series: [
       {},
-      ...groups.map((g, i) => ({
-        label: g || figure,
-        stroke: colours[i % colours.length],
+      ...groups.map((g) => ({
+        label: g || title,
+        stroke: colourOf(g || figure),
         width: 2,
         spanGaps: true,
         points: { show: true },
+        value: (u, v) => (v === null ? '–' : labels(u, [v, v + 1])[0]),
       })),
     ],
-    axes: [{}, { size: 60 }],
+    axes: [
+      {},
+      {
+        values: labels,
+        // Wide enough for the longest label: "100,000" never drawn as ",00,000".
+        size: (_u, values) => (values ? Math.max(...values.map((v) => String(v).length)) * 7 + 18 : 50),
+      },
+    ],
   };
-  queueMicrotask(() => new uPlot(opts, [times, ...series], card));
+  const drawn = (u) => {
+    card.dataset.xMin = String(u.scales.x.min);
+    card.dataset.xMax = String(u.scales.x.max);
+  };
+  queueMicrotask(() => {
+    const width = () => Math.max(200, card.clientWidth - 24);
+    const plot = new uPlot({ ...opts, width: width(), hooks: { draw: [drawn] } }, [times, ...series], card);
+    new ResizeObserver(() => plot.setSize({ width: width(), height: opts.height })).observe(card);
+  });
   return card;
 }
 
@@ -165,30 +239,35 @@ async function overview() {
     el(
       'div',
       { class: 'stats' },
-      stat('calls', 'Calls', fmt.calls(t.calls)),
-      stat('cost', 'Cost', fmt.cost(t.cost)),
-      stat('success_rate', 'Success rate', fmt.rate(t.success_rate)),
-      stat('p95_ms', 'P95 latency', fmt.ms(t.p95_ms)),
-      stat('unpriced_share', 'Unpriced share', fmt.rate(t.unpriced_share)),
-      stat('cost_per_1k_calls', 'Cost per 1k calls', fmt.cost(t.cost_per_1k_calls)),
+      stat('calls', 'Calls', fmt.calls(t.calls), t.calls),
+      stat('cost', 'Cost', fmt.cost(t.cost), t.cost === null ? undefined : `$${t.cost}`),
+      stat('success_rate', 'Success rate', fmt.rate(t.success_rate), t.success_rate ?? undefined),
+      stat('p95_ms', 'P95 latency', fmt.ms(t.p95_ms), t.p95_ms === null ? undefined : `${t.p95_ms} ms`),
+      stat('unpriced_share', 'Unpriced share', fmt.rate(t.unpriced_share), t.unpriced_share ?? undefined),
+      stat(
+        'cost_per_1k_calls',
+        'Cost per 1k calls',
+        fmt.cost(t.cost_per_1k_calls),
+        t.cost_per_1k_calls === null ? undefined : `$${t.cost_per_1k_calls}`,
+      ),
     ),
     el(
       'div',
       { class: 'charts' },
-      chart('Cost by template', byTemplateDay.rows, 'cost', 'template'),
-      chart('P95 latency by template', byTemplateDay.rows, 'p95_ms', 'template'),
-      chart('Error rate', errors.rows, 'error_rate'),
-      chart('Output tokens', errors.rows, 'output_tokens'),
+      chart('Cost by template', byTemplateDay.rows, 'cost', 'template', { unit: '$' }),
+      chart('P95 latency by template', byTemplateDay.rows, 'p95_ms', 'template', { unit: 'ms' }),
+      chart('Error rate', errors.rows, 'error_rate', undefined, { unit: '%', scale: 100 }),
+      chart('Output tokens', errors.rows, 'output_tokens', undefined, { unit: 'tokens' }),
       el(
         'div',
         { class: 'card' },
         el('h3', {}, 'Cost by template'),
         table(byTemplate.rows, [
           { label: 'template', value: (r) => r.template },
-          { label: 'calls', value: (r) => r.calls, num: true },
-          { label: 'cost', value: (r) => r.cost, num: true },
-          { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
-          { label: 'unpriced', value: (r) => r.unpriced_calls, num: true },
+          { label: 'calls', value: (r) => fmt.calls(r.calls), num: true },
+          { label: 'cost', value: (r) => `$${r.cost}`, num: true },
+          { label: 'p95', value: (r) => fmt.ms(r.p95_ms), num: true },
+          { label: 'unpriced', value: (r) => fmt.calls(r.unpriced_calls), num: true },
         ]),
       ),
       el(
@@ -196,10 +275,10 @@ async function overview() {
         { class: 'card' },
         el('h3', {}, 'Most expensive calls'),
         table(top.rows, [
-          { label: 'at', value: (r) => r.at },
+          { label: 'at', value: (r) => fmt.time(r.at) },
           { label: 'template', value: (r) => `${r.template}@${r.version}` },
           { label: 'model', value: (r) => r.model },
-          { label: 'cost', value: (r) => r.cost, num: true },
+          { label: 'cost', value: (r) => `$${r.cost}`, num: true },
         ]),
       ),
     ),
@@ -245,8 +324,8 @@ async function templateView() {
           { label: 'cost per call', value: (r) => r.cost_per_call, num: true },
         ]),
       ),
-      chart('P95 latency by version', overTime.rows, 'p95_ms', 'version'),
-      chart('Cost by version', overTime.rows, 'cost', 'version'),
+      chart('P95 latency by version', overTime.rows, 'p95_ms', 'version', { unit: 'ms' }),
+      chart('Cost by version', overTime.rows, 'cost', 'version', { unit: '$' }),
     ),
   );
 }
@@ -382,7 +461,7 @@ async function templatesView() {
                 ...r.split_labels.map((s) => `${s.label} (split, weight ${s.weight})`),
               ].join(', '),
           },
-          { label: 'created', value: (r) => r.created_at },
+          { label: 'created', value: (r) => fmt.time(r.created_at) },
           { label: 'calls 24h', value: (r) => r.stats?.last_24h.calls ?? '–', num: true },
           { label: 'p95 24h', value: (r) => r.stats?.last_24h.p95_ms ?? '–', num: true },
         ]),
@@ -391,7 +470,7 @@ async function templatesView() {
           { label: 'label', value: (r) => r.label },
           { label: 'change', value: (r) => r.change },
           { label: 'reason', value: (r) => r.reason },
-          { label: 'at', value: (r) => r.moved_at },
+          { label: 'at', value: (r) => fmt.time(r.moved_at) },
         ]),
       );
     }),
@@ -434,7 +513,7 @@ async function alertsView() {
             },
             { label: 'summary', value: (a) => a.annotations.summary ?? '' },
             { label: 'value', value: (a) => a.value, num: true },
-            { label: 'since', value: (a) => a.firing_since ?? a.active_since },
+            { label: 'since', value: (a) => fmt.time(a.firing_since ?? a.active_since) },
           ]),
     ),
     el(
@@ -447,7 +526,7 @@ async function alertsView() {
           { label: 'rule', value: (r) => r.key },
           { label: 'condition', value: (r) => `${r.condition} for ${r.for}` },
           { label: 'health', value: (r) => r.health },
-          { label: 'last evaluated', value: (r) => r.last_evaluated_at ?? '–' },
+          { label: 'last evaluated', value: (r) => fmt.time(r.last_evaluated_at) },
           { label: 'error', value: (r) => r.error ?? '' },
           { label: 'firing', value: (r) => r.firing, num: true },
         ],
@@ -458,7 +537,7 @@ async function alertsView() {
       { class: 'card', 'data-table': 'history' },
       el('h3', {}, 'Recent changes'),
       table(history.transitions, [
-        { label: 'at', value: (t) => t.at },
+        { label: 'at', value: (t) => fmt.time(t.at) },
         { label: 'rule', value: (t) => t.rule },
         {
           label: 'labels',
