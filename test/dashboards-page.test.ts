@@ -386,6 +386,7 @@ describe('the built-in dashboards page in a real browser', () => {
       await page.click('#signin button');
       await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
       await fs.mkdir(ARTIFACTS, { recursive: true });
+      const colours = new Map<string, string[]>();
       for (const view of ['overview', 'template', 'ab', 'templates', 'alerts']) {
         await page.evaluate((v) => {
           (globalThis as unknown as Browserish).location.hash = v;
@@ -403,6 +404,8 @@ describe('the built-in dashboards page in a real browser', () => {
               .map((e) => e.textContent),
             charts: [...document.querySelectorAll('.card.chart')].map((c) => ({
               title: c.dataset.chart,
+              yTicks: JSON.parse(c.dataset.yTicks ?? '[]') as string[],
+              series: JSON.parse(c.dataset.series ?? '[]') as [string, string][],
               span: Number(c.dataset.xMax) - Number(c.dataset.xMin),
               canvas: c.querySelector('canvas')?.getBoundingClientRect().width ?? 0,
               card: c.getBoundingClientRect().width,
@@ -435,12 +438,23 @@ describe('the built-in dashboards page in a real browser', () => {
           expect(Math.abs(c.span - 86_400), `${view}: ${c.title}`).toBeLessThan(5);
           expect(c.canvas).toBeLessThanOrEqual(c.card);
           expect(c.canvas).toBeGreaterThan(c.card * 0.8);
+          // Tick labels a person can tell apart, in the chart's unit.
+          expect(c.yTicks.length, `${view}: ${c.title}`).toBeGreaterThan(1);
+          expect(new Set(c.yTicks).size, `${view}: ${c.title} ${c.yTicks}`).toBe(c.yTicks.length);
+          if (c.title?.startsWith('Cost')) for (const t of c.yTicks) expect(t).toMatch(/^\$/);
+          if (c.title?.startsWith('Error rate')) for (const t of c.yTicks) expect(t).toMatch(/ %$/);
+          if (c.title?.startsWith('P95')) for (const t of c.yTicks) expect(t).toMatch(/ ms$/);
+          for (const [name, colour] of c.series)
+            colours.set(`${name}`, [...(colours.get(name) ?? []), colour]);
         }
         if (process.env.UPDATE_SCREENSHOTS && view === 'overview')
           await page.screenshot({
             path: path.resolve(import.meta.dirname, `../docs/dashboards-${size}.png`),
           });
       }
+      // A template's series has one colour in every chart it appears in, on every view.
+      for (const [name, seen] of colours) expect(new Set(seen).size, name).toBe(1);
+      expect(colours.size).toBeGreaterThan(1);
       await page.close();
     },
     90_000,

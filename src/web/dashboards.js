@@ -183,7 +183,14 @@ function chart(title, rows, figure, group, o = {}) {
   );
   const from = shown.from / 1000;
   const to = shown.to / 1000;
-  const labels = tickFormat(unit);
+  const format = tickFormat(unit);
+  // What a person reads off the chart, kept on the card for tests: the y tick labels and each series' colour.
+  const labels = (u, splits) => {
+    const out = format(u, splits);
+    card.dataset.yTicks = JSON.stringify(out);
+    return out;
+  };
+  card.dataset.series = JSON.stringify(groups.map((g) => [g || title, colourOf(g || figure)]));
   const opts = {
     width: 300,
     height: 220,
@@ -196,7 +203,7 @@ function chart(title, rows, figure, group, o = {}) {
         width: 2,
         spanGaps: true,
         points: { show: true },
-        value: (u, v) => (v === null ? '–' : labels(u, [v, v + 1])[0]),
+        value: (u, v) => (v === null ? '–' : format(u, [v, v + 1])[0]),
       })),
     ],
     axes: [
