@@ -90,6 +90,35 @@ describe('promptscope alerts test and check, as CI runs them', () => {
     );
     const queried = await runCli(['alerts', 'check', file], env);
     expect(queried.code).toBe(1);
+    // What the query tools find too: a string value, a metric nobody exposes, a table that does not exist (named
+    // without the scratch database it was checked in).
+    const more = path.join(dir, 'more.yaml');
+    await fs.writeFile(
+      more,
+      `groups:
+  - name: more
+    rules:
+      - alert: StringValue
+        sql: SELECT prompt_name AS template, toString(count()) AS value FROM llm_calls GROUP BY template
+        condition: '> 1'
+      - alert: NoSuchMetric
+        metric: promptscope_collector_spans_eaten_total
+        condition: '> 1'
+      - alert: NoSuchTable
+        sql: SELECT 1 AS value FROM llm_callz
+        condition: '> 1'
+`,
+    );
+    const found = await runCli(['alerts', 'check', more], env);
+    expect(found.code).toBe(1);
+    expect(found.out).toContain(
+      `${more}: rule 'StringValue': sql: the 'value' column is String: a rule compares a number`,
+    );
+    expect(found.out).toContain(
+      `${more}: rule 'NoSuchMetric': metric: no collector or scheduler exposes 'promptscope_collector_spans_eaten_total'`,
+    );
+    expect(found.out).toMatch(new RegExp(`${more}: rule 'NoSuchTable': sql: .*llm_callz`));
+    expect(found.out).not.toMatch(/rules_\d+_\d+/);
     expect(queried.out).toMatch(new RegExp(`${file}: rule 'Typo': sql: .*prompt_nam`));
     expect(queried.out).toContain(
       `${file}: rule 'NoValue': sql: the query returns no 'value' column (columns: template, calls)`,

@@ -1,9 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CollectorMetrics } from '../../collector/metrics.ts';
 import { silentLogger } from '../log.ts';
 import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';
 import { createUnlockedClickHouseMigrator } from '../store/migrate.ts';
+import { AlertMetrics } from './metrics.ts';
 import { runRuleQuery } from './rule-query.ts';
 import type { RuleGroup, RuleProblem } from './rules.ts';
 import { expandAll } from './templates.ts';
@@ -38,6 +40,7 @@ export async function openScratchClickHouse(clickhouseUrl: string | undefined): 
  */
 export async function checkRuleQueries(groups: RuleGroup[], store: ClickHouseStore): Promise<RuleProblem[]> {
   const problems: RuleProblem[] = [];
+  const knownMetrics = exposedMetricNames();
   const empty = { read: async () => [] };
   for (const group of groups) {
     for (const rule of group.rules) {
@@ -49,17 +52,27 @@ export async function checkRuleQueries(groups: RuleGroup[], store: ClickHouseSto
         });
         if (rule.query.kind === 'sql') {
           const columns = await describe(store, rule.query.sql);
-          if (!columns.some((c) => c.name === 'value'))
+          const value = columns.find((c) => c.name === 'value');
+          if (!value)
             throw new Error(
               `the query returns no 'value' column (columns: ${columns.map((c) => c.name).join(', ')})`,
             );
+          if (!NUMERIC.test(value.type))
+            throw new Error(
+              `the 'value' column is ${value.type}: a rule compares a number (cast it, e.g. toFloat64)`,
+            );
         }
+        if (rule.query.kind === 'metric' && !knownMetrics.has(rule.query.metric))
+          throw new Error(
+            `no collector or scheduler exposes '${rule.query.metric}' (see /metrics; e.g. ${[...knownMetrics].slice(0, 3).join(', ')})`,
+          );
       } catch (error) {
         problems.push({
           file: rule.file,
           where: `rule '${rule.alert}'`,
           field: rule.query.kind,
-          message: (error as Error).message.split('\n')[0]!,
+          // The scratch database's name means nothing to the rule's author.
+          message: (error as Error).message.split('\n')[0]!.replaceAll(`${store.database}.`, ''),
         });
       }
       for (const [field, templates] of [
@@ -88,4 +101,29 @@ async function describe(store: ClickHouseStore, sql: string): Promise<{ name: st
     format: 'JSONEachRow',
   });
   return rs.json<{ name: string; type: string }>();
+}
+
+/** Column types a rule can compare with its threshold. */
+const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal(\d+)?\(.*\)|Bool)\)?$/;
+
+/**
+ * Every metric name a `metric` rule can read: the collector's and the scheduler's /metrics (rendered from empty
+ * registries, so the list is what the code writes), their histograms' series, and `up` (recorded per scrape).
+ */
+function exposedMetricNames(): Set<string> {
+  const text = [
+    new CollectorMetrics().render({
+      spoolBytes: 0,
+      spoolOldestAgeSeconds: 0,
+      inFlightBytes: 0,
+      inFlightBytesPeak: 0,
+    }),
+    new AlertMetrics().render(),
+  ].join('\n');
+  const names = new Set(['up']);
+  for (const line of text.split('\n')) {
+    const name = /^([A-Za-z_:][A-Za-z0-9_:]*)/.exec(line)?.[1];
+    if (name && !line.startsWith('#')) names.add(name);
+  }
+  return names;
 }
