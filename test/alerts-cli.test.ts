@@ -67,11 +67,11 @@ describe('promptscope alerts test and check, as CI runs them', () => {
     const parsed = await runCli(['alerts', 'check', file], env);
     expect(parsed.code).toBe(1);
     for (const line of [
-      `${file}: group 'broken': interval: must divide a minute`,
-      `${file}: rule 'BadCondition': condition: a comparison with a number`,
-      `${file}: rule 'UnknownFigure': figure.name: one of calls,`,
-      `${file}: rule 'ValueInLabel': labels.value: a label must not use $value`,
-      `${file}: rule 'BadTemplate': annotations.summary: {{ $labels.template | shout }}: unknown formatter 'shout'`,
+      `${file}:3: group 'broken': interval: must divide a minute`,
+      `${file}:7: rule 'BadCondition': condition: a comparison with a number`,
+      `${file}:9: rule 'UnknownFigure': figure.name: one of calls,`,
+      `${file}:14: rule 'ValueInLabel': labels.value: a label must not use $value`,
+      `${file}:18: rule 'BadTemplate': annotations.summary: {{ $labels.template | shout }}: unknown formatter 'shout'`,
     ])
       expect(parsed.out).toContain(line);
 

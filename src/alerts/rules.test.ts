@@ -46,6 +46,29 @@ describe('rule files refuse what cannot be meant, naming the rule and the field'
     expect(problemsOf(file(rule)).join('\n')).toContain(message);
   });
 
+  it('names the line of each problem, as deep along its field as the file goes', () => {
+    const parsed = parseRuleFile(
+      'r.yaml',
+      `groups:
+  - name: g
+    rules:
+      - alert: Fine
+        figure: { name: calls, window: 5m }
+        condition: '> 1'
+      - alert: Late
+        figure:
+          name: calls
+          window: 400d
+        condition: '> 1'
+        for: 400d
+`,
+    );
+    expect('problems' in parsed && parsed.problems.map((p) => [p.field, p.line])).toEqual([
+      ['figure.window', 10],
+      ['for', 12],
+    ]);
+  });
+
   it('refuses a query offset of hours for the group', () => {
     const text = file("figure: { name: calls, window: 5m }\ncondition: '> 1'").replace(
       '  - name: g\n',

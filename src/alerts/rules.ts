@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import { DIMENSION_NAMES, type Dimension, USAGE_FIGURES, type UsageFigure } from '../analytics/figures.ts';
 import { parseDuration } from './duration.ts';
 import type { Labels } from './labels.ts';
@@ -77,6 +77,8 @@ export interface RuleProblem {
   where: string;
   field: string;
   message: string;
+  /** The line in the file (1-based) the problem points at, where it can be found. */
+  line?: number;
 }
 
 export class RuleFileError extends Error {
@@ -88,8 +90,48 @@ export class RuleFileError extends Error {
   }
 }
 
+/** `file:line: where: field: message`, as compilers write it (the line left out where there is none). */
 export function formatProblem(p: RuleProblem): string {
-  return `${p.file}: ${p.where}: ${p.field}: ${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.where}: ${p.field}: ${p.message}`;
+}
+
+/**
+ * The line a problem points at: its rule or group (by name or index, as `where` says), then as deep along its field
+ * (`figure.window`, `labels.alertname`) as the file goes.
+ */
+function lineOf(
+  doc: Document,
+  lines: LineCounter,
+  root: Record<string, unknown>,
+  p: RuleProblem,
+): number | undefined {
+  const groups = Array.isArray(root.groups) ? (root.groups as Record<string, unknown>[]) : [];
+  let path: (string | number)[] | undefined;
+  const rule = /^rule '(.*)'$/.exec(p.where)?.[1];
+  const group = /^group '(.*)'$/.exec(p.where)?.[1];
+  const indexed = /^groups\[(\d+)\](?: rules\[(\d+)\])?$/.exec(p.where);
+  if (rule !== undefined) {
+    groups.some((g, gi) => {
+      const ri = Array.isArray(g?.rules)
+        ? (g.rules as { alert?: unknown }[]).findIndex((r) => r?.alert === rule)
+        : -1;
+      if (ri >= 0) path = ['groups', gi, 'rules', ri];
+      return ri >= 0;
+    });
+  } else if (group !== undefined) {
+    const gi = groups.findIndex((g) => g?.name === group);
+    if (gi >= 0) path = ['groups', gi];
+  } else if (indexed)
+    path = ['groups', Number(indexed[1]), ...(indexed[2] ? ['rules', Number(indexed[2])] : [])];
+  if (!path) return undefined;
+  let node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  for (const key of p.field.split('.')) {
+    const deeper = doc.getIn([...path, /^\d+$/.test(key) ? Number(key) : key], true) as typeof node;
+    if (!deeper?.range) break;
+    path = [...path, /^\d+$/.test(key) ? Number(key) : key];
+    node = deeper;
+  }
+  return node?.range ? lines.linePos(node.range[0]).line : undefined;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -140,7 +182,8 @@ export function parseRuleFile(
   text: string,
 ): { groups: RuleGroup[] } | { problems: RuleProblem[] } {
   const problems: RuleProblem[] = [];
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length) {
     return {
       problems: doc.errors.map((e) => ({
@@ -236,6 +279,7 @@ export function parseRuleFile(
     if (name)
       groups.push({ name, file, intervalMs, queryOffsetMs, queryTimeoutMs, limit: Number(limit), rules });
   });
+  for (const p of problems) p.line = lineOf(doc, lines, root, p);
   return problems.length ? { problems } : { groups };
 }
 
