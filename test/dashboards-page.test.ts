@@ -382,6 +382,15 @@ describe('the built-in dashboards page in a real browser', () => {
     async (size, width, height) => {
       const page = await browser.newPage({ viewport: { width, height } });
       await page.goto(`${served.url}/dashboards`);
+      await page.waitForSelector('#signin');
+      await fs.mkdir(ARTIFACTS, { recursive: true });
+      // The sign-in form fits too.
+      const signIn = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as unknown as Browserish;
+        return { scrollWidth: document.documentElement.scrollWidth, innerWidth };
+      });
+      expect(signIn.scrollWidth).toBeLessThanOrEqual(signIn.innerWidth);
+      await page.screenshot({ path: path.join(ARTIFACTS, `dashboards-signin-${size}.png`) });
       await page.fill('#key', api.keys.admin);
       await page.click('#signin button');
       await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
