@@ -20,9 +20,9 @@ import { Worker } from 'node:worker_threads';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toRows } from '../collector/otlp/spans-to-rows.ts';
+import { freePort } from '../src/listen.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from '../src/store/embedded-merge-settings.ts';
-import { freePort } from '../src/store/embedded-postgres.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { makeSpans } from './llm-spans.ts';
 

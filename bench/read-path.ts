@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../src/config.ts';
+import { freePort } from '../src/listen.ts';
 import { createLogger } from '../src/log.ts';
 import { startSystem } from '../src/server.ts';
-import { freePort } from '../src/store/embedded-postgres.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../src/listen.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
-import { freePort } from '../src/store/embedded-postgres.ts';
 import { exited, startCli } from '../test/support/cli.ts';
 import {
   eventually,

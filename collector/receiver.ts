@@ -58,9 +58,9 @@ class HttpError extends Error {
   }
 }
 
-/** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), plus GET /metrics and /health. */
 const NO_STAGES = new SpanPipeline([]);
 
+/** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), plus GET /metrics and /health. */
 export function createReceiver(o: ReceiverOptions): http.RequestListener {
   const budget = new ByteBudget(o.maxInFlightBytes);
   /** Spans of requests being persisted right now: a copy arriving meanwhile waits for that request's fsync. */

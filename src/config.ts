@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LogLevel } from './log.ts';
 import type { Retention } from './store/retention.ts';
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Config {
   /** Admin/read API port. */

@@ -1,3 +1,5 @@
+import net from 'node:net';
+
 interface Listenable {
   once(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
   listen(port: number, host: string, callback: () => void): unknown;
@@ -14,5 +16,17 @@ export function listen(server: Listenable, port: number, host: string, setting: 
       ),
     );
     server.listen(port, host, () => resolve());
+  });
+}
+
+/** A port the OS reports free on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
   });
 }

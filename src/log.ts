@@ -1,4 +1,5 @@
-import type { LogLevel } from './config.ts';
+/** How much the logger writes. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Logger {
   debug(msg: string, context?: Record<string, unknown>): void;

@@ -52,7 +52,6 @@ export const OTEL_COLUMNS = [
   'Links.Attributes',
 ] as const satisfies readonly (keyof OtelTraceRow)[];
 
-/** `INSERT INTO otel_traces (…) FORMAT JSONCompactEachRow`: positional rows parse faster than keyed objects. */
 /** Settings of every insert into otel_traces besides its token: the client's insert and chDB's raw insert alike. */
 export const OTEL_INSERT_SETTINGS = {
   // A retried insert whose rows reached otel_traces but not every view below it completes the views.
@@ -62,6 +61,7 @@ export const OTEL_INSERT_SETTINGS = {
   max_partitions_per_insert_block: '0',
 } as const;
 
+/** `INSERT INTO otel_traces (…) FORMAT JSONCompactEachRow`: positional rows parse faster than keyed objects. */
 export const OTEL_INSERT = `INSERT INTO otel_traces (${OTEL_COLUMNS.map((c) => `\`${c}\``).join(', ')}) FORMAT JSONCompactEachRow`;
 
 /** One row as the JSONCompactEachRow line the spool stores. */

@@ -1,9 +1,9 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { type RollupOptions, startRollupBuilder } from '../analytics/hourly-rollup.ts';
 import type { Logger } from '../log.ts';
+import { ADVISORY_LOCKS } from '../store/advisory-locks.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { ReservedSql, Sql } from '../store/postgres.ts';
-import { ADVISORY_LOCKS } from '../store/postgres-migration-target.ts';
 import { evaluateRule } from './evaluator.ts';
 import {
   type MetricSample,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DiffHunk, diffFields, diffText, stableJson } from './diff.ts';
+import { type DiffHunk, diffFields, diffText } from './diff.ts';
+import { stableJson } from './stable-json.ts';
 
 /** Applies hunks to the old text, as `patch` would: the result must be the new text. */
 function apply(before: string, hunks: DiffHunk[]): string {

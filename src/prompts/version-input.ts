@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
 import { declarationMismatch, type FieldProblem, type PromptBody, parseBody } from '#sdk/prompts/render.ts';
 import { normaliseVariables, type VariableDefinition } from '#sdk/prompts/variables.ts';
-import { stableJson } from './diff.ts';
 import { guardrailRuleSchema } from './guardrail-schema.ts';
+import { stableJson } from './stable-json.ts';
 import { variableDeclarationSchema } from './variable-schema.ts';
 
 export const LABEL_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;

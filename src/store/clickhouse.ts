@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { redactUrl } from './postgres.ts';
 import { isAlive } from './process-alive.ts';
+import { redactUrl } from './redact-url.ts';
 
 export type { ClickHouseClient };
 

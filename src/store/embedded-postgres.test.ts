@@ -3,8 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../listen.ts';
 import { silentLogger } from '../log.ts';
-import { freePort, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { connectPostgres } from './postgres.ts';
 
 describe('embedded PostgreSQL', () => {

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.ts';
+import { ADVISORY_LOCKS } from './advisory-locks.ts';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';
 import { loadMigrations } from './migrations.ts';
 import { Migrator } from './migrator.ts';
 import type { Sql } from './postgres.ts';
-import { ADVISORY_LOCKS, postgresMigrationTarget, withAdvisoryLock } from './postgres-migration-target.ts';
+import { postgresMigrationTarget, withAdvisoryLock } from './postgres-migration-target.ts';
 
 export const MIGRATIONS_DIR = {
   postgres: fileURLToPath(new URL('../../migrations/postgres', import.meta.url)),

@@ -1,17 +1,7 @@
+import { ADVISORY_LOCKS } from './advisory-locks.ts';
 import type { AppliedMigration, Migration } from './migrations.ts';
 import type { MigrationTarget } from './migrator.ts';
 import type { Sql } from './postgres.ts';
-
-/** Arbitrary constants naming our advisory locks (pg_advisory_lock takes a bigint). */
-/** Every Postgres advisory lock promptscope takes, in one place so no two share a key. */
-export const ADVISORY_LOCKS = {
-  postgresMigrations: 7_263_001,
-  clickhouseMigrations: 7_263_002,
-  /** Held by the active alert scheduler for as long as its session lives. */
-  scheduler: 7_263_003,
-  /** Taken per transaction by the notification dispatcher. */
-  alertDispatch: 7_263_004,
-} as const;
 
 /** Postgres migrations: each in its own transaction, all under a session advisory lock. */
 export function postgresMigrationTarget(sql: Sql): MigrationTarget {

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { redactUrl } from './redact-url.ts';
 
 export type Sql = postgres.Sql;
 /** A pool or an open transaction: what helpers that may run inside a transaction take. */
@@ -52,15 +53,4 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
 /** A postgres.js pool with our conventions (quiet notices, bigint as string). */
 export function connectPostgres(url: string, max = 10): Sql {
   return postgres(url, { max, onnotice: () => {}, connect_timeout: 10, idle_timeout: 60 });
-}
-
-/** The URL with its password replaced, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
 }

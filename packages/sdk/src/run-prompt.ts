@@ -1,9 +1,15 @@
 import { GuardrailBlockedError } from './errors.ts';
-import type { LlmTelemetry } from './llm-telemetry.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
 import { withPromptScope } from './prompt-context.ts';
 import { evaluateGuardrails, type GuardrailVerdict } from './prompts/guardrails.ts';
 import { PROVIDERS } from './semconv.ts';
+import type { LlmCallRecorder, LlmCallStart } from './span-recorder.ts';
+
+/** What running a prompt needs of the telemetry (LlmTelemetry): whether content is captured, and a call's recorder. */
+export interface PromptTelemetry {
+  readonly captureContent: boolean;
+  startCall(start: LlmCallStart): LlmCallRecorder;
+}
 
 /**
  * Renders a template strictly, runs its input guardrails, and calls the model with the result, so the
@@ -12,7 +18,7 @@ import { PROVIDERS } from './semconv.ts';
  * redacted text; flag → proceed. Output rules run on the answer inside the instrumented call.
  */
 export async function runPrompt<T>(
-  telemetry: LlmTelemetry,
+  telemetry: PromptTelemetry,
   prompt: Prompt,
   values: Record<string, unknown>,
   call: (rendered: RenderedPrompt) => Promise<T>,

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.ts';
+import { ADVISORY_LOCKS } from '../../store/advisory-locks.ts';
 import type { Sql, TransactionSql } from '../../store/postgres.ts';
-import { ADVISORY_LOCKS } from '../../store/postgres-migration-target.ts';
 import type { Labels } from '../labels.ts';
 import { activeSilences, isSilenced } from '../silences.ts';
 import type { Instance } from '../state-machine.ts';
