@@ -127,7 +127,8 @@ export async function startSystem(
     let scheduler: RunningScheduler | undefined;
     const auth = new Authenticator({ sql, log });
     // The server's own spans reach its in-process collector with a secret of this process, never stored.
-    const processToken = otlpAuthRequired(config) ? newProcessToken() : undefined;
+    const keysRequired = otlpAuthRequired(config);
+    const processToken = keysRequired ? newProcessToken() : undefined;
     const collector = roles.collector
       ? await startConfiguredCollector(
           config,
@@ -135,7 +136,7 @@ export async function startSystem(
           catalog,
           log,
           () => scheduler?.metrics.render() ?? '',
-          otlpAuthRequired(config) ? otlpAuthorizer(auth, processToken) : undefined,
+          keysRequired ? otlpAuthorizer(auth, processToken) : undefined,
         )
       : undefined;
     if (collector) stopping.push(() => collector.stop());

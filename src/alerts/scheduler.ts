@@ -18,7 +18,13 @@ import { Dispatcher } from './notifications/dispatcher.ts';
 import { OutboxSender } from './notifications/outbox.ts';
 import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
 import { cronForInterval, type RuleGroup } from './rules.ts';
-import { loadInstances, pruneAlertRecords, ruleStatuses, saveEvaluation } from './state-store.ts';
+import {
+  allInstances,
+  loadInstances,
+  pruneAlertRecords,
+  ruleStatuses,
+  saveEvaluation,
+} from './state-store.ts';
 
 /** Whether each collector could be scraped (1) or not (0), as Prometheus's `up`. */
 const UP = 'up';
@@ -119,8 +125,10 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
   let prunedAt = 0;
   const notify = async (now: number) => {
     try {
-      await dispatcher.tick(now);
-      await forwarder.tick(now);
+      // One load of the alert instances per tick, for the route tree and the Alertmanagers alike.
+      const instances = await allInstances(o.sql);
+      await dispatcher.tick(now, instances);
+      await forwarder.tick(now, instances);
       await outbox.deliverDue(now);
       if (now - prunedAt > 3_600_000) {
         prunedAt = now;

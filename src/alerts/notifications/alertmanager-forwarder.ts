@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.ts';
 import type { Queryable } from '../../store/postgres.ts';
-import { RESOLVED_RETENTION_MS } from '../state-machine.ts';
+import { type Instance, RESOLVED_RETENTION_MS } from '../state-machine.ts';
 import { allInstances } from '../state-store.ts';
 import type { AlertmanagerTarget } from './config.ts';
 
@@ -43,9 +43,10 @@ export class AlertmanagerForwarder {
     this.#sent = o.targets.map(() => new Map());
   }
 
-  async tick(now: number): Promise<void> {
+  /** `instances`: the alert instances as loaded for this tick (the scheduler shares one load with the dispatcher). */
+  async tick(now: number, instances?: (Instance & { rule: string })[]): Promise<void> {
     if (this.#targets.length === 0) return;
-    const alerts = (await allInstances(this.#sql)).filter(
+    const alerts = (instances ?? (await allInstances(this.#sql))).filter(
       (i) =>
         i.state === 'firing' ||
         (i.state === 'resolved' && i.resolvedAt !== null && now - i.resolvedAt < RESOLVED_RETENTION_MS),
@@ -53,7 +54,8 @@ export class AlertmanagerForwarder {
     await Promise.all(
       this.#targets.map(async (target, t) => {
         const sent = this.#sent[t]!;
-        for (const fp of sent.keys()) if (!alerts.some((a) => a.fingerprint === fp)) sent.delete(fp);
+        const current = new Set(alerts.map((a) => a.fingerprint));
+        for (const fp of sent.keys()) if (!current.has(fp)) sent.delete(fp);
         const due = alerts.filter((a) => {
           const last = sent.get(a.fingerprint);
           return !last || last.state !== a.state || now - last.at >= target.resendDelayMs;

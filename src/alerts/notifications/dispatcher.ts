@@ -61,8 +61,9 @@ export class Dispatcher {
     this.#externalUrl = o.externalUrl ?? '';
   }
 
-  async tick(now: number): Promise<number> {
-    const live = await this.#liveGroups(now);
+  /** `instances`: the alert instances as loaded for this tick (the scheduler shares one load with the forwarder). */
+  async tick(now: number, instances?: (Instance & { rule: string })[]): Promise<number> {
+    const live = await this.#liveGroups(now, instances);
     let queued = 0;
     await this.#sql.begin(async (tx) => {
       // One dispatcher at a time, even if two processes believed they lead for a moment.
@@ -76,9 +77,9 @@ export class Dispatcher {
     return queued;
   }
 
-  async #liveGroups(now: number): Promise<Map<string, LiveGroup>> {
+  async #liveGroups(now: number, loaded?: (Instance & { rule: string })[]): Promise<Map<string, LiveGroup>> {
     const [instances, silences] = await Promise.all([
-      allInstances(this.#sql),
+      loaded ?? allInstances(this.#sql),
       activeSilences(this.#sql, now),
     ]);
     const groups = new Map<string, LiveGroup>();
