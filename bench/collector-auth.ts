@@ -9,7 +9,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../src/listen.ts';
+import { freePort } from '../src/platform/listen.ts';
 import { runCli } from '../test/support/cli.ts';
 import { drive, migrated, TOTAL } from './collector.ts';
 import { makeSpans } from './llm-spans.ts';

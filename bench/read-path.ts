@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../src/config.ts';
-import { freePort } from '../src/listen.ts';
-import { createLogger } from '../src/log.ts';
+import { freePort } from '../src/platform/listen.ts';
+import { createLogger } from '../src/platform/log.ts';
 import { startSystem } from '../src/server.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

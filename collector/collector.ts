@@ -3,21 +3,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { withDefaults } from '#sdk/with-defaults.ts';
-import { listen } from '../src/listen.ts';
-import type { Logger } from '../src/log.ts';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { chdbInsertOnWorker } from './chdb-insert.ts';
-import { costEnrichment } from './enrich-cost.ts';
-import { CollectorMetrics } from './metrics.ts';
-import { OTEL_INSERT, OTEL_INSERT_SETTINGS } from './otlp/spans-to-rows.ts';
-import { SpanPipeline } from './pipeline.ts';
-import { answerClientError, createReceiver, type OtlpAuthorizer } from './receiver.ts';
-import { RecentSpans, rememberSpooled } from './recent-spans.ts';
-import { Spool, type SpoolBatch } from './spool.ts';
-import { SpoolWriter } from './writer.ts';
+import { listen } from '../src/platform/listen.ts';
+import type { Logger } from '../src/platform/log.ts';
+import type { Registry } from '../src/platform/metrics.ts';
+import { chdbInsertOnWorker } from './exporter/clickhouse/chdb-insert.ts';
+import { ClickHouseExporter } from './exporter/clickhouse/exporter.ts';
+import { otelTracesInsert } from './exporter/clickhouse/otel-traces-insert.ts';
+import { costEnrichment } from './processor/cost-enrichment.ts';
+import { SpanPipeline } from './processor/pipeline.ts';
+import { Spool, type SpoolBatch } from './queue/spool.ts';
+import { ByteBudget } from './receiver/byte-budget.ts';
+import { createReceiver, type OtlpAuthorizer } from './receiver/otlp-http.ts';
+import { RecentSpans, rememberSpooled } from './receiver/recent-spans.ts';
+import { answerClientError } from './receiver/responses.ts';
+import { selfTelemetry } from './telemetry/endpoints.ts';
+import { CollectorMetrics } from './telemetry/metrics.ts';
 
 export interface CollectorOptions {
   clickhouse: ClickHouseClient;
@@ -45,8 +48,8 @@ export interface CollectorOptions {
   flushIntervalMs?: number;
   /** How many recently accepted span ids are remembered to drop client retries. */
   recentSpanIds?: number;
-  /** More metrics for /metrics from the same process (the scheduler's, in `promptscope start`). */
-  extraMetrics?: () => string;
+  /** More registries for /metrics from the same process (the scheduler's, in `promptscope start`). */
+  extraRegistries?: () => Registry[];
   /** Replaces the ClickHouse insert (fault-injection tests only). */
   insert?: (batch: SpoolBatch) => Promise<void>;
 }
@@ -70,26 +73,11 @@ const DEFAULTS = {
   recentSpanIds: 200_000,
 };
 
-/** Inserts a spooled batch into otel_traces with a token that makes a retried batch a no-op. */
-export function otelTracesInsert(
-  client: ClickHouseClient,
-  instanceId: string,
-): (batch: SpoolBatch) => Promise<void> {
-  return async (batch) => {
-    // The rows are already JSONCompactEachRow text; exec streams them to ClickHouse as they are.
-    const result = await client.exec({
-      query: OTEL_INSERT,
-      values: Readable.from([Buffer.from(batch.payload)], { objectMode: false }),
-      clickhouse_settings: {
-        insert_deduplication_token: `${instanceId}:${batch.token}`,
-        ...OTEL_INSERT_SETTINGS,
-      },
-    });
-    result.stream.resume();
-  };
-}
-
-/** The collector role: OTLP/HTTP receiver → fsynced spool → batched, deduplicated inserts into ClickHouse. */
+/**
+ * The collector role, shaped as the OpenTelemetry Collector's pipeline: the OTLP/HTTP receiver → processors (cost
+ * enrichment) → the queue (an fsynced spool) → the ClickHouse exporter (batched, deduplicated inserts), with its own
+ * /metrics and /health beside.
+ */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const o = withDefaults(DEFAULTS, options);
   const spoolDir = path.join(o.dataDir, 'spool');
@@ -100,7 +88,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     !o.insert && o.embeddedClickHouse
       ? await chdbInsertOnWorker(o.embeddedClickHouse.location, o.embeddedClickHouse.database, id)
       : undefined;
-  const writer = new SpoolWriter({
+  const exporter = new ClickHouseExporter({
     spool,
     insert: o.insert ?? onWorker ?? otelTracesInsert(o.clickhouse, id),
     metrics,
@@ -112,29 +100,44 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const recent = new RecentSpans(o.recentSpanIds);
   const remembered = rememberSpooled(recent, spool.retainedRecords());
   if (remembered > 0) o.log.debug('remembered span ids from the spool', { remembered });
+  const budget = new ByteBudget(o.maxInFlightBytes);
+  metrics.readGaugesFrom(() => {
+    const oldest = spool.oldestUnsentAt;
+    return {
+      spoolBytes: spool.unsentBytes,
+      spoolOldestAgeSeconds: oldest === undefined ? 0 : (Date.now() - oldest) / 1000,
+      inFlightBytes: budget.used,
+      inFlightBytesPeak: budget.peak,
+    };
+  });
+  const telemetry = selfTelemetry({
+    registries: () => [metrics.registry, ...(o.extraRegistries?.() ?? [])],
+  });
+  const receiver = createReceiver({
+    spool,
+    metrics,
+    log: o.log,
+    pipeline: new SpanPipeline([
+      costEnrichment(o.catalog, () => {
+        metrics.genAiSpansUnclassified++;
+      }),
+    ]),
+    maxBodyBytes: o.maxBodyBytes,
+    maxSpoolBytes: o.maxSpoolBytes,
+    budget,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
+    retryAfterSeconds: o.retryAfterSeconds,
+    recent,
+    authorize: o.authorize,
+    // The exporter decides whether a batch is due (its own size and interval); a poke only makes it look now.
+    onAccepted: () => exporter.poke(),
+  });
   const server = http.createServer(
     // Node checks headersTimeout and requestTimeout on this interval (30 s by default).
     { connectionsCheckingInterval: Math.min(1_000, o.headersTimeoutMs, o.requestTimeoutMs) },
-    createReceiver({
-      spool,
-      metrics,
-      log: o.log,
-      pipeline: new SpanPipeline([
-        costEnrichment(o.catalog, () => {
-          metrics.genAiSpansUnclassified++;
-        }),
-      ]),
-      maxBodyBytes: o.maxBodyBytes,
-      maxSpoolBytes: o.maxSpoolBytes,
-      maxInFlightBytes: o.maxInFlightBytes,
-      extraMetrics: o.extraMetrics,
-      bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
-      retryAfterSeconds: o.retryAfterSeconds,
-      recent,
-      authorize: o.authorize,
-      // The writer decides whether a batch is due (its own size and interval); a poke only makes it look now.
-      onAccepted: () => writer.poke(),
-    }),
+    (req, res) => {
+      if (!telemetry(req, res)) receiver(req, res);
+    },
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
     answerClientError(error, socket, metrics),
@@ -144,7 +147,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   server.headersTimeout = Math.min(o.headersTimeoutMs, o.requestTimeoutMs); // Node requires headers ≤ request
   server.requestTimeout = o.requestTimeoutMs;
   await listen(server, o.port, o.host, 'PROMPTSCOPE_OTLP_PORT');
-  writer.start();
+  exporter.start();
   const port = (server.address() as AddressInfo).port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
@@ -157,7 +160,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await writer.stop();
+      await exporter.stop();
       await spool.close();
     },
   };

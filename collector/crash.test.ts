@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/listen.ts';
+import { freePort } from '../src/platform/listen.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { exited, startCli } from '../test/support/cli.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyValueLike } from './otlp/any-value.ts';
-import { type SpanLike, toRows } from './otlp/spans-to-rows.ts';
+import type { AnyValueLike } from './receiver/otlp/any-value.ts';
+import { type SpanLike, toRows } from './receiver/otlp/spans-to-rows.ts';
 
 /**
  * Values where our rows could differ from the official clickhouseexporter's (pdata `AsString`, Go's

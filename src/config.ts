@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLevel } from './log.ts';
+import type { LogLevel } from './platform/log.ts';
 import type { Retention } from './store/retention.ts';
 
 export interface Config {

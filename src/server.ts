@@ -3,7 +3,7 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
 import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing/catalog.ts';
 import { startCollector } from '../collector/collector.ts';
-import type { OtlpAuthorizer } from '../collector/receiver.ts';
+import type { OtlpAuthorizer } from '../collector/receiver/otlp-http.ts';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
 import { createApp } from './api/app.ts';
@@ -12,8 +12,9 @@ import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './auth/key-lifecycle.ts';
 import { newProcessToken, otlpAuthorizer } from './auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from './config.ts';
-import { listen } from './listen.ts';
-import type { Logger } from './log.ts';
+import { listen } from './platform/listen.ts';
+import type { Logger } from './platform/log.ts';
+import type { Registry } from './platform/metrics.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
@@ -64,7 +65,7 @@ export async function startConfiguredCollector(
   clickhouse: ClickHouseStore,
   catalog: PriceCatalog,
   log: Logger,
-  extraMetrics?: () => string,
+  extraRegistries?: () => Registry[],
   authorize?: OtlpAuthorizer,
 ) {
   if (clickhouse.embedded) await applyEmbeddedMergeSettings(clickhouse.client);
@@ -85,7 +86,7 @@ export async function startConfiguredCollector(
     headersTimeoutMs: config.otlpHeadersTimeoutSeconds * 1000,
     bodyIdleTimeoutMs: config.otlpBodyIdleTimeoutSeconds * 1000,
     requestTimeoutMs: config.otlpRequestTimeoutSeconds * 1000,
-    extraMetrics,
+    extraRegistries,
   });
 }
 
@@ -135,7 +136,7 @@ export async function startSystem(
           stores.clickhouse,
           catalog,
           log,
-          () => scheduler?.metrics.render() ?? '',
+          () => (scheduler ? [scheduler.metrics.registry] : []),
           keysRequired ? otlpAuthorizer(auth, processToken) : undefined,
         )
       : undefined;
@@ -176,7 +177,10 @@ export async function startSystem(
         log,
         settings: config.alerts,
         retention: config.retention,
-        localCollector: collector?.url,
+        localCollector: collector && {
+          url: collector.url,
+          registries: () => [collector.metrics.registry, ...(scheduler ? [scheduler.metrics.registry] : [])],
+        },
         apiUrl,
       });
       const running = scheduler;

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort } from '../src/listen.ts';
-import { silentLogger } from '../src/log.ts';
+import { freePort } from '../src/platform/listen.ts';
+import { silentLogger } from '../src/platform/log.ts';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 
 declare module 'vitest' {

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/listen.ts';
+import { freePort } from '../src/platform/listen.ts';
 import { runCli, startCli } from './support/cli.ts';
 
 interface Started {

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CollectorMetrics } from '../../collector/metrics.ts';
-import { silentLogger } from '../log.ts';
+import { CollectorMetrics } from '../../collector/telemetry/metrics.ts';
+import { silentLogger } from '../platform/log.ts';
+import { processMetrics, seriesNames } from '../platform/metrics.ts';
 import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';
 import { createUnlockedClickHouseMigrator } from '../store/migrate.ts';
 import { AlertMetrics } from './metrics.ts';
@@ -107,23 +108,12 @@ async function describe(store: ClickHouseStore, sql: string): Promise<{ name: st
 const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal(\d+)?\(.*\)|Bool)\)?$/;
 
 /**
- * Every metric name a `metric` rule can read: the collector's and the scheduler's /metrics (rendered from empty
- * registries, so the list is what the code writes), their histograms' series, and `up` (recorded per scrape).
+ * Every metric name a `metric` rule can read: the collector's and the scheduler's /metrics (read from their
+ * registries, so the list is what the code registers), the process's default metrics, their histograms' series, and `up` (recorded per scrape).
  */
 function exposedMetricNames(): Set<string> {
-  const text = [
-    new CollectorMetrics().render({
-      spoolBytes: 0,
-      spoolOldestAgeSeconds: 0,
-      inFlightBytes: 0,
-      inFlightBytesPeak: 0,
-    }),
-    new AlertMetrics().render(),
-  ].join('\n');
-  const names = new Set(['up']);
-  for (const line of text.split('\n')) {
-    const name = /^([A-Za-z_:][A-Za-z0-9_:]*)/.exec(line)?.[1];
-    if (name && !line.startsWith('#')) names.add(name);
-  }
-  return names;
+  return new Set([
+    'up',
+    ...seriesNames([new CollectorMetrics().registry, new AlertMetrics().registry, processMetrics()]),
+  ]);
 }

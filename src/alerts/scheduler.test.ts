@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { eventually, migrateClickHouse, rows } from '../../test/support/collector.ts';
 import { createMigratedTestDatabase } from '../../test/support/databases.ts';
-import { freePort } from '../listen.ts';
-import { silentLogger } from '../log.ts';
+import { freePort } from '../platform/listen.ts';
+import { silentLogger } from '../platform/log.ts';
 import type { Sql } from '../store/postgres.ts';
 import { PostgresMetricHistory } from './metric-history.ts';
 import { parseNotificationConfig } from './notifications/config.ts';
@@ -60,7 +60,9 @@ describe('the scheduler in process', () => {
         'skipped runs',
         20_000,
       );
-      expect(scheduler.metrics.render()).toMatch(/^promptscope_alert_group_runs_skipped_total [1-9]\d*$/m);
+      expect(await scheduler.metrics.registry.metrics()).toMatch(
+        /^promptscope_alert_group_runs_skipped_total [1-9]\d*$/m,
+      );
       const [status] = await db.sql`select health, error from alert_rule_status where rule = 'slow/Slow'`;
       expect(status).toEqual({ health: 'ok', error: null });
     } finally {
@@ -153,8 +155,10 @@ describe('the scheduler in process', () => {
          FROM llm_calls_hour_status WHERE hour = fromUnixTimestamp64Milli(${hour})`,
       );
       expect(built).toEqual({ fresh: 1, calls: '2' });
-      expect(scheduler.metrics.render()).toMatch(/^promptscope_rollup_hours_built_total [1-9]\d*$/m);
-      expect(scheduler.metrics.render()).toMatch(/^promptscope_rollup_hours_waiting 0$/m);
+      expect(await scheduler.metrics.registry.metrics()).toMatch(
+        /^promptscope_rollup_hours_built_total [1-9]\d*$/m,
+      );
+      expect(await scheduler.metrics.registry.metrics()).toMatch(/^promptscope_rollup_hours_waiting 0$/m);
     } finally {
       await scheduler.stop();
     }

@@ -1,6 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { type RollupOptions, startRollupBuilder } from '../analytics/hourly-rollup.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { ADVISORY_LOCKS } from '../store/advisory-locks.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { ReservedSql, Sql } from '../store/postgres.ts';
@@ -29,14 +29,17 @@ import {
 /** Whether each collector could be scraped (1) or not (0), as Prometheus's `up`. */
 const UP = 'up';
 
+/** A collector whose metrics rules read: its /metrics URL, or one running in this process (read without HTTP). */
+export type MetricsTarget = string | { instance: string; samples: () => Promise<MetricSample[]> };
+
 export interface SchedulerOptions {
   sql: Sql;
   clickhouse: ClickHouseClient;
   groups: RuleGroup[];
   notifications: NotificationConfig;
   log: Logger;
-  /** Collectors' /metrics pages, scraped for `metric` rules. */
-  metricsTargets: string[];
+  /** Collectors' metrics for `metric` rules: /metrics URLs to scrape, or a collector in this process read directly. */
+  metricsTargets: MetricsTarget[];
   externalUrl: string | undefined;
   /** How often a standby tries to become the active evaluator (and the outbox is looked at). */
   pollIntervalMs?: number;
@@ -241,18 +244,18 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
   };
 }
 
-/** Scrapes the collectors' /metrics once per evaluation time; each collector's samples carry `instance`. */
 /**
- * Collectors' /metrics, scraped once per evaluation time and kept in Postgres. Each scrape also records `up` per
+ * Collectors' metrics, read once per evaluation time (scraped from /metrics, or in process from a collector in this
+ * one) and kept in Postgres; each collector's samples carry `instance`. Each scrape also records `up` per
  * collector (1 scraped, 0 not), as Prometheus does: the CollectorDown rule reads it. A failed scrape makes rules on
  * other metrics fail (they keep their state, health `error`), never the `up` rule.
  */
 class ScrapingMetricReader implements MetricReader {
-  readonly #targets: string[];
+  readonly #targets: MetricsTarget[];
   readonly #history: MetricStore;
   #scraped: { ts: number; done: Promise<string[]> } | undefined;
 
-  constructor(targets: string[], history: MetricStore) {
+  constructor(targets: MetricsTarget[], history: MetricStore) {
     this.#targets = targets;
     this.#history = history;
   }
@@ -269,11 +272,15 @@ class ScrapingMetricReader implements MetricReader {
     const samples: MetricSample[] = [];
     await Promise.all(
       this.#targets.map(async (target) => {
-        const instance = new URL(target).host;
+        const instance = typeof target === 'string' ? new URL(target).host : target.instance;
         try {
-          const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          samples.push(...parsePrometheusText(await res.text(), { instance }));
+          if (typeof target === 'string') {
+            const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            samples.push(...parsePrometheusText(await res.text(), { instance }));
+          } else {
+            for (const s of await target.samples()) samples.push({ ...s, labels: { ...s.labels, instance } });
+          }
           samples.push({ name: UP, labels: { instance }, value: 1 });
         } catch (error) {
           errors.push(`cannot scrape ${instance}: ${(error as Error).message}`);

@@ -1,12 +1,13 @@
 import { DEFAULT_ROLLUP_OPTIONS } from '../analytics/hourly-rollup.ts';
 import type { AlertSettings } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
+import { processMetrics, type Registry, samplesOf } from '../platform/metrics.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
 import { type Retention, rollupBuildWindowHours } from '../store/retention.ts';
 import { loadNotificationConfig, type NotificationConfig } from './notifications/config.ts';
 import { loadRuleFiles, type RuleGroup } from './rules.ts';
-import { type RunningScheduler, startScheduler } from './scheduler.ts';
+import { type MetricsTarget, type RunningScheduler, startScheduler } from './scheduler.ts';
 
 export interface AlertingSetup {
   groups: RuleGroup[];
@@ -38,7 +39,8 @@ export function startConfiguredScheduler(
     clickhouse: ClickHouseClient;
     log: Logger;
     settings: AlertSettings;
-    localCollector?: string;
+    /** The collector in this process: its URL (for `instance`) and the registries its /metrics would show. */
+    localCollector?: { url: string; registries: () => Registry[] };
     apiUrl?: string;
     retention: Retention;
   },
@@ -50,8 +52,14 @@ export function startConfiguredScheduler(
     notifications: setup.notifications,
     log: o.log,
     metricsTargets:
-      o.settings.collectorMetricsUrls ?? (o.localCollector ? [`${o.localCollector}/metrics`] : []),
+      o.settings.collectorMetricsUrls ??
+      (o.localCollector ? [inProcess(o.localCollector.url, o.localCollector.registries)] : []),
     externalUrl: o.settings.externalUrl ?? o.apiUrl,
     rollupOptions: { ...DEFAULT_ROLLUP_OPTIONS, buildWithinHours: rollupBuildWindowHours(o.retention) },
   });
+}
+
+/** The collector of this process, read without HTTP: the same samples its /metrics shows. */
+function inProcess(url: string, registries: () => Registry[]): MetricsTarget {
+  return { instance: new URL(url).host, samples: () => samplesOf([processMetrics(), ...registries()]) };
 }

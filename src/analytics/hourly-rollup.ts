@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { DIMENSIONS, PARTIAL_NAMES, PARTIALS, QUERY_SETTINGS } from './figures.ts';
 

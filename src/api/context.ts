@@ -3,7 +3,7 @@ import type { LlmTelemetry } from '#sdk/llm-telemetry.ts';
 import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { ChangeFeed } from '../store/change-feed.ts';
 import type { ClickHouseStore } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, type DomainErrorCode, notFound } from '../domain-error.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 
 export const ERROR_STATUS = {
   bad_request: 400,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi, testAppDeps } from '../../test/support/api.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../platform/log.ts';
 import { ChangeFeed } from '../store/change-feed.ts';
 import { createApp } from './app.ts';
 import { ResolvedPromptCache } from './resolved-prompt-cache.ts';

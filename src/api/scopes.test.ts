@@ -4,7 +4,7 @@ import { migrateClickHouse } from '../../test/support/collector.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { createApiKey } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../platform/log.ts';
 
 interface Operation {
   method: string;

@@ -1,7 +1,7 @@
 import { Lru } from '#sdk/lru.ts';
 import { withDefaults } from '#sdk/with-defaults.ts';
 import { DomainError } from '../domain-error.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { Sql } from '../store/postgres.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
 import { hasScope, parseKey, type Scope, secretMatches } from './keys.ts';

@@ -1,9 +1,9 @@
 import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import type { OtlpAuthorizer } from '../../collector/receiver.ts';
+import type { OtlpAuthorizer } from '../../collector/receiver/otlp-http.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { otlpAuthorizer } from '../auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { startConfiguredCollector } from '../server.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { openPostgres, type PostgresStore } from '../store/postgres.ts';

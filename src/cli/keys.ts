@@ -3,7 +3,7 @@ import { issueKey, revokeKey } from '../auth/key-lifecycle.ts';
 import { keyJson, listApiKeys } from '../auth/key-store.ts';
 import { SCOPES, type Scope } from '../auth/keys.ts';
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { createPostgresMigrator } from '../store/migrate.ts';
 import { openConfiguredPostgres } from './stores.ts';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../platform/log.ts';
 import { VERSION } from '../version.ts';
 import { ALERTS_USAGE, alerts } from './alerts.ts';
 import { collector } from './collector.ts';

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { createMigrators } from '../store/migrate.ts';
 import { migrationId } from '../store/migrations.ts';

@@ -2,8 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadAlerting, startConfiguredScheduler } from '../alerts/start.ts';
 import type { Config } from '../config.ts';
-import { listen } from '../listen.ts';
-import type { Logger } from '../log.ts';
+import { listen } from '../platform/listen.ts';
+import type { Logger } from '../platform/log.ts';
+import { serveExposition } from '../platform/metrics.ts';
 import { openStores } from '../server.ts';
 import { createMigrators } from '../store/migrate.ts';
 import { waitForSignal } from './signals.ts';
@@ -28,8 +29,7 @@ export async function scheduler(config: Config, log: Logger, out: (s: string) =>
     });
     const server = http.createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(running.metrics.render());
+        serveExposition(res, [running.metrics.registry]);
         return;
       }
       res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 
 /** Resolves on the first SIGINT or SIGTERM: how every long-running command ends. */
 export function waitForSignal(log: Logger): Promise<void> {

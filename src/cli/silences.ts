@@ -8,7 +8,7 @@ import {
   silenceJson,
 } from '../alerts/silences.ts';
 import type { Config } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../platform/log.ts';
 import { createPostgresMigrator } from '../store/migrate.ts';
 import { openConfiguredPostgres } from './stores.ts';
 

@@ -1,5 +1,5 @@
 import { type Config, otlpAuthRequired } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { startSystem } from '../server.ts';
 import { waitForSignal } from './signals.ts';
 

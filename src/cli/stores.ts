@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { openPostgres } from '../store/postgres.ts';
 
 /** The deployment's Postgres (embedded when DATABASE_URL is unset), for CLI commands that change it. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { Queryable, Sql } from './postgres.ts';
 
 /** What changed, so that every API instance can drop what it cached. */

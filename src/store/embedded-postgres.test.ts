@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../listen.ts';
-import { silentLogger } from '../log.ts';
+import { freePort } from '../platform/listen.ts';
+import { silentLogger } from '../platform/log.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { connectPostgres } from './postgres.ts';
 

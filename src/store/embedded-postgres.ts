@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../listen.ts';
-import type { Logger } from '../log.ts';
+import { freePort } from '../platform/listen.ts';
+import type { Logger } from '../platform/log.ts';
 import { isAlive } from './process-alive.ts';
 
 export interface EmbeddedPostgresOptions {

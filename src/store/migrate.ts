@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { ADVISORY_LOCKS } from './advisory-locks.ts';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { createTestDatabase } from '../../test/support/databases.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../platform/log.ts';
 import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';
 import { loadMigrations, splitStatements } from './migrations.ts';
 import { Migrator } from './migrator.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import {
   type AppliedMigration,
   assertHistoryIntact,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../../test/support/collector.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../platform/log.ts';
 import { createUnlockedClickHouseMigrator } from './migrate.ts';
 
 /**

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { redactUrl } from './redact-url.ts';
 

@@ -9,7 +9,7 @@ import { ResolvedPromptCache } from '../../src/api/resolved-prompt-cache.ts';
 import { Authenticator } from '../../src/auth/authenticator.ts';
 import { createApiKey } from '../../src/auth/key-store.ts';
 import type { ModelAccess } from '../../src/config.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/platform/log.ts';
 import { ChangeFeed } from '../../src/store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from '../../src/store/clickhouse.ts';
 import type { Sql } from '../../src/store/postgres.ts';

@@ -14,15 +14,12 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import {
-  type CollectorOptions,
-  otelTracesInsert,
-  type RunningCollector,
-  startCollector,
-} from '../../collector/collector.ts';
-import { compactRow, toRows } from '../../collector/otlp/spans-to-rows.ts';
-import { Spool } from '../../collector/spool.ts';
-import { createLogger, silentLogger } from '../../src/log.ts';
+import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
+import { otelTracesInsert } from '../../collector/exporter/clickhouse/otel-traces-insert.ts';
+import { Spool } from '../../collector/queue/spool.ts';
+import { toRows } from '../../collector/receiver/otlp/spans-to-rows.ts';
+import { compactRow } from '../../collector/span-row.ts';
+import { createLogger, silentLogger } from '../../src/platform/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
 import { createUnlockedClickHouseMigrator } from '../../src/store/migrate.ts';
 import { testClickHouse } from './api.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/platform/log.ts';
 import { createPostgresMigrator } from '../../src/store/migrate.ts';
 import { connectPostgres, type Sql } from '../../src/store/postgres.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.ts';
+import type { Logger } from '../../platform/log.ts';
 import type { Queryable } from '../../store/postgres.ts';
 import { type Instance, RESOLVED_RETENTION_MS } from '../state-machine.ts';
 import { allInstances } from '../state-store.ts';

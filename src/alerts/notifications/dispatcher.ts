@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.ts';
+import type { Logger } from '../../platform/log.ts';
 import { ADVISORY_LOCKS } from '../../store/advisory-locks.ts';
 import type { Sql, TransactionSql } from '../../store/postgres.ts';
 import type { Labels } from '../labels.ts';

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEvaluation } from '../../../test/support/alerts.ts';
 import { createMigratedTestDatabase } from '../../../test/support/databases.ts';
-import { silentLogger } from '../../log.ts';
+import { silentLogger } from '../../platform/log.ts';
 import type { Sql } from '../../store/postgres.ts';
 import { fingerprint, type Labels } from '../labels.ts';
 import { AlertMetrics } from '../metrics.ts';

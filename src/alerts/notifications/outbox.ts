@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.ts';
+import type { Logger } from '../../platform/log.ts';
 import type { Sql } from '../../store/postgres.ts';
 import type { AlertMetrics } from '../metrics.ts';
 import type { Integration, NotificationConfig } from './config.ts';

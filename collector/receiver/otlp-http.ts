@@ -1,14 +1,16 @@
 import type http from 'node:http';
-import type { Duplex } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import type { Logger } from '../src/log.ts';
-import { failpoint } from './failpoint.ts';
-import type { CollectorMetrics } from './metrics.ts';
-import { compactRow, type ExportRequestLike, type SpanLike, walkRequest } from './otlp/spans-to-rows.ts';
-import { ExportTraceServiceResponse, forEachProtobufSpan, RpcStatus } from './otlp/trace-proto.ts';
-import { SpanPipeline } from './pipeline.ts';
+import type { Logger } from '../../src/platform/log.ts';
+import { failpoint } from '../failpoint.ts';
+import type { SpanPipeline } from '../processor/pipeline.ts';
+import { encodeRecord, type Spool } from '../queue/spool.ts';
+import { compactRow } from '../span-row.ts';
+import type { CollectorMetrics } from '../telemetry/metrics.ts';
+import type { BudgetHolder, ByteBudget } from './byte-budget.ts';
+import { type ExportRequestLike, RowBuilder, type SpanLike, walkRequest } from './otlp/spans-to-rows.ts';
+import { forEachProtobufSpan } from './otlp/trace-proto.ts';
+import { readBody } from './read-body.ts';
 import type { RecentSpans } from './recent-spans.ts';
-import { encodeRecord, type Spool } from './spool.ts';
+import { type Encoding, errorBody, HttpError, type PartialSuccess, reply, successBody } from './responses.ts';
 
 /** Spool records are cut at about this size (lines are never split), so no insert batch grows past its limit. */
 const RECORD_BYTES = 1024 * 1024;
@@ -24,17 +26,15 @@ export interface ReceiverOptions {
   /** Past this many unsent spool bytes the receiver sheds load with 503 + Retry-After. */
   maxSpoolBytes: number;
   /**
-   * Past this many bytes held for requests at once (received so far, inflated, and encoded for the spool until the
-   * fsync) it answers 429 + Retry-After: the bound on the receiver's request memory. Counted as bytes arrive, so a
-   * client that declares a large body and sends little holds little.
+   * Bytes held for requests at once (received so far, inflated, and encoded for the spool until the fsync); when it is
+   * spent the receiver answers 429 + Retry-After: the bound on the receiver's request memory. Counted as bytes arrive, so a
+   * client that declares a large body and sends little holds little. Shared with /metrics, which reports it.
    */
-  maxInFlightBytes: number;
-  /** A request whose body sends nothing for this long is answered 408 and its connection closed. */
+  budget: ByteBudget;
+  /** A request whose body sends nothing for this long is answered 503 + Retry-After and its connection closed. */
   bodyIdleTimeoutMs: number;
   retryAfterSeconds: number;
   onAccepted?: () => void;
-  /** Appended to /metrics: other components of the same process. */
-  extraMetrics?: () => string;
   /** Recently accepted span ids, to drop client retries. */
   recent?: RecentSpans;
   /** Asked before a request's body is read, when the collector requires a key (PROMPTSCOPE_OTLP_AUTH). */
@@ -46,45 +46,13 @@ export type OtlpAuthorizer = (
   authorization: string | undefined,
 ) => Promise<{ status: 401 | 403; message: string } | undefined>;
 
-type Encoding = 'protobuf' | 'json';
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.status = status;
-    this.headers = headers;
-  }
-}
-
-const NO_STAGES = new SpanPipeline([]);
-
-/** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), plus GET /metrics and /health. */
+/** The OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip or not), decoded through the pipeline into the spool. */
 export function createReceiver(o: ReceiverOptions): http.RequestListener {
-  const budget = new ByteBudget(o.maxInFlightBytes);
+  const budget = o.budget;
   /** Spans of requests being persisted right now: a copy arriving meanwhile waits for that request's fsync. */
   const persisting = new Map<string, Promise<void>>();
   return (req, res) => {
     const url = req.url?.split('?')[0] ?? '/';
-    if (req.method === 'GET' && url === '/metrics') {
-      const oldest = o.spool.oldestUnsentAt;
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(
-        o.metrics.render({
-          spoolBytes: o.spool.unsentBytes,
-          inFlightBytes: budget.used,
-          inFlightBytesPeak: budget.peak,
-          spoolOldestAgeSeconds: oldest === undefined ? 0 : (Date.now() - oldest) / 1000,
-        }) + (o.extraMetrics?.() ?? ''),
-      );
-      return;
-    }
-    if (req.method === 'GET' && url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"healthy"}');
-      return;
-    }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const encoding: Encoding = type === 'application/json' ? 'json' : 'protobuf';
     const fail = (error: HttpError): undefined => {
@@ -211,7 +179,8 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
     const waitFor = new Set<Promise<void>>();
     const mine = new Set<string>();
     let duplicates = 0;
-    const builder = (o.pipeline ?? NO_STAGES).builder((row) => {
+    const builder = new RowBuilder((row, startNanos) => {
+      o.pipeline?.apply(row, startNanos);
       const key = row.TraceId + row.SpanId;
       // A span already accepted (the client retried after losing our answer), already in this request, or being
       // persisted by another request right now, is acknowledged, not stored again.
@@ -282,233 +251,4 @@ export function createReceiver(o: ReceiverOptions): http.RequestListener {
           : undefined,
     };
   }
-}
-
-/** Bytes held for requests in progress, against one limit. */
-class ByteBudget {
-  readonly #max: number;
-  #used = 0;
-  #peak = 0;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  get full(): boolean {
-    return this.#used >= this.#max;
-  }
-
-  get used(): number {
-    return this.#used;
-  }
-
-  /** The most ever held at once (a bound check for tests and operators). */
-  get peak(): number {
-    return this.#peak;
-  }
-
-  /** One request's share; released in one go when the request is answered. */
-  holder(): BudgetHolder {
-    let held = 0;
-    return {
-      take: (bytes) => {
-        if (this.#used + bytes > this.#max) return false;
-        this.#used += bytes;
-        held += bytes;
-        this.#peak = Math.max(this.#peak, this.#used);
-        return true;
-      },
-      force: (bytes) => {
-        this.#used += bytes;
-        held += bytes;
-        this.#peak = Math.max(this.#peak, this.#used);
-      },
-      release: () => {
-        this.#used -= held;
-        held = 0;
-      },
-    };
-  }
-}
-
-interface BudgetHolder {
-  /** Holds more bytes if the budget has room; false when it has not. */
-  take(bytes: number): boolean;
-  /** Holds bytes already allocated (the encoded spool record), whatever the budget says. */
-  force(bytes: number): void;
-  release(): void;
-}
-
-interface PartialSuccess {
-  rejectedSpans: number;
-  errorMessage: string;
-}
-
-function successBody(encoding: Encoding, partial: PartialSuccess | undefined): Buffer | string {
-  if (encoding === 'json')
-    return JSON.stringify(
-      partial
-        ? {
-            partialSuccess: {
-              rejectedSpans: String(partial.rejectedSpans),
-              errorMessage: partial.errorMessage,
-            },
-          }
-        : {},
-    );
-  return Buffer.from(
-    ExportTraceServiceResponse.encode(
-      ExportTraceServiceResponse.fromObject(partial ? { partialSuccess: partial } : {}),
-    ).finish(),
-  );
-}
-
-/**
- * Reads the body, enforcing the size limit while reading and after decompression (a gzip bomb never inflates fully),
- * holding every byte read or inflated in the request's budget share (429 when the budget is spent), and giving up
- * with 408 on a body that sends nothing for `idleMs`.
- */
-function readBody(
-  req: http.IncomingMessage,
-  gzip: boolean,
-  limit: number,
-  held: BudgetHolder,
-  idleMs: number,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let raw = 0;
-    let size = 0;
-    let done = false;
-    const source = gzip ? req.pipe(createGunzip()) : req;
-    const stop = (error: HttpError) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      reject(error);
-      if (gzip) {
-        req.unpipe();
-        source.destroy();
-      }
-    };
-    const timer = setTimeout(onIdle, idleMs);
-    // 503, not 408: OTLP exporters retry 429, 502, 503 and 504 only, and a stalled body is worth retrying.
-    function onIdle() {
-      stop(
-        new HttpError(503, `the request body sent nothing for ${idleMs / 1000} s; retry`, {
-          connection: 'close',
-          'retry-after': '1',
-        }),
-      );
-    }
-    // The rest of the body is read and dropped (not held), so the client gets the 429 rather than a reset.
-    const overBudget = () => stop(new HttpError(429, 'too many request bytes in progress; retry later'));
-    const tooLarge = () =>
-      stop(new HttpError(413, `request body over ${limit} bytes${gzip ? ' after decompression' : ''}`));
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      timer.refresh();
-      raw += c.length;
-      if (raw > limit) return tooLarge();
-      if (!held.take(c.length)) return overBudget();
-      if (!gzip) chunks.push(c);
-    });
-    if (gzip) {
-      source.on('data', (c: Buffer) => {
-        if (done) return;
-        size += c.length;
-        if (size > limit) return tooLarge();
-        if (!held.take(c.length)) return overBudget();
-        chunks.push(c);
-      });
-    }
-    source.on('end', () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    source.on('error', (error) => stop(new HttpError(400, `cannot read the body: ${error.message}`)));
-    req.on('error', (error) => stop(new HttpError(400, `cannot read the body: ${error.message}`)));
-    req.on('close', () => {
-      if (!req.complete) stop(new HttpError(400, 'the client closed the request before its body ended'));
-    });
-  });
-}
-
-/**
- * The google.rpc.Code an OTLP error Status carries for each HTTP status we answer (the gRPC ↔ HTTP mapping of
- * google/rpc/code.proto): 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,
- * 12 UNIMPLEMENTED, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
- */
-export const RPC_CODE: Readonly<Record<number, number>> = {
-  400: 3,
-  401: 16,
-  403: 7,
-  404: 5,
-  405: 12,
-  413: 3,
-  415: 3,
-  429: 8,
-  503: 14,
-};
-
-function errorBody(encoding: Encoding, status: number, message: string): Buffer | string {
-  const code = RPC_CODE[status] ?? 2; // 2 UNKNOWN
-  if (encoding === 'json') return JSON.stringify({ code, message });
-  return Buffer.from(RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish());
-}
-
-/**
- * Answers what Node refuses before a request reaches the receiver (headers or the whole request too slow, a
- * malformed request) as OTLP asks: a Status body, and 503 + Retry-After for a timeout (Node's own answer, 408, is
- * not one the OTLP exporters retry).
- */
-export function answerClientError(
-  error: NodeJS.ErrnoException,
-  socket: Duplex,
-  metrics: CollectorMetrics,
-): void {
-  const pending = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!socket.writable || pending?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const status = timeout ? 503 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message = timeout
-    ? 'the request did not arrive in time; retry'
-    : `malformed HTTP request (${error.code})`;
-  const body = errorBody('protobuf', status, message) as Buffer;
-  metrics.countRequest(status);
-  const reason = timeout
-    ? 'Service Unavailable'
-    : status === 431
-      ? 'Request Header Fields Too Large'
-      : 'Bad Request';
-  socket.end(
-    Buffer.concat([
-      Buffer.from(
-        `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/x-protobuf\r\ncontent-length: ${body.length}\r\n` +
-          `${timeout ? 'retry-after: 1\r\n' : ''}connection: close\r\n\r\n`,
-      ),
-      body,
-    ]),
-  );
-}
-
-function reply(
-  res: http.ServerResponse,
-  status: number,
-  encoding: Encoding,
-  body: Buffer | string,
-  headers: Record<string, string> = {},
-) {
-  if (res.headersSent) return;
-  res.writeHead(status, {
-    'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
-    'content-length': String(Buffer.byteLength(body)),
-    ...headers,
-  });
-  res.end(body);
 }

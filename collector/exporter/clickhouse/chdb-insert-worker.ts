@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { OTEL_COLUMNS, OTEL_INSERT_SETTINGS } from './otlp/spans-to-rows.ts';
-import { decodeFrames } from './spool.ts';
+import { decodeFrames } from '../../queue/spool.ts';
+import { OTEL_COLUMNS } from '../../span-row.ts';
+import { OTEL_INSERT_SETTINGS } from './otel-traces-insert.ts';
 
 /**
  * Runs inserts into the in-process ClickHouse (chDB) on its own thread: a chDB insert holds the thread that calls

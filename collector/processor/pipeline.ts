@@ -1,4 +1,4 @@
-import { type OtelTraceRow, RowBuilder } from './otlp/spans-to-rows.ts';
+import type { OtelTraceRow } from '../span-row.ts';
 
 /** One step every decoded span goes through before the spool (pricing a span that came without a cost, …). */
 export interface SpanStage {
@@ -9,7 +9,7 @@ export interface SpanStage {
 
 /**
  * The collector's pipeline, in one place: decode (span by span, into otel_traces rows) → each stage in order → the
- * sink (the spool). The receiver only feeds it requests and spools what comes out.
+ * sink (the spool). The receiver decodes, runs each row through `apply`, and spools what comes out.
  */
 export class SpanPipeline {
   readonly stages: readonly SpanStage[];
@@ -18,11 +18,8 @@ export class SpanPipeline {
     this.stages = stages;
   }
 
-  /** A builder whose rows pass every stage, then go to `sink`. */
-  builder(sink: (row: OtelTraceRow) => void): RowBuilder {
-    return new RowBuilder((row, startNanos) => {
-      for (const stage of this.stages) stage.apply(row, startNanos);
-      sink(row);
-    });
+  /** Runs every stage on a decoded row, in order; a stage that throws rejects the span. */
+  apply(row: OtelTraceRow, startNanos: bigint): void {
+    for (const stage of this.stages) stage.apply(row, startNanos);
   }
 }

@@ -2,16 +2,18 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/log.ts';
-import type { ClickHouseClient, ClickHouseStore } from '../src/store/clickhouse.ts';
-import { eventually, productionLikeCollector, rows } from '../test/support/collector.ts';
+import { silentLogger } from '../../../src/platform/log.ts';
+import type { ClickHouseClient, ClickHouseStore } from '../../../src/store/clickhouse.ts';
+import { eventually, productionLikeCollector, rows } from '../../../test/support/collector.ts';
+import type { RunningCollector } from '../../collector.ts';
+import { Spool } from '../../queue/spool.ts';
+import { toRows } from '../../receiver/otlp/spans-to-rows.ts';
+import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../receiver/otlp/trace-proto.ts';
+import { compactRow } from '../../span-row.ts';
+import { CollectorMetrics } from '../../telemetry/metrics.ts';
 import { chdbInsertOnWorker } from './chdb-insert.ts';
-import { otelTracesInsert, type RunningCollector } from './collector.ts';
-import { CollectorMetrics } from './metrics.ts';
-import { compactRow, toRows } from './otlp/spans-to-rows.ts';
-import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp/trace-proto.ts';
-import { Spool } from './spool.ts';
-import { SpoolWriter } from './writer.ts';
+import { ClickHouseExporter } from './exporter.ts';
+import { otelTracesInsert } from './otel-traces-insert.ts';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const START = '1764064800000000000';
@@ -299,7 +301,7 @@ describe('poison input', () => {
       const spool = new Spool({ dir });
       await spool.append(lines);
       const metrics = new CollectorMetrics();
-      const writer = new SpoolWriter({
+      const writer = new ClickHouseExporter({
         spool,
         insert:
           path_ === 'worker'

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { SpoolBatch } from './spool.ts';
+import type { SpoolBatch } from '../../queue/spool.ts';
 
 interface Reply {
   id: number;

@@ -7,8 +7,8 @@ import { VertexAIInstrumentation } from '@traceloop/instrumentation-vertexai';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalProvider, PROVIDER_ALIASES } from '#sdk/pricing/catalog.ts';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { type GeminiWireServer, startGeminiWireServer } from '../src/testing/gemini-wire-server.ts';
+import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import { type GeminiWireServer, startGeminiWireServer } from '../../src/testing/gemini-wire-server.ts';
 import {
   eventually,
   exportSpans,
@@ -16,14 +16,14 @@ import {
   productionLikeCollector,
   rows,
   serviceSpans,
-} from '../test/support/collector.ts';
-import type { RunningCollector } from './collector.ts';
-import { unreportedOutput } from './enrich-cost.ts';
+} from '../../test/support/collector.ts';
+import type { RunningCollector } from '../collector.ts';
+import { unreportedOutput } from './cost-enrichment.ts';
 import { llmCallOf } from './llm-span.ts';
 
 const tls = {
-  cert: fs.readFileSync(new URL('../test/fixtures/tls/cert.pem', import.meta.url)),
-  key: fs.readFileSync(new URL('../test/fixtures/tls/key.pem', import.meta.url)),
+  cert: fs.readFileSync(new URL('../../test/fixtures/tls/cert.pem', import.meta.url)),
+  key: fs.readFileSync(new URL('../../test/fixtures/tls/key.pem', import.meta.url)),
 };
 // The Vertex AI SDK only speaks https: trust the local wire server's test certificate in this worker.
 tlsModule.setDefaultCACertificates([...tlsModule.getCACertificates('default'), tls.cert.toString()]);

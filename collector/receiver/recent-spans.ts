@@ -1,4 +1,4 @@
-import { decodeFrames } from './spool.ts';
+import { decodeFrames } from '../queue/spool.ts';
 
 /** A span's identity: its trace id and span id, lowercase hex (32 + 16 characters), as the rows carry them. */
 const WORDS = 6;

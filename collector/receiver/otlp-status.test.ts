@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
+import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import { testClickHouse } from '../../test/support/api.ts';
 import {
   eventually,
   exportSpans,
@@ -10,8 +10,9 @@ import {
   rows,
   serviceSpans,
   testCollector,
-} from '../test/support/collector.ts';
-import { otelTracesInsert, type RunningCollector } from './collector.ts';
+} from '../../test/support/collector.ts';
+import type { RunningCollector } from '../collector.ts';
+import { otelTracesInsert } from '../exporter/clickhouse/otel-traces-insert.ts';
 import { RpcStatus } from './otlp/trace-proto.ts';
 
 /** What OTLP/HTTP asks of an error answer: a Status whose code is the google.rpc.Code matching the HTTP status. */

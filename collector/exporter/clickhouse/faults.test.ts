@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
+import type { ClickHouseClient } from '../../../src/store/clickhouse.ts';
+import { testClickHouse } from '../../../test/support/api.ts';
 import {
   countSpans,
   eventually,
@@ -14,12 +14,14 @@ import {
   rows,
   spanFactory,
   testCollector,
-} from '../test/support/collector.ts';
+} from '../../../test/support/collector.ts';
+import type { RunningCollector } from '../../collector.ts';
+import { Spool } from '../../queue/spool.ts';
+import { toRows } from '../../receiver/otlp/spans-to-rows.ts';
+import { ExportTraceServiceRequest, RpcStatus } from '../../receiver/otlp/trace-proto.ts';
+import { compactRow } from '../../span-row.ts';
 import { chdbInsertOnWorker } from './chdb-insert.ts';
-import { otelTracesInsert, type RunningCollector } from './collector.ts';
-import { compactRow, toRows } from './otlp/spans-to-rows.ts';
-import { ExportTraceServiceRequest, RpcStatus } from './otlp/trace-proto.ts';
-import { Spool } from './spool.ts';
+import { otelTracesInsert } from './otel-traces-insert.ts';
 
 function validBody(service: string, spanId = 'eee19b7ec3c1b174') {
   return {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelemetry } from '#sdk/setup.ts';
-import { Authenticator } from '../src/auth/authenticator.ts';
-import { issueKey, revokeKey } from '../src/auth/key-lifecycle.ts';
-import { otlpAuthorizer } from '../src/auth/otlp-authorizer.ts';
-import { silentLogger } from '../src/log.ts';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import type { Sql } from '../src/store/postgres.ts';
+import { Authenticator } from '../../src/auth/authenticator.ts';
+import { issueKey, revokeKey } from '../../src/auth/key-lifecycle.ts';
+import { otlpAuthorizer } from '../../src/auth/otlp-authorizer.ts';
+import { silentLogger } from '../../src/platform/log.ts';
+import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import type { Sql } from '../../src/store/postgres.ts';
 import {
   eventually,
   exportSpans,
@@ -13,9 +13,9 @@ import {
   productionLikeCollector,
   rows,
   serviceSpans,
-} from '../test/support/collector.ts';
-import { createMigratedTestDatabase } from '../test/support/databases.ts';
-import type { RunningCollector } from './collector.ts';
+} from '../../test/support/collector.ts';
+import { createMigratedTestDatabase } from '../../test/support/databases.ts';
+import type { RunningCollector } from '../collector.ts';
 import { RpcStatus } from './otlp/trace-proto.ts';
 
 const body = (service: string) =>

@@ -1,12 +1,14 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { withDefaults } from '#sdk/with-defaults.ts';
-import type { Logger } from '../src/log.ts';
-import { failpoint } from './failpoint.ts';
-import type { CollectorMetrics } from './metrics.ts';
-import { partOfBatch, type Spool, type SpoolBatch } from './spool.ts';
+import type { Logger } from '../../../src/platform/log.ts';
+import { failpoint } from '../../failpoint.ts';
+import { partOfBatch, type Spool, type SpoolBatch } from '../../queue/spool.ts';
+import type { CollectorMetrics } from '../../telemetry/metrics.ts';
+import { clickhouseErrorCode, isRetryable } from './errors.ts';
+import { batchDue, nextBackoff } from './schedule.ts';
 
-export interface WriterOptions {
+export interface ExporterOptions {
   spool: Spool;
   /** Inserts one batch; must be idempotent for the same batch token. May resolve with the number of rows. */
   insert: (batch: SpoolBatch) => Promise<unknown>;
@@ -31,54 +33,6 @@ const DEFAULTS = {
   retryMaxMs: 30_000,
 };
 
-/**
- * ClickHouse error codes that say the data itself is bad (cannot be parsed, out of range for its column, refused by
- * a materialized view): the same rows fail the same way however often they are sent.
- */
-const DATA_ERROR_CODES = new Set([
-  6, // CANNOT_PARSE_TEXT
-  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
-  26, // CANNOT_PARSE_QUOTED_STRING
-  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-  32, // ATTEMPT_TO_READ_AFTER_EOF
-  33, // CANNOT_READ_ALL_DATA
-  36, // BAD_ARGUMENTS
-  38, // CANNOT_PARSE_DATE
-  41, // CANNOT_PARSE_DATETIME
-  43, // ILLEGAL_TYPE_OF_ARGUMENT
-  53, // TYPE_MISMATCH
-  62, // SYNTAX_ERROR
-  69, // ARGUMENT_OUT_OF_BOUND
-  70, // CANNOT_CONVERT_TYPE
-  72, // CANNOT_PARSE_NUMBER
-  117, // INCORRECT_DATA
-  131, // TOO_LARGE_STRING_SIZE
-  190, // SIZES_OF_ARRAYS_DONT_MATCH
-  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
-  349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
-  407, // DECIMAL_OVERFLOW
-]);
-
-/**
- * The ClickHouse error code of a failed insert: `@clickhouse/client` gives it as `code`, chDB only in the message
- * ("Code: 25. DB::Exception: ...").
- */
-export function clickhouseErrorCode(error: unknown): number | undefined {
-  const code = Number((error as { code?: unknown })?.code);
-  if (Number.isInteger(code) && code > 0) return code;
-  const match = /\bCode: (\d+)\./.exec(String((error as Error)?.message ?? ''));
-  return match ? Number(match[1]) : undefined;
-}
-
-/**
- * Whether an insert failure may succeed later (ClickHouse down, overloaded, a missing table someone will create) or
- * is about the rows themselves, which are then isolated and dead-lettered.
- */
-export function isRetryable(error: unknown): boolean {
-  const code = clickhouseErrorCode(error);
-  return code === undefined || !DATA_ERROR_CODES.has(code);
-}
-
 /** The writer was stopped while a batch was still being delivered: it stays in the spool for the next start. */
 const STOPPED = Symbol('stopped');
 
@@ -87,8 +41,9 @@ const STOPPED = Symbol('stopped');
  * `concurrency` at once) while a backlog lasts, retrying each with backoff while ClickHouse is unavailable, and
  * committing the spool only after ClickHouse confirmed.
  */
-export class SpoolWriter {
-  #o: Required<Omit<WriterOptions, 'spool' | 'insert' | 'metrics' | 'log' | 'deadLetterDir'>> & WriterOptions;
+export class ClickHouseExporter {
+  #o: Required<Omit<ExporterOptions, 'spool' | 'insert' | 'metrics' | 'log' | 'deadLetterDir'>> &
+    ExporterOptions;
   #running = false;
   #loop: Promise<void> | undefined;
   /** Wakes the loop early (new data, a finished insert, stop). */
@@ -96,7 +51,7 @@ export class SpoolWriter {
   /** Ends the backoff waits of retrying batches (stop). */
   #retryWaits = new Set<() => void>();
 
-  constructor(options: WriterOptions) {
+  constructor(options: ExporterOptions) {
     this.#o = withDefaults(DEFAULTS, options);
   }
 
@@ -127,16 +82,15 @@ export class SpoolWriter {
         await this.#sleep(this.#o.flushIntervalMs);
         continue;
       }
-      const oldest = spool.oldestUnreadAt;
-      const due =
-        spool.unreadBytes >= this.#o.batchBytes ||
-        (oldest !== undefined && Date.now() - oldest >= this.#o.flushIntervalMs);
-      if (!due) {
-        await this.#sleep(
-          oldest === undefined
-            ? this.#o.flushIntervalMs
-            : Math.max(5, this.#o.flushIntervalMs - (Date.now() - oldest)),
-        );
+      const wait = batchDue({
+        unreadBytes: spool.unreadBytes,
+        oldestUnreadAt: spool.oldestUnreadAt,
+        now: Date.now(),
+        batchBytes: this.#o.batchBytes,
+        flushIntervalMs: this.#o.flushIntervalMs,
+      });
+      if (wait > 0) {
+        await this.#sleep(wait);
         continue;
       }
       const batch = await spool.read(this.#o.batchBytes);
@@ -199,7 +153,7 @@ export class SpoolWriter {
           this.#retryWaits.add(end);
         });
         if (!this.#running) return STOPPED;
-        backoff = Math.min(backoff * 2, this.#o.retryMaxMs);
+        backoff = nextBackoff(backoff, this.#o.retryMaxMs);
       }
     }
   }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
+import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
+import { testClickHouse } from '../../test/support/api.ts';
 import {
   eventually,
   exportSpans,
@@ -11,8 +11,8 @@ import {
   rows,
   spanFactory,
   testCollector,
-} from '../test/support/collector.ts';
-import type { RunningCollector } from './collector.ts';
+} from '../../test/support/collector.ts';
+import type { RunningCollector } from '../collector.ts';
 import { ExportTraceServiceRequest } from './otlp/trace-proto.ts';
 
 /** A raw connection that sends request headers and the start of a body, then whatever the test says. */

@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Logger, silentLogger } from '../src/log.ts';
-import type { ClickHouseClient, ClickHouseStore } from '../src/store/clickhouse.ts';
-import { eventually, productionLikeCollector, rows } from '../test/support/collector.ts';
-import type { RunningCollector } from './collector.ts';
+import { type Logger, silentLogger } from '../../src/platform/log.ts';
+import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
+import { eventually, productionLikeCollector, rows } from '../../test/support/collector.ts';
+import type { RunningCollector } from '../collector.ts';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp/trace-proto.ts';
 
 /**
