@@ -15,9 +15,7 @@ import {
   type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { type GoogleGenAILike, instrumentGoogleGenAI } from '#sdk/google-genai.ts';
-import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
-import { PromptClient } from '#sdk/prompt-client.ts';
+import { type GoogleGenAILike, instrumentGoogleGenAI, LlmTelemetry, PromptClient } from '#sdk';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);

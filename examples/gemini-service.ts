@@ -7,7 +7,7 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { instrumentGoogleGenAI, LlmTelemetry, PromptClient, startTelemetry } from '#sdk/index.ts';
+import { instrumentGoogleGenAI, LlmTelemetry, PromptClient, startTelemetry } from '#sdk';
 import { startGeminiWireServer } from '../src/testing/gemini-wire-server.ts';
 
 const question = process.argv[2] ?? 'What is OpenTelemetry?';

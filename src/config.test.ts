@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, otlpAuthRequired } from './config.ts';
+import { ENVIRONMENT } from './environment.ts';
 
 describe('configuration', () => {
   it('runs on defaults with nothing set: embedded stores, loopback, port 8080', () => {
@@ -114,5 +117,22 @@ describe('configuration', () => {
         'CLICKHOUSE_URL: not a valid URL',
       ]);
     }
+  });
+});
+
+describe('the configuration table in the README', () => {
+  const readme = fs.readFileSync(path.join(import.meta.dirname, '../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### External Postgres'));
+  const documented = [...section.matchAll(/^\| ([^|]+)\|/gm)].flatMap((m) =>
+    [...m[1]!.matchAll(/`([A-Z_*]+)`/g)].map((n) => new RegExp(`^${n[1]!.replaceAll('*', '[A-Z_]+')}$`)),
+  );
+
+  it.each(Object.keys(ENVIRONMENT.shape))('documents %s', (name) => {
+    expect(documented.some((re) => re.test(name))).toBe(true);
+  });
+
+  it('documents no variable promptscope does not read', () => {
+    const names = Object.keys(ENVIRONMENT.shape);
+    expect(documented.filter((re) => !names.some((n) => re.test(n))).map(String)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type OTLP_AUTH_MODES, readEnvironment } from './environment.ts';
 import type { LogLevel } from './platform/log.ts';
 import type { Retention } from './store/retention.ts';
 
@@ -47,8 +48,7 @@ export interface Config {
   alerts: AlertSettings;
 }
 
-export type OtlpAuthMode = 'auto' | 'required' | 'off';
-const OTLP_AUTH_MODES: readonly OtlpAuthMode[] = ['auto', 'required', 'off'];
+export type OtlpAuthMode = (typeof OTLP_AUTH_MODES)[number];
 
 /** `auto` asks for a key unless the collector listens on loopback only (so the two commands keep working). */
 export function otlpAuthRequired(config: Pick<Config, 'otlpAuth' | 'otlpHost'>): boolean {
@@ -97,8 +97,6 @@ export const SHIPPED_ALERTS = {
   notifications: fileURLToPath(new URL('../alerts/notifications.yaml', import.meta.url)),
 };
 
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-
 /**
  * CLICKHOUSE_USER / CLICKHOUSE_PASSWORD, the names the official collector's config and the Grafana provisioning use
  * too, fill in a CLICKHOUSE_URL that carries no credentials of its own.
@@ -118,120 +116,49 @@ function withCredentials(url: string | undefined, user?: string, password?: stri
 
 /** Reads every setting from the environment, applying defaults; throws one ConfigError listing every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const problems: string[] = [];
-  const str = (name: string, fallback: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? fallback : v;
-  };
-  const optional = (name: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const raw = optional(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
-  const callsTtlDays = int('PROMPTSCOPE_LLM_CALLS_TTL_DAYS', 0, 0, 100_000);
-  const url = (name: string, protocols: string[]) => {
-    const raw = optional(name);
-    if (raw === undefined) return undefined;
-    try {
-      const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) {
-        problems.push(`${name}: expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
-      }
-    } catch {
-      problems.push(`${name}: not a valid URL`);
-    }
-    return raw;
-  };
-
-  const logLevel = str('LOG_LEVEL', 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const otlpAuth = str('PROMPTSCOPE_OTLP_AUTH', 'auto') as OtlpAuthMode;
-  if (!OTLP_AUTH_MODES.includes(otlpAuth)) {
-    problems.push(
-      `PROMPTSCOPE_OTLP_AUTH=${JSON.stringify(otlpAuth)}: expected one of ${OTLP_AUTH_MODES.join(', ')}`,
-    );
-  }
-  const host = str('HOST', '127.0.0.1');
-  const dataDir = path.resolve(cwd, str('PROMPTSCOPE_DATA_DIR', '.promptscope'));
-  const clickhouseDatabase = str('CLICKHOUSE_DATABASE', 'default');
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(clickhouseDatabase)) {
-    problems.push(
-      `CLICKHOUSE_DATABASE=${JSON.stringify(clickhouseDatabase)}: expected letters, digits and _`,
-    );
-  }
-
-  const config: Config = {
-    port: int('PORT', 8080, 0, 65535),
-    host,
-    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    clickhouseUrl: withCredentials(
-      url('CLICKHOUSE_URL', ['http:', 'https:']),
-      optional('CLICKHOUSE_USER'),
-      optional('CLICKHOUSE_PASSWORD'),
-    ),
-    clickhouseDatabase,
+  const read = readEnvironment(env);
+  if (!read.ok) throw new ConfigError(read.problems);
+  const e = read.values;
+  const dataDir = path.resolve(cwd, e.PROMPTSCOPE_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    clickhouseUrl: withCredentials(e.CLICKHOUSE_URL, e.CLICKHOUSE_USER, e.CLICKHOUSE_PASSWORD),
+    clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     dataDir,
-    logLevel,
-    embeddedPostgresPort: int('PROMPTSCOPE_EMBEDDED_PG_PORT', 54329, 1, 65535),
-    maxBodyBytes: int('PROMPTSCOPE_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: e.LOG_LEVEL,
+    embeddedPostgresPort: e.PROMPTSCOPE_EMBEDDED_PG_PORT,
+    maxBodyBytes: e.PROMPTSCOPE_MAX_BODY_BYTES,
     bootstrapKeyFile: path.join(dataDir, 'admin-key'),
-    otlpPort: int('PROMPTSCOPE_OTLP_PORT', 4318, 0, 65535),
-    otlpHost: str('PROMPTSCOPE_OTLP_HOST', host),
-    otlpAuth,
-    otlpMaxBodyBytes: int('PROMPTSCOPE_OTLP_MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    spoolMaxBytes: int(
-      'PROMPTSCOPE_SPOOL_MAX_BYTES',
-      1024 * 1024 * 1024,
-      1024 * 1024,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    otlpMaxInFlightBytes: int(
-      'PROMPTSCOPE_OTLP_MAX_INFLIGHT_BYTES',
-      64 * 1024 * 1024,
-      1024 * 1024,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    otlpHeadersTimeoutSeconds: int('PROMPTSCOPE_OTLP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
-    otlpBodyIdleTimeoutSeconds: int('PROMPTSCOPE_OTLP_BODY_IDLE_TIMEOUT_SECONDS', 10, 1, 3600),
-    otlpRequestTimeoutSeconds: int('PROMPTSCOPE_OTLP_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
+    otlpPort: e.PROMPTSCOPE_OTLP_PORT,
+    otlpHost: e.PROMPTSCOPE_OTLP_HOST ?? e.HOST,
+    otlpAuth: e.PROMPTSCOPE_OTLP_AUTH,
+    otlpMaxBodyBytes: e.PROMPTSCOPE_OTLP_MAX_BODY_BYTES,
+    spoolMaxBytes: e.PROMPTSCOPE_SPOOL_MAX_BYTES,
+    otlpMaxInFlightBytes: e.PROMPTSCOPE_OTLP_MAX_INFLIGHT_BYTES,
+    otlpHeadersTimeoutSeconds: e.PROMPTSCOPE_OTLP_HEADERS_TIMEOUT_SECONDS,
+    otlpBodyIdleTimeoutSeconds: e.PROMPTSCOPE_OTLP_BODY_IDLE_TIMEOUT_SECONDS,
+    otlpRequestTimeoutSeconds: e.PROMPTSCOPE_OTLP_REQUEST_TIMEOUT_SECONDS,
     retention: {
-      traces: int('PROMPTSCOPE_TRACES_TTL_DAYS', 0, 0, 100_000),
-      calls: callsTtlDays,
+      traces: e.PROMPTSCOPE_TRACES_TTL_DAYS,
+      calls: e.PROMPTSCOPE_LLM_CALLS_TTL_DAYS,
       // The hourly rollup keeps what llm_calls keeps unless told otherwise (longer: figures outlive the calls).
-      rollup: int('PROMPTSCOPE_ROLLUP_TTL_DAYS', callsTtlDays, 0, 100_000),
+      rollup: e.PROMPTSCOPE_ROLLUP_TTL_DAYS ?? e.PROMPTSCOPE_LLM_CALLS_TTL_DAYS,
     },
-    pricesFile: optional('PROMPTSCOPE_PRICES_FILE'),
+    pricesFile: e.PROMPTSCOPE_PRICES_FILE,
     models: {
-      geminiApiKey: optional('GEMINI_API_KEY') ?? optional('GOOGLE_API_KEY'),
-      geminiBaseUrl: url('PROMPTSCOPE_GEMINI_BASE_URL', ['http:', 'https:']),
-      vertexProject: optional('GOOGLE_CLOUD_PROJECT'),
-      vertexLocation: str('GOOGLE_CLOUD_LOCATION', 'us-central1'),
+      geminiApiKey: e.GEMINI_API_KEY ?? e.GOOGLE_API_KEY,
+      geminiBaseUrl: e.PROMPTSCOPE_GEMINI_BASE_URL,
+      vertexProject: e.GOOGLE_CLOUD_PROJECT,
+      vertexLocation: e.GOOGLE_CLOUD_LOCATION,
     },
     alerts: {
-      rulesPath: path.resolve(cwd, str('PROMPTSCOPE_ALERT_RULES', SHIPPED_ALERTS.rules)),
-      notificationsFile: path.resolve(
-        cwd,
-        str('PROMPTSCOPE_ALERT_NOTIFICATIONS', SHIPPED_ALERTS.notifications),
-      ),
-      schedulerPort: int('PROMPTSCOPE_SCHEDULER_PORT', 4319, 0, 65535),
-      collectorMetricsUrls: optional('PROMPTSCOPE_COLLECTOR_METRICS_URLS')
-        ?.split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-      externalUrl: url('PROMPTSCOPE_EXTERNAL_URL', ['http:', 'https:']),
+      rulesPath: path.resolve(cwd, e.PROMPTSCOPE_ALERT_RULES ?? SHIPPED_ALERTS.rules),
+      notificationsFile: path.resolve(cwd, e.PROMPTSCOPE_ALERT_NOTIFICATIONS ?? SHIPPED_ALERTS.notifications),
+      schedulerPort: e.PROMPTSCOPE_SCHEDULER_PORT,
+      collectorMetricsUrls: e.PROMPTSCOPE_COLLECTOR_METRICS_URLS,
+      externalUrl: e.PROMPTSCOPE_EXTERNAL_URL,
     },
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
-import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
-import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing/catalog.ts';
-import { startCollector } from '../collector/collector.ts';
-import type { OtlpAuthorizer } from '../collector/receiver/otlp-http.ts';
+import { LlmTelemetry } from '#sdk';
+import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing';
+import type { OtlpAuthorizer } from '../collector/index.ts';
+import { startCollector } from '../collector/index.ts';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
 import { createApp } from './api/app.ts';

@@ -159,6 +159,35 @@ describe('@promptscope/sdk as a service installs it from the registry', () => {
     ]);
   });
 
+  it('serves its public subpaths (pricing, templates, semconv) and refuses its private files', async () => {
+    const script = `
+      import { computeCost, loadPriceCatalog, bucketsFromGemini } from '@promptscope/sdk/pricing';
+      import { parseBody, renderParsed } from '@promptscope/sdk/templates';
+      import { ATTR } from '@promptscope/sdk/semconv';
+      const cost = computeCost(loadPriceCatalog(), {
+        provider: 'gcp.vertex_ai',
+        model: 'gemini-2.5-flash',
+        usage: bucketsFromGemini({ promptTokenCount: 1000, candidatesTokenCount: 500 }),
+        at: Date.parse('2026-12-01T00:00:00Z'),
+      });
+      const body = parseBody({ template_text: 'Hello {{name}}' });
+      const rendered = renderParsed(body.parsed, false, [{ name: 'name', type: 'string', required: true }], { name: 'Ada' });
+      let privateFile;
+      try { await import('@promptscope/sdk/dist/pricing/decimal.js'); privateFile = 'imported'; }
+      catch (error) { privateFile = error.code; }
+      console.log(JSON.stringify({ cost: cost.amount, rendered: rendered.rendered, model: ATTR.requestModel, privateFile }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.join(dir, 'service'),
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      cost: '0.00155',
+      rendered: { text: 'Hello Ada' },
+      model: 'gen_ai.request.model',
+      privateFile: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+    });
+  });
+
   it('type-checks a TypeScript service against the declarations it ships', async () => {
     const project = path.join(dir, 'service');
     await fs.writeFile(

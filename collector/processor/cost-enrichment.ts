@@ -1,7 +1,6 @@
-import type { PriceCatalog } from '#sdk/pricing/catalog.ts';
-import { computeCost } from '#sdk/pricing/cost.ts';
-import { bucketsFromSemconv } from '#sdk/pricing/usage.ts';
-import { ATTR, LEGACY_ATTR } from '#sdk/semconv.ts';
+import type { PriceCatalog } from '#sdk/pricing';
+import { bucketsFromSemconv, computeCost } from '#sdk/pricing';
+import { ATTR, LEGACY_ATTR } from '#sdk/semconv';
 import { llmCallOf, looksLikeGenAi } from './llm-span.ts';
 import type { SpanStage } from './pipeline.ts';
 

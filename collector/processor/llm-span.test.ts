@@ -6,7 +6,7 @@ import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { VertexAIInstrumentation } from '@traceloop/instrumentation-vertexai';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalProvider, PROVIDER_ALIASES } from '#sdk/pricing/catalog.ts';
+import { canonicalProvider, PROVIDER_ALIASES } from '#sdk/pricing';
 import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
 import { type GeminiWireServer, startGeminiWireServer } from '../../src/testing/gemini-wire-server.ts';
 import {

@@ -1,5 +1,5 @@
-import { canonicalProvider } from '#sdk/pricing/catalog.ts';
-import { ATTR, LEGACY_ATTR, PEER_ATTR } from '#sdk/semconv.ts';
+import { canonicalProvider } from '#sdk/pricing';
+import { ATTR, LEGACY_ATTR, PEER_ATTR } from '#sdk/semconv';
 
 /**
  * Which spans are LLM calls, and what they say about the call, for spans of any instrumentation: ours and the

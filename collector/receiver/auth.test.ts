@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelemetry } from '#sdk/setup.ts';
+import { startTelemetry } from '#sdk';
 import { Authenticator } from '../../src/auth/authenticator.ts';
 import { issueKey, revokeKey } from '../../src/auth/key-lifecycle.ts';
 import { otlpAuthorizer } from '../../src/auth/otlp-authorizer.ts';

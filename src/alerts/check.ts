@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CollectorMetrics } from '../../collector/telemetry/metrics.ts';
+import { CollectorMetrics } from '../../collector/index.ts';
 import { silentLogger } from '../platform/log.ts';
 import { processMetrics, seriesNames } from '../platform/metrics.ts';
 import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';

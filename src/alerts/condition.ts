@@ -1,4 +1,4 @@
-import { parseDecimal } from '#sdk/pricing/decimal.ts';
+import { parseDecimal } from '#sdk/pricing';
 import type { Condition } from './rules.ts';
 
 const PLAIN_DECIMAL = /^\d+(?:\.\d{1,12})?$/;

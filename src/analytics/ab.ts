@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal } from '#sdk/pricing/decimal.ts';
+import { formatDecimal, parseDecimal } from '#sdk/pricing';
 import { DomainError } from '../domain-error.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { abQuery, runQuery, type Slice } from './figures.ts';

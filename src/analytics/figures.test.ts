@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCollector } from '../../collector/collector.ts';
+import type { RunningCollector } from '../../collector/index.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
 import {
   migrateClickHouse,

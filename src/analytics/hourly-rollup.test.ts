@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCollector } from '../../collector/collector.ts';
+import type { RunningCollector } from '../../collector/index.ts';
 import { overviewDashboard } from '../../dashboards/build.ts';
 import { testClickHouse } from '../../test/support/api.ts';
 import {

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { LlmTelemetry } from '#sdk/llm-telemetry.ts';
+import type { LlmTelemetry } from '#sdk';
 import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';

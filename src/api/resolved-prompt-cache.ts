@@ -1,4 +1,4 @@
-import { withDefaults } from '#sdk/with-defaults.ts';
+import { withDefaults } from '../platform/with-defaults.ts';
 
 export interface CachedResponse {
   body: string;

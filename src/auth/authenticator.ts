@@ -1,7 +1,7 @@
-import { Lru } from '#sdk/lru.ts';
-import { withDefaults } from '#sdk/with-defaults.ts';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '../domain-error.ts';
 import type { Logger } from '../platform/log.ts';
+import { withDefaults } from '../platform/with-defaults.ts';
 import type { Sql } from '../store/postgres.ts';
 import { findSecret, type StoredSecret, touchKeys } from './key-store.ts';
 import { hasScope, parseKey, type Scope, secretMatches } from './keys.ts';
@@ -36,11 +36,11 @@ export class Authenticator {
   #log: Logger;
   #ttl: number;
   #now: () => number;
-  #known: Lru<string, { secret: StoredSecret; until: number }>;
-  #unknown: Lru<string, { until: number }>;
+  #known: LRUCache<string, { secret: StoredSecret; until: number }>;
+  #unknown: LRUCache<string, { until: number }>;
   /** Bearer values already verified against the hash: the hot path skips hashing. Bounded, TTL as above. */
-  #verified: Lru<string, { principal: Principal; until: number }>;
-  #lastTouched: Lru<string, number>;
+  #verified: LRUCache<string, { principal: Principal; until: number }>;
+  #lastTouched: LRUCache<string, number>;
 
   constructor(options: AuthenticatorOptions) {
     const o = withDefaults(DEFAULTS, options);
@@ -48,10 +48,10 @@ export class Authenticator {
     this.#log = o.log;
     this.#ttl = o.cacheTtlMs;
     this.#now = o.now;
-    this.#known = new Lru(o.maxKeys);
-    this.#unknown = new Lru(o.maxUnknownKeys);
-    this.#verified = new Lru(o.maxKeys);
-    this.#lastTouched = new Lru(o.maxKeys);
+    this.#known = new LRUCache({ max: Math.max(1, o.maxKeys) });
+    this.#unknown = new LRUCache({ max: Math.max(1, o.maxUnknownKeys) });
+    this.#verified = new LRUCache({ max: Math.max(1, o.maxKeys) });
+    this.#lastTouched = new LRUCache({ max: Math.max(1, o.maxKeys) });
   }
 
   /** How many key ids are remembered, known and unknown (for tests and metrics). */

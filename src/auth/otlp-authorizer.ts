@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { OtlpAuthorizer } from '../../collector/receiver/otlp-http.ts';
+import type { OtlpAuthorizer } from '../../collector/index.ts';
 import { DomainError } from '../domain-error.ts';
 import type { Authenticator } from './authenticator.ts';
 

@@ -1,5 +1,5 @@
-import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
-import type { OtlpAuthorizer } from '../../collector/receiver/otlp-http.ts';
+import { loadPriceCatalog } from '#sdk/pricing';
+import type { OtlpAuthorizer } from '../../collector/index.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { otlpAuthorizer } from '../auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from '../config.ts';

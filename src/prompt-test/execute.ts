@@ -1,7 +1,6 @@
-import { resultOf } from '#sdk/gemini-response.ts';
-import type { LlmCallResult, LlmCallSummary, LlmTelemetry } from '#sdk/llm-telemetry.ts';
-import type { RenderedPrompt } from '#sdk/prompt.ts';
-import { ATTR, PROVIDERS } from '#sdk/semconv.ts';
+import type { LlmCallResult, LlmCallSummary, LlmTelemetry, RenderedPrompt } from '#sdk';
+import { geminiCallResult } from '#sdk';
+import { ATTR, PROVIDERS } from '#sdk/semconv';
 import type { ModelAccess } from '../config.ts';
 import { DomainError } from '../domain-error.ts';
 
@@ -106,7 +105,7 @@ export async function executePrompt(
                 : {}),
             },
           });
-          const r = resultOf(response as never);
+          const r = geminiCallResult(response as never);
           recorder.response(r);
           return { result: r, summary: recorder.summary() };
         },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '#sdk/prompts/render.ts';
-import type { VariableDefinition, VariableType } from '#sdk/prompts/variables.ts';
+import type { VariableDefinition, VariableType } from '#sdk/templates';
+import { declarationMismatch, type PromptBody, parseBody, renderParsed } from '#sdk/templates';
 import { DomainError } from '../domain-error.ts';
 import type { VersionView } from '../prompts/store/versions.ts';
 import { chatMessageSchema, modelConfigSchema } from '../prompts/version-input.ts';

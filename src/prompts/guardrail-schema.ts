@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GUARDRAIL_ACTIONS, type GuardrailRule, PII_KINDS, re2Problem } from '#sdk/prompts/guardrails.ts';
+import { GUARDRAIL_ACTIONS, type GuardrailRule, PII_KINDS, re2Problem } from '#sdk/templates';
 
 const common = {
   name: z.string().min(1).max(100),

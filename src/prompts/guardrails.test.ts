@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGuardrails, GUARDRAIL_SCAN_LIMIT, type GuardrailRule } from '#sdk/prompts/guardrails.ts';
+import { evaluateGuardrails, GUARDRAIL_SCAN_LIMIT, type GuardrailRule } from '#sdk/templates';
 import { guardrailRuleSchema } from './guardrail-schema.ts';
 
 const rule = (r: unknown) => guardrailRuleSchema.parse(r) as GuardrailRule;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { variableNameProblem } from '#sdk/prompts/template-syntax.ts';
-import { type CheckedVariableDeclaration, VARIABLE_TYPES } from '#sdk/prompts/variables.ts';
+import { type CheckedVariableDeclaration, VARIABLE_TYPES, variableNameProblem } from '#sdk/templates';
 
 const variableName = z.string().superRefine((name, ctx) => {
   const problem = variableNameProblem(name);

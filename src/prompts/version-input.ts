@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
-import { declarationMismatch, type FieldProblem, type PromptBody, parseBody } from '#sdk/prompts/render.ts';
-import { normaliseVariables, type VariableDefinition } from '#sdk/prompts/variables.ts';
+import type { GuardrailRule } from '#sdk/templates';
+import {
+  declarationMismatch,
+  type FieldProblem,
+  normaliseVariables,
+  type PromptBody,
+  parseBody,
+  type VariableDefinition,
+} from '#sdk/templates';
 import { guardrailRuleSchema } from './guardrail-schema.ts';
 import { stableJson } from './stable-json.ts';
 import { variableDeclarationSchema } from './variable-schema.ts';

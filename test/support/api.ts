@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LlmTelemetry } from '#sdk/llm-telemetry.ts';
+import { LlmTelemetry } from '#sdk';
 import type { RuleGroup } from '../../src/alerts/rules.ts';
 import { createApp } from '../../src/api/app.ts';
 import type { ApiDeps } from '../../src/api/context.ts';

@@ -13,7 +13,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { loadPriceCatalog } from '#sdk/pricing/catalog.ts';
+import { loadPriceCatalog } from '#sdk/pricing';
 import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/collector.ts';
 import { otelTracesInsert } from '../../collector/exporter/clickhouse/otel-traces-insert.ts';
 import { Spool } from '../../collector/queue/spool.ts';

@@ -5,7 +5,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { expect } from 'vitest';
-import { LlmTelemetry, type LlmTelemetryOptions } from '#sdk/llm-telemetry.ts';
+import { LlmTelemetry, type LlmTelemetryOptions } from '#sdk';
 
 /** A tracer provider recording into memory, an LlmTelemetry on it, and helpers to read the spans back. */
 export function recordingTelemetry(options: Omit<LlmTelemetryOptions, 'tracerProvider'> = {}) {

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { withDefaults } from '#sdk/with-defaults.ts';
 import type { Logger } from '../../../src/platform/log.ts';
+import { withDefaults } from '../../../src/platform/with-defaults.ts';
 import { failpoint } from '../../failpoint.ts';
 import { partOfBatch, type Spool, type SpoolBatch } from '../../queue/spool.ts';
 import type { CollectorMetrics } from '../../telemetry/metrics.ts';

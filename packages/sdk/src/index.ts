@@ -3,12 +3,14 @@
  */
 
 export { GuardrailBlockedError, PromptRenderError, PromptUnavailableError } from './errors.ts';
+export { resultOf as geminiCallResult } from './gemini-response.ts';
 export type { GoogleGenAILike } from './google-genai.ts';
 export { instrumentGoogleGenAI } from './google-genai.ts';
 export type {
   LlmCallRecorder,
   LlmCallResult,
   LlmCallStart,
+  LlmCallSummary,
   LlmTelemetryOptions,
   LlmTelemetryStats,
   LlmUsage,

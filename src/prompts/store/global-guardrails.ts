@@ -1,4 +1,4 @@
-import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
+import type { GuardrailRule } from '#sdk/templates';
 import { recordAudit } from '../../audit.ts';
 import { notFound } from '../../domain-error.ts';
 import { publishChange } from '../../store/change-feed.ts';

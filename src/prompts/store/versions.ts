@@ -1,6 +1,4 @@
-import type { GuardrailRule } from '#sdk/prompts/guardrails.ts';
-import type { ChatMessage } from '#sdk/prompts/render.ts';
-import type { VariableDefinition } from '#sdk/prompts/variables.ts';
+import type { ChatMessage, GuardrailRule, VariableDefinition } from '#sdk/templates';
 import { recordAudit } from '../../audit.ts';
 import { DomainError, notFound } from '../../domain-error.ts';
 import { publishChange } from '../../store/change-feed.ts';

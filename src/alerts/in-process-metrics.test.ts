@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CollectorMetrics } from '../../collector/telemetry/metrics.ts';
-import { parsePrometheusText } from '../alerts/metric-history.ts';
-import { AlertMetrics } from '../alerts/metrics.ts';
-import { exposition, processMetrics, samplesOf } from './metrics.ts';
+import { CollectorMetrics } from '../../collector/index.ts';
+import { exposition, processMetrics, samplesOf } from '../platform/metrics.ts';
+import { parsePrometheusText } from './metric-history.ts';
+import { AlertMetrics } from './metrics.ts';
 
 function busyCollector(): CollectorMetrics {
   const metrics = new CollectorMetrics();
