@@ -4,6 +4,7 @@ import { type ReportName, reportQuery } from '../src/analytics/reports.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
 import {
+  collectorOnTestClickHouse,
   eventually,
   exportSpans,
   migrateClickHouse,
@@ -42,9 +43,7 @@ describe('what arrives: llm_calls, prompt_executions, the seed queries and the r
   };
 
   beforeAll(async () => {
-    client = (await testClickHouse()).client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client);
+    ({ client, collector } = await collectorOnTestClickHouse());
     api = await createTestApi();
     const factory = spanFactory('analytics-svc');
     const spans = [];

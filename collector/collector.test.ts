@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
-import { testClickHouse } from '../test/support/api.ts';
 import {
+  collectorOnTestClickHouse,
   countSpans,
   eventually,
   exportSpans,
-  migrateClickHouse,
   otlpExporter,
   type Protocol,
   productionLikeCollector,
@@ -97,9 +96,7 @@ describe('collector: OTLP/HTTP in, otel_traces rows out', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    client = (await testClickHouse()).client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client);
+    ({ client, collector } = await collectorOnTestClickHouse());
   });
   afterAll(() => collector.stop());
 

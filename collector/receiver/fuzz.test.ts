@@ -118,8 +118,8 @@ const requestShape = fc.oneof(
 );
 
 /**
- * Fixed, so CI is repeatable; explore with `FUZZ_SEED=$RANDOM npx vitest run collector/fuzz.test.ts`, and keep what
- * a failure teaches as a fixed input (collector/poison.test.ts holds those found so far).
+ * Fixed, so CI is repeatable; explore with `FUZZ_SEED=$RANDOM npx vitest run collector/receiver/fuzz.test.ts`, and keep what
+ * a failure teaches as a fixed input (collector/exporter/clickhouse/poison.test.ts holds those found so far).
  */
 const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 
@@ -287,7 +287,7 @@ describe('receiver fuzzing', () => {
 
     await eventually(async () => collector.spool.unsentBytes === 0, 'the spool to drain', 60_000).catch(
       (error) => {
-        // Say why, if the writer said anything: a CI run once timed out here on a loaded machine.
+        // Say why, if the exporter said anything: a CI run once timed out here on a loaded machine.
         const m = collector.metrics;
         throw new Error(
           `${(error as Error).message}: ${collector.spool.unsentBytes} bytes unsent, ${m.insertRetries} insert retries, ` +

@@ -1,11 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
-import { testClickHouse } from '../../test/support/api.ts';
 import {
+  collectorOnTestClickHouse,
   eventually,
   exportSpans,
-  migrateClickHouse,
   otlpExporter,
   rows,
   serviceSpans,
@@ -21,9 +20,7 @@ describe('OTLP error answers carry a real google.rpc.Code, and what should be re
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    client = (await testClickHouse()).client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client, { maxBodyBytes: 2048 });
+    ({ client, collector } = await collectorOnTestClickHouse({ maxBodyBytes: 2048 }));
   });
   afterAll(() => collector.stop());
 

@@ -1,11 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../../src/store/clickhouse.ts';
-import { testClickHouse } from '../../test/support/api.ts';
 import {
+  collectorOnTestClickHouse,
   eventually,
   exportSpans,
-  migrateClickHouse,
   otlpExporter,
   productionLikeCollector,
   rows,
@@ -45,13 +44,11 @@ describe('slow and greedy clients', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    client = (await testClickHouse()).client;
-    await migrateClickHouse(client);
-    collector = await testCollector(client, {
+    ({ client, collector } = await collectorOnTestClickHouse({
       bodyIdleTimeoutMs: 1_000,
       headersTimeoutMs: 1_000,
       requestTimeoutMs: 3_000,
-    });
+    }));
   });
   afterAll(() => collector.stop());
 

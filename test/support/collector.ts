@@ -48,6 +48,17 @@ export async function testCollector(
   return { ...running, dataDir };
 }
 
+/** The test ClickHouse, migrated, and a collector on it that inserts through the ClickHouse client. */
+export async function collectorOnTestClickHouse(options: Partial<CollectorOptions> = {}): Promise<{
+  store: ClickHouseStore;
+  client: ClickHouseClient;
+  collector: RunningCollector & { dataDir: string };
+}> {
+  const store = await testClickHouse();
+  await migrateClickHouse(store.client);
+  return { store, client: store.client, collector: await testCollector(store.client, options) };
+}
+
 /**
  * The test ClickHouse, migrated, and a collector on it that inserts as in production: chDB's raw insert on a
  * worker thread when the engine is embedded.

@@ -21,7 +21,7 @@ const { createChdbConnection } = (await import('chdb/connection')) as unknown as
     chdb: { rawInsert: (p: RawInsert) => Promise<unknown> };
   };
 };
-// Two connections, so two batches are parsed at once (one per core) while the writer works off a backlog.
+// Two connections, so two batches are parsed at once (one per core) while the exporter works off a backlog.
 const idle = [createChdbConnection({ path }), createChdbConnection({ path })];
 const waiting: ((connection: (typeof idle)[number]) => void)[] = [];
 
@@ -77,7 +77,7 @@ parentPort!.on('message', async (m: InsertMessage) => {
     );
     parentPort!.postMessage({ id: m.id, ok: true, rows });
   } catch (error) {
-    // The frames go back, so a batch ClickHouse refuses can still be dead-lettered by the writer.
+    // The frames go back, so a batch ClickHouse refuses can still be dead-lettered by the exporter.
     parentPort!.postMessage(
       {
         id: m.id,

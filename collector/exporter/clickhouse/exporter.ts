@@ -33,7 +33,7 @@ const DEFAULTS = {
   retryMaxMs: 30_000,
 };
 
-/** The writer was stopped while a batch was still being delivered: it stays in the spool for the next start. */
+/** The exporter was stopped while a batch was still being delivered: it stays in the spool for the next start. */
 const STOPPED = Symbol('stopped');
 
 /**
@@ -121,7 +121,7 @@ export class ClickHouseExporter {
 
   /**
    * Inserts until ClickHouse takes the batch (undefined) or refuses its data (the error), retrying other failures
-   * with backoff; STOPPED when the writer stops first.
+   * with backoff; STOPPED when the exporter stops first.
    */
   async #insertUntilDone(batch: SpoolBatch): Promise<unknown | typeof STOPPED> {
     let backoff = this.#o.retryInitialMs;
@@ -161,7 +161,7 @@ export class ClickHouseExporter {
   /**
    * Bisects a batch ClickHouse refused as malformed: each half is inserted on its own (with a token derived from the
    * batch's, so a replay after a crash deduplicates what already landed), a half that fails again is split again,
-   * and a single row that fails is dead-lettered with the reason. False when the writer stopped first.
+   * and a single row that fails is dead-lettered with the reason. False when the exporter stopped first.
    */
   async #isolate(batch: SpoolBatch, error: unknown): Promise<boolean> {
     const lines = batch.payload.split('\n');
