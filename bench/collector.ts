@@ -43,6 +43,8 @@ interface DriveResult {
   peakFileRssMb: number;
   /** Peak size of the V8 heap (`nodejs_heap_size_total_bytes`, sampled every 250 ms). */
   peakHeapMb: number;
+  /** Peak memory of Buffers and other C++ objects held by JavaScript (`nodejs_external_memory_bytes`). */
+  peakExternalMb: number;
 }
 
 export async function run(): Promise<Record<string, string | number>> {
@@ -138,6 +140,7 @@ export async function drive(
   await printed(child, 'Press Ctrl+C');
   let peakFileRssMb = 0;
   let peakHeapMb = 0;
+  let peakExternalMb = 0;
   const sampler = setInterval(async () => {
     const status = readStatus(child.pid!);
     peakFileRssMb = Math.max(peakFileRssMb, Number(/RssFile:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
@@ -147,6 +150,8 @@ export async function drive(
     );
     const heap = Number(/^nodejs_heap_size_total_bytes (\d+)$/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024;
     peakHeapMb = Math.max(peakHeapMb, heap);
+    const external = Number(/^nodejs_external_memory_bytes (\d+)$/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024;
+    peakExternalMb = Math.max(peakExternalMb, external);
   }, 250);
   const written = async () =>
     Number(
@@ -220,6 +225,7 @@ export async function drive(
     peakRssMb,
     peakFileRssMb,
     peakHeapMb,
+    peakExternalMb,
   };
 }
 

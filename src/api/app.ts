@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { VERSION } from '../version.ts';
 import { servePages } from '../web/assets.ts';
 import { requireScope } from './auth-middleware.ts';
-import { type ApiDeps, type AppEnv, createRouter } from './context.ts';
+import { type ApiDeps, type AppEnv, createRouter, header } from './context.ts';
 import { ApiError, errorBody, handleError } from './errors.ts';
 import { adminMiscRoutes } from './routes/admin-misc.ts';
 import { adminPromptRoutes } from './routes/admin-prompts.ts';
@@ -12,8 +12,8 @@ import { alertRoutes } from './routes/alerts.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { figureRoutes } from './routes/figures.ts';
 import { healthRoutes } from './routes/health.ts';
-import { promptRoutes } from './routes/prompts.ts';
-import { refuseUnstorableText } from './storable-text.ts';
+import { promptRoutes, readPrompt } from './routes/prompts.ts';
+import { mayHoldUnstorableText, refuseUnstorableText } from './storable-text.ts';
 
 export const API_VERSION = VERSION;
 
@@ -24,6 +24,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.onError(handleError(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+
+  // The services' read path first: a key verified lately and a plain URL are answered from memory without the
+  // middleware chain below (no promise when the template is cached too). Anything else goes down the chain as usual.
+  app.get('/api/v1/prompts/:name', (c, next) => {
+    const principal = deps.auth.cachedPrincipal(header(c, 'authorization'), 'prompts:read');
+    if (!principal || mayHoldUnstorableText(c.req.url)) return next();
+    c.set('principal', principal);
+    return readPrompt(c, deps);
+  });
 
   const limitBody = bodyLimit({
     maxSize: deps.config.maxBodyBytes,

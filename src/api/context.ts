@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { LlmTelemetry } from '#sdk';
 import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
@@ -31,7 +33,19 @@ export interface ApiDeps {
   alertRules?: RuleGroup[];
 }
 
-export type AppEnv = { Variables: { principal: Principal } };
+/** Under @hono/node-server the raw Node request is a binding (absent when a test calls `app.request`). */
+export type AppEnv = { Variables: { principal: Principal }; Bindings: { incoming?: IncomingMessage } };
+
+/**
+ * A request header, read from Node's own parsed headers when there are some: the first `c.req.header()` builds a
+ * Fetch `Headers` object for the whole request, which the read path would pay on every call.
+ */
+export function header(c: Context<AppEnv>, name: 'authorization' | 'if-none-match'): string | undefined {
+  const incoming = c.env?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
 
 /** A router whose schema failures become our 422 listing each field. */
 export function createRouter(): OpenAPIHono<AppEnv> {

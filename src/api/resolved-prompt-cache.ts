@@ -1,7 +1,8 @@
 import { withDefaults } from '../platform/with-defaults.ts';
 
 export interface CachedResponse {
-  body: string;
+  /** The JSON body, encoded once: every read writes these bytes as they are. */
+  body: Uint8Array;
   etag: string;
 }
 

@@ -30,8 +30,19 @@ export function unstorableFields(value: unknown, at = ''): { field: string; mess
   return [];
 }
 
+const MAYBE_UNSTORABLE_URL = /[%\u0080-\uffff]/;
+
+/** Only a percent-escape or a non-ASCII character in a URL can decode to text that cannot be stored. */
+export function mayHoldUnstorableText(url: string): boolean {
+  return MAYBE_UNSTORABLE_URL.test(url);
+}
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+
 export function refuseUnstorableText(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const json = JSON_TYPE.test(c.req.header('content-type') ?? '');
+    // The services' read path (a plain GET with a plain URL) skips the parsing below: nothing in it can be unstorable.
+    if (!json && !mayHoldUnstorableText(c.req.url)) return next();
     const problems: { field: string; message: string }[] = [];
     for (const [name, values] of Object.entries(c.req.queries()))
       for (const v of values) {
@@ -46,7 +57,7 @@ export function refuseUnstorableText(): MiddlewareHandler<AppEnv> {
     }
     const inPath = unstorable(path);
     if (inPath) problems.push({ field: 'path', message: inPath });
-    if (/^application\/(.+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+    if (json) {
       // Parsed once: the route's validator reads the same cached body. Malformed JSON is its to answer too.
       const body = await c.req.json().catch(() => undefined);
       problems.push(...unstorableFields(body));

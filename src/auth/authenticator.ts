@@ -71,6 +71,17 @@ export class Authenticator {
     return principal;
   }
 
+  /**
+   * The caller, when this key was verified lately and has the scope; undefined otherwise (then `authenticate` decides,
+   * with its errors). Synchronous: the read path answers from memory without a promise.
+   */
+  cachedPrincipal(authorization: string | undefined, needed: Scope): Principal | undefined {
+    if (!authorization) return undefined;
+    const known = this.#verified.get(authorization);
+    if (!known || known.until <= this.#now() || !hasScope(known.principal.scopes, needed)) return undefined;
+    return known.principal;
+  }
+
   invalidate(id?: string): void {
     if (id === undefined) {
       this.#known.clear();

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { SpoolBatch } from '../../queue/spool.ts';
+import { decodeFrames, type SpoolBatch } from '../../queue/spool.ts';
 import { OTEL_COLUMNS } from '../../span-row.ts';
 
 /** Settings of every insert into otel_traces besides its token: the client's insert and chDB's raw insert alike. */
@@ -15,21 +15,27 @@ export const OTEL_INSERT_SETTINGS = {
 /** `INSERT INTO otel_traces (…) FORMAT JSONCompactEachRow`: positional rows parse faster than keyed objects. */
 export const OTEL_INSERT = `INSERT INTO otel_traces (${OTEL_COLUMNS.map((c) => `\`${c}\``).join(', ')}) FORMAT JSONCompactEachRow`;
 
-/** Inserts a spooled batch into otel_traces with a token that makes a retried batch a no-op. */
+/**
+ * Inserts a spooled batch into otel_traces with a token that makes a retried batch a no-op; resolves with the number
+ * of rows.
+ */
 export function otelTracesInsert(
   client: ClickHouseClient,
   instanceId: string,
-): (batch: SpoolBatch) => Promise<void> {
+): (batch: SpoolBatch) => Promise<number> {
   return async (batch) => {
-    // The rows are already JSONCompactEachRow text; exec streams them to ClickHouse as they are.
+    // The rows are already JSONCompactEachRow text: their bytes go to ClickHouse as the spool holds them, never
+    // decoded into a string or copied.
+    const { body, rows } = decodeFrames(batch.frames);
     const result = await client.exec({
       query: OTEL_INSERT,
-      values: Readable.from([Buffer.from(batch.payload)], { objectMode: false }),
+      values: Readable.from([body], { objectMode: false }),
       clickhouse_settings: {
         insert_deduplication_token: `${instanceId}:${batch.token}`,
         ...OTEL_INSERT_SETTINGS,
       },
     });
     result.stream.resume();
+    return rows;
   };
 }

@@ -61,18 +61,38 @@ export function redactOutput(response: GeminiResponseLike, redacted: string): vo
 }
 
 export function resultOf(response: GeminiResponseLike): LlmCallResult {
-  const candidates = response.candidates ?? [];
-  const finishReasons: string[] = new Array(candidates.length);
-  for (let i = 0; i < candidates.length; i++) finishReasons[i] = lowerReason(candidates[i]!.finishReason);
-  return {
-    responseId: response.responseId,
-    responseModel: response.modelVersion,
-    finishReasons,
-    usage: response.usageMetadata ? { gemini: response.usageMetadata } : undefined,
-    // Read only for output guardrails and content capture.
-    readOutputText: () => outputText(response),
-    redactOutput: (text) => redactOutput(response, text),
-  };
+  return new GeminiResult(response);
+}
+
+/**
+ * A response as telemetry reads it. A class, not an object literal with closures: every LLM call makes one, and its
+ * methods (read only for output guardrails and content capture) live once on the prototype.
+ */
+class GeminiResult implements LlmCallResult {
+  readonly responseId: string | undefined;
+  readonly responseModel: string | undefined;
+  readonly finishReasons: string[];
+  readonly usage: { gemini: GeminiUsageMetadata } | undefined;
+  readonly #response: GeminiResponseLike;
+
+  constructor(response: GeminiResponseLike) {
+    const candidates = response.candidates ?? [];
+    const finishReasons: string[] = new Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) finishReasons[i] = lowerReason(candidates[i]!.finishReason);
+    this.responseId = response.responseId;
+    this.responseModel = response.modelVersion;
+    this.finishReasons = finishReasons;
+    this.usage = response.usageMetadata ? { gemini: response.usageMetadata } : undefined;
+    this.#response = response;
+  }
+
+  readOutputText(): string | undefined {
+    return outputText(this.#response);
+  }
+
+  redactOutput(text: string): void {
+    redactOutput(this.#response, text);
+  }
 }
 
 const REASONS = new Map<string, string>();

@@ -52,26 +52,64 @@ export function computeCost(
     : costOfTokens(u.inputUncached, tier.input) +
       costOfTokens(u.cacheRead, tier.cacheRead ?? 0n) +
       costOfTokens(u.output, tier.output);
-  return {
-    status: 'priced',
-    amount: formatDecimal(total),
-    currency: entry.currency,
-    priceId: entry.id,
-    tier: tierIndex,
-    // Formatted only when read: the sdk's hot path needs the total alone.
-    get breakdown() {
-      const [input, cacheRead, output] = exact
-        ? parts
-        : [
-            costOfTokens(u.inputUncached, tier.input),
-            costOfTokens(u.cacheRead, tier.cacheRead ?? 0n),
-            costOfTokens(u.output, tier.output),
-          ];
-      return {
-        input: formatDecimal(input!),
-        cache_read: formatDecimal(cacheRead!),
-        output: formatDecimal(output!),
-      };
-    },
-  };
+  return new PricedCost(
+    formatDecimal(total),
+    entry.currency,
+    entry.id,
+    tierIndex,
+    exact ? parts : undefined,
+    u,
+    tier,
+  );
+}
+
+/** A priced call. Its breakdown is formatted only when read (the sdk's hot path needs the total alone), by a getter on the prototype rather than one made per call. */
+class PricedCost {
+  readonly status = 'priced';
+  readonly amount: string;
+  readonly currency: string;
+  readonly priceId: string;
+  readonly tier: number;
+  readonly #parts: number[] | undefined;
+  readonly #usage: UsageBuckets;
+  readonly #prices: PriceTier;
+
+  constructor(
+    amount: string,
+    currency: string,
+    priceId: string,
+    tier: number,
+    parts: number[] | undefined,
+    usage: UsageBuckets,
+    prices: PriceTier,
+  ) {
+    this.amount = amount;
+    this.currency = currency;
+    this.priceId = priceId;
+    this.tier = tier;
+    this.#parts = parts;
+    this.#usage = usage;
+    this.#prices = prices;
+  }
+
+  get breakdown(): { input: string; cache_read: string; output: string } {
+    const u = this.#usage;
+    const p = this.#prices;
+    const [input, cacheRead, output] = this.#parts ?? [
+      costOfTokens(u.inputUncached, p.input),
+      costOfTokens(u.cacheRead, p.cacheRead ?? 0n),
+      costOfTokens(u.output, p.output),
+    ];
+    return {
+      input: formatDecimal(input!),
+      cache_read: formatDecimal(cacheRead!),
+      output: formatDecimal(output!),
+    };
+  }
+
+  /** As JSON: every field, the breakdown included. */
+  toJSON() {
+    const { status, amount, currency, priceId, tier, breakdown } = this;
+    return { status, amount, currency, priceId, tier, breakdown };
+  }
 }
