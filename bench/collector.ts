@@ -1,7 +1,7 @@
 /**
  * Benchmark: spans through the collector into ClickHouse, end to end, sent with the real OTel exporter (protobuf,
- * ~15 attributes per span like the sdk's). The collector runs as `promptscope collector` in its own process (peak
- * RSS is that process's VmHWM); the load comes from this one. Two runs: on the embedded defaults (the ClickHouse
+ * ~15 attributes per span like the sdk's). The collector runs as `promptscope collector` in its own process, started
+ * through bin/promptscope as users start it (peak RSS is that process's VmHWM); the load comes from this one. Two runs: on the embedded defaults (the ClickHouse
  * engine inside the collector's process), then with ClickHouse in a process of its own (the collector's own
  * footprint). In the same run, the same rows are inserted straight into a third embedded ClickHouse with
  * @clickhouse/client, for comparison.
@@ -128,14 +128,11 @@ export async function drive(
 ): Promise<DriveResult> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [path.resolve(import.meta.dirname, '../src/cli/main.ts'), 'collector'],
-    {
-      env: { ...process.env, ...env, PROMPTSCOPE_OTLP_PORT: String(port), LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  // As users start it (npx promptscope collector): through bin/promptscope, which sets the collector's memory flags.
+  const child = spawn(path.resolve(import.meta.dirname, '../bin/promptscope'), ['collector'], {
+    env: { ...process.env, ...env, PROMPTSCOPE_OTLP_PORT: String(port), LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   await printed(child, 'Press Ctrl+C');
   let peakFileRssMb = 0;

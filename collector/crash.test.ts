@@ -26,6 +26,38 @@ const KILL_POINTS = [
   { name: 'inserted into ClickHouse, not yet committed in the spool', failpoint: 'after-insert:2' },
 ] as const;
 
+describe('promptscope collector as users start it', () => {
+  it('runs in one process with its memory settings: a 2 MB V8 semi-space, a 256 MB old space, two malloc arenas', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-launcher-'));
+    const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
+    await migrateClickHouse(ch.client);
+    await ch.close();
+    const { NODE_OPTIONS: _, MALLOC_ARENA_MAX: __, ...env } = process.env;
+    const { child } = await startCli(['collector'], {
+      ...env,
+      CLICKHOUSE_URL: '',
+      PROMPTSCOPE_DATA_DIR: dataDir,
+      PROMPTSCOPE_OTLP_PORT: String(await freePort()),
+      LOG_LEVEL: 'error',
+    });
+    try {
+      const cmdline = (await fs.readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+      const environ = (await fs.readFile(`/proc/${child.pid}/environ`, 'utf8')).split('\0');
+      // The shell launcher replaced itself with Node.js: the pid a supervisor holds is the collector's.
+      expect(path.basename(cmdline[0]!)).toBe('node');
+      expect(cmdline).toEqual(
+        expect.arrayContaining(['--max-semi-space-size=2', '--max-old-space-size=256', 'collector']),
+      );
+      expect(environ).toContain('MALLOC_ARENA_MAX=2');
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('collector killed with SIGKILL', () => {
   it.each(KILL_POINTS)(
     '$name: after a restart and the clients resending what was not acknowledged, otel_traces holds every span exactly once',

@@ -58,24 +58,39 @@ interface Cursor {
 
 const HEADER = 8; // 4 bytes length + 4 bytes crc32
 
-/** Record bodies joined by newlines, each checked against its crc32, and the number of rows (lines). */
-export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number } {
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * The records' bodies as views into the frames (no copy), each checked against its crc32, with a newline between
+ * two records, and the number of rows (lines): what an insert streams as it is.
+ */
+export function frameBodies(frames: Uint8Array): { chunks: Buffer[]; rows: number; bytes: number } {
   const buf = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
-  const body = Buffer.allocUnsafe(buf.length);
-  let size = 0;
+  const chunks: Buffer[] = [];
   let rows = 0;
+  let bytes = 0;
   for (let at = 0; at + HEADER <= buf.length; ) {
     const length = buf.readUInt32LE(at);
     const record = buf.subarray(at + HEADER, at + HEADER + length);
     if (record.length !== length || crc32(record) !== buf.readUInt32LE(at + 4))
       throw new Error(`spool record at byte ${at} is corrupt`);
-    if (size > 0) body[size++] = 10;
-    size += record.copy(body, size);
+    if (chunks.length > 0) {
+      chunks.push(NEWLINE);
+      bytes++;
+    }
+    chunks.push(record);
+    bytes += length;
     for (let i = record.indexOf(10); i !== -1; i = record.indexOf(10, i + 1)) rows++;
     rows++;
     at += HEADER + length;
   }
-  return { body: body.subarray(0, size), rows };
+  return { chunks, rows, bytes };
+}
+
+/** Record bodies joined by newlines, each checked against its crc32, and the number of rows (lines). */
+export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number } {
+  const { chunks, rows, bytes } = frameBodies(frames);
+  return { body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes), rows };
 }
 
 /**

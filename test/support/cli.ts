@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
-const CLI = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
+/** The command line as users run it: bin/promptscope, which execs Node.js on src/cli/main.ts (same process). */
+const CLI = path.resolve(import.meta.dirname, '../../bin/promptscope');
 
 export interface CliProcess {
   child: ChildProcess;
@@ -28,7 +29,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliPro
 
 /** `promptscope …` as a child process, collecting stdout and stderr together. */
 function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => {
     out += d;

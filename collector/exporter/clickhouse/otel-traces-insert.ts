@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { decodeFrames, type SpoolBatch } from '../../queue/spool.ts';
+import { frameBodies, type SpoolBatch } from '../../queue/spool.ts';
 import { OTEL_COLUMNS } from '../../span-row.ts';
 
 /** Settings of every insert into otel_traces besides its token: the client's insert and chDB's raw insert alike. */
@@ -26,10 +26,10 @@ export function otelTracesInsert(
   return async (batch) => {
     // The rows are already JSONCompactEachRow text: their bytes go to ClickHouse as the spool holds them, never
     // decoded into a string or copied.
-    const { body, rows } = decodeFrames(batch.frames);
+    const { chunks, rows } = frameBodies(batch.frames);
     const result = await client.exec({
       query: OTEL_INSERT,
-      values: Readable.from([body], { objectMode: false }),
+      values: Readable.from(chunks, { objectMode: false }),
       clickhouse_settings: {
         insert_deduplication_token: `${instanceId}:${batch.token}`,
         ...OTEL_INSERT_SETTINGS,

@@ -1,0 +1,106 @@
+/** The API's answers as the page reads them (the OpenAPI document at /openapi.json has them in full). */
+
+/** A row of /api/v1/analytics/usage: the figures asked for, by bucket and the grouped dimensions. */
+export interface UsageRow {
+  bucket?: string;
+  template?: string;
+  version?: string;
+  label?: string;
+  variant?: string;
+  calls?: number;
+  success_rate?: number | null;
+  error_rate?: number | null;
+  p95_ms?: number | null;
+  output_tokens?: number;
+  cost?: string;
+  cost_per_call?: string | null;
+  cost_per_1k_calls?: string | null;
+  unpriced_calls?: number;
+  unpriced_share?: number | null;
+  [figure: string]: string | number | null | undefined;
+}
+
+export interface Rows<T> {
+  from: string;
+  to: string;
+  rows: T[];
+}
+
+export interface TopCall {
+  at: string;
+  template: string;
+  version: string;
+  model: string;
+  cost: string;
+}
+
+export interface Comparison<D = number> {
+  difference: D;
+  p_value: number | null;
+  significant: boolean;
+}
+
+export interface AbVariant {
+  variant: string;
+  calls: number;
+  error_rate: number;
+  error_rate_ci95: [number, number];
+  p95_ms: number;
+  cost_per_call: string;
+  tokens_per_call: number;
+  vs_control?: {
+    error_rate: Comparison;
+    cost_per_call: Comparison<string>;
+    tokens_per_call: Comparison;
+  };
+}
+
+export interface AbComparison {
+  control: string | null;
+  alpha: number;
+  variants: AbVariant[];
+}
+
+export interface TemplateVersion {
+  version: string;
+  labels: string[];
+  split_labels: { label: string; weight: number }[];
+  created_at: string;
+  stats?: { last_24h: { calls: number; p95_ms: number | null } };
+}
+
+export interface LabelMove {
+  label: string;
+  change: string;
+  reason: string;
+  moved_at: string;
+}
+
+export interface Alert {
+  alertname: string;
+  state: string;
+  silenced: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  value: number;
+  firing_since: string | null;
+  active_since: string;
+}
+
+export interface RuleStatus {
+  key: string;
+  condition: string;
+  for: string;
+  health: string;
+  last_evaluated_at: string | null;
+  error: string | null;
+  firing: number;
+}
+
+export interface Transition {
+  at: string;
+  rule: string;
+  labels: Record<string, string>;
+  from: string;
+  to: string;
+}

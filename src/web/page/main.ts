@@ -1,0 +1,45 @@
+// The built-in dashboards: the same figures as the API and the Grafana panels (it reads them from the API). Each view
+// is a module of its own; this one signs in, picks the view from the URL's #fragment and draws it.
+import { abView } from './ab-view.ts';
+import { alertsView } from './alerts-view.ts';
+import { el, main } from './dom.ts';
+import { overview } from './overview.ts';
+import { KEY, signIn } from './session.ts';
+import { page } from './state.ts';
+import { templateView } from './template-view.ts';
+import { templatesView } from './templates-view.ts';
+
+const VIEWS: Record<string, () => Promise<void>> = {
+  overview,
+  template: templateView,
+  ab: abView,
+  templates: templatesView,
+  alerts: alertsView,
+};
+
+async function render(): Promise<void> {
+  const signedIn = Boolean(sessionStorage.getItem(KEY));
+  signOut.hidden = !signedIn;
+  if (!signedIn) return signIn();
+  const wanted = location.hash.slice(1);
+  const view = Object.hasOwn(VIEWS, wanted) ? wanted : 'overview';
+  for (const a of document.querySelectorAll<HTMLElement>('header a'))
+    a.classList.toggle('active', a.dataset.view === view);
+  main.replaceChildren(el('p', {}, 'Loading…'));
+  try {
+    await VIEWS[view]!();
+    main.dataset.ready = view;
+  } catch (error) {
+    main.replaceChildren(el('p', { class: 'error' }, (error as Error).message));
+    main.dataset.ready = 'error';
+  }
+}
+
+const signOut = document.getElementById('signout') as HTMLButtonElement;
+page.rerender = () => void render();
+signOut.addEventListener('click', () => {
+  sessionStorage.removeItem(KEY);
+  void render();
+});
+window.addEventListener('hashchange', () => void render());
+void render();

@@ -1,0 +1,46 @@
+import { el, main } from './dom.ts';
+import { page } from './state.ts';
+
+/** The API key lives in this tab's session storage and goes out as a header, never in a URL. */
+export const KEY = 'promptscope.key';
+
+/** Why the last key was refused, shown on the sign-in form until the next attempt. */
+let signInProblem = '';
+
+interface ErrorBody {
+  error?: { message?: string };
+}
+
+/** GET an API path with the key; a refused key signs out and says why on the sign-in form. */
+export async function api<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+  const body = (await res.json().catch(() => ({}))) as T & ErrorBody;
+  if (res.status === 401) {
+    sessionStorage.removeItem(KEY);
+    signInProblem = `That key was refused: ${body.error?.message ?? 'unauthorized'}.`;
+    page.rerender();
+    throw new Error('the API key was refused');
+  }
+  if (!res.ok) throw new Error(body.error?.message ?? `${res.status}`);
+  return body;
+}
+
+export function signIn(): void {
+  const input = el('input', { type: 'password', id: 'key', autocomplete: 'off', placeholder: 'psk_…' });
+  const form = el(
+    'form',
+    { class: 'signin', id: 'signin' },
+    el('h2', {}, 'Sign in'),
+    el('p', {}, 'An API key with telemetry:read (admin for the templates view).'),
+    ...(signInProblem ? [el('p', { class: 'error', role: 'alert' }, signInProblem)] : []),
+    input,
+    el('button', { type: 'submit' }, 'Sign in'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    signInProblem = '';
+    sessionStorage.setItem(KEY, input.value.trim());
+    page.rerender();
+  });
+  main.replaceChildren(form);
+}
