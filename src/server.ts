@@ -6,6 +6,7 @@ import type { OtlpAuthorizer } from '../collector/index.ts';
 import { startCollector } from '../collector/index.ts';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
+import { type RunningRollupJob, startConfiguredRollupJob } from './analytics/rollup-job.ts';
 import { createApp } from './api/app.ts';
 import { ResolvedPromptCache } from './api/resolved-prompt-cache.ts';
 import { Authenticator } from './auth/authenticator.ts';
@@ -126,6 +127,10 @@ export async function startSystem(
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
     const alerting = await loadAlerting(config.alerts, process.env);
     let scheduler: RunningScheduler | undefined;
+    let rollup: RunningRollupJob | undefined;
+    /** The scheduler's and the rollup job's metrics, on the collector's /metrics in this process. */
+    const jobRegistries = () =>
+      [scheduler?.metrics.registry, rollup?.metrics.registry].filter((r) => r !== undefined);
     const auth = new Authenticator({ sql, log });
     // The server's own spans reach its in-process collector with a secret of this process, never stored.
     const keysRequired = otlpAuthRequired(config);
@@ -136,7 +141,7 @@ export async function startSystem(
           stores.clickhouse,
           catalog,
           log,
-          () => (scheduler ? [scheduler.metrics.registry] : []),
+          jobRegistries,
           keysRequired ? otlpAuthorizer(auth, processToken) : undefined,
         )
       : undefined;
@@ -176,15 +181,23 @@ export async function startSystem(
         clickhouse: stores.clickhouse.client,
         log,
         settings: config.alerts,
-        retention: config.retention,
         localCollector: collector && {
           url: collector.url,
-          registries: () => [collector.metrics.registry, ...(scheduler ? [scheduler.metrics.registry] : [])],
+          registries: () => [collector.metrics.registry, ...jobRegistries()],
         },
         apiUrl,
       });
       const running = scheduler;
       stopping.push(() => running.stop());
+      // The hourly rollup is built where the scheduler runs (a job of its own, with its own lock).
+      const job = await startConfiguredRollupJob({
+        sql,
+        clickhouse: stores.clickhouse.client,
+        log,
+        retention: config.retention,
+      });
+      rollup = job;
+      stopping.push(() => job.stop());
     }
     return {
       apiUrl,

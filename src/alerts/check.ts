@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CollectorMetrics } from '../../collector/index.ts';
+import { RollupMetrics } from '../analytics/rollup-job.ts';
 import { silentLogger } from '../platform/log.ts';
 import { processMetrics, seriesNames } from '../platform/metrics.ts';
 import { type ClickHouseStore, openClickHouse } from '../store/clickhouse.ts';
@@ -114,6 +115,11 @@ const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal(\d+)?\(.*\)|Bool)\)?$/
 function exposedMetricNames(): Set<string> {
   return new Set([
     'up',
-    ...seriesNames([new CollectorMetrics().registry, new AlertMetrics().registry, processMetrics()]),
+    ...seriesNames([
+      new CollectorMetrics().registry,
+      new AlertMetrics().registry,
+      new RollupMetrics().registry,
+      processMetrics(),
+    ]),
   ]);
 }

@@ -1,9 +1,7 @@
-import type { RollupMetrics } from '../analytics/hourly-rollup.ts';
 import { countedBy, Gauge, gaugedBy, Histogram, Registry } from '../platform/metrics.ts';
 
 /**
- * The scheduler's self-metrics in their own prom-client registry (names after Prometheus's own rule metrics), and those
- * of the hourly rollup it builds.
+ * The scheduler's self-metrics in their own prom-client registry (names after Prometheus's own rule metrics).
  */
 export class AlertMetrics {
   readonly registry = new Registry();
@@ -19,7 +17,6 @@ export class AlertMetrics {
   alertmanagerAlertsSent = 0;
   alertmanagerSendFailures = 0;
   alerts = { pending: 0, firing: 0 };
-  readonly rollup: RollupMetrics = { hoursBuilt: 0, failures: 0, waiting: 0 };
 
   constructor() {
     const r = this.registry;
@@ -72,21 +69,6 @@ export class AlertMetrics {
       'promptscope_alert_scheduler_leader',
       '1 when this process is the active evaluator',
       () => this.leader,
-    );
-    counted(
-      'promptscope_rollup_hours_built_total',
-      'Hours of llm_calls built (or rebuilt) into the hourly rollup',
-      () => this.rollup.hoursBuilt,
-    );
-    counted(
-      'promptscope_rollup_build_failures_total',
-      'Rollup rounds that failed (figures read llm_calls for the hours not built)',
-      () => this.rollup.failures,
-    );
-    gauged(
-      'promptscope_rollup_hours_waiting',
-      'Closed hours whose rollup is missing or out of date after the last round',
-      () => this.rollup.waiting,
     );
     const metrics = this;
     new Gauge({

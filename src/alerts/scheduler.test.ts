@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
-import { eventually, migrateClickHouse, rows } from '../../test/support/collector.ts';
+import { eventually } from '../../test/support/collector.ts';
 import { createMigratedTestDatabase } from '../../test/support/databases.ts';
 import { freePort } from '../platform/listen.ts';
 import { silentLogger } from '../platform/log.ts';
@@ -20,8 +20,7 @@ describe('the scheduler in process', () => {
   afterAll(async () => db.drop());
   /** A scheduler with no receivers, on this file's databases. */
   const start = async (
-    o: Pick<SchedulerOptions, 'groups' | 'rollupIntervalMs' | 'rollupOptions'> &
-      Partial<Pick<SchedulerOptions, 'metricsTargets'>>,
+    o: Pick<SchedulerOptions, 'groups'> & Partial<Pick<SchedulerOptions, 'metricsTargets'>>,
   ) =>
     startScheduler({
       sql: db.sql,
@@ -130,37 +129,4 @@ describe('the scheduler in process', () => {
       ].sort(),
     );
   }, 30_000);
-
-  it('keeps the hourly rollup built while it is the active scheduler', async () => {
-    const clickhouse = (await testClickHouse()).client;
-    await migrateClickHouse(clickhouse);
-    // Two calls three hours ago, straight into otel_traces (llm_calls and the hour's row count follow by view).
-    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
-    await clickhouse.command({
-      query: `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, SpanAttributes, Duration)
-        SELECT fromUnixTimestamp64Milli(${hour + 600_000}) + number, 'aa' || toString(number), 'bb' || toString(number), 'chat',
-          'sched-svc', map('gen_ai.operation.name', 'chat', 'gen_ai.prompt.name', 'sched'), 1000000
-        FROM numbers(2)`,
-    });
-    const scheduler = await start({
-      groups: [],
-      rollupIntervalMs: 100,
-      rollupOptions: { closeAfterMs: 0, quietMs: 0, maxHoursPerRound: 10 },
-    });
-    try {
-      await eventually(async () => scheduler.metrics.rollup.hoursBuilt >= 1, 'the hour to be built', 10_000);
-      const [built] = await rows<{ fresh: number; calls: string }>(
-        clickhouse,
-        `SELECT fresh, (SELECT toString(sum(calls)) FROM llm_calls_hourly WHERE prompt_name = 'sched') AS calls
-         FROM llm_calls_hour_status WHERE hour = fromUnixTimestamp64Milli(${hour})`,
-      );
-      expect(built).toEqual({ fresh: 1, calls: '2' });
-      expect(await scheduler.metrics.registry.metrics()).toMatch(
-        /^promptscope_rollup_hours_built_total [1-9]\d*$/m,
-      );
-      expect(await scheduler.metrics.registry.metrics()).toMatch(/^promptscope_rollup_hours_waiting 0$/m);
-    } finally {
-      await scheduler.stop();
-    }
-  });
 });

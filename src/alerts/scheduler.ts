@@ -1,9 +1,9 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { type RollupOptions, startRollupBuilder } from '../analytics/hourly-rollup.ts';
 import type { Logger } from '../platform/log.ts';
 import { ADVISORY_LOCKS } from '../store/advisory-locks.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-import type { ReservedSql, Sql } from '../store/postgres.ts';
+import { LeaderLock } from '../store/leader-lock.ts';
+import type { Sql } from '../store/postgres.ts';
 import { evaluateRule } from './evaluator.ts';
 import {
   type MetricSample,
@@ -43,9 +43,6 @@ export interface SchedulerOptions {
   externalUrl: string | undefined;
   /** How often a standby tries to become the active evaluator (and the outbox is looked at). */
   pollIntervalMs?: number;
-  /** How often the active scheduler builds the hourly rollup's closed hours (analytics/hourly-rollup.ts). */
-  rollupIntervalMs?: number;
-  rollupOptions?: RollupOptions;
 }
 
 export interface RunningScheduler {
@@ -60,7 +57,6 @@ export interface RunningScheduler {
  * notifications. Exactly one scheduler is active across processes: the one holding a Postgres advisory lock; the
  * others try to take it every poll interval, so one takes over within that when the active one dies (its session
  * ends, and the lock with it). Each evaluation runs at its slot time (the interval boundary, not the wall clock).
- * The active scheduler also keeps the hourly rollup of llm_calls built.
  */
 export async function startScheduler(o: SchedulerOptions): Promise<RunningScheduler> {
   const metrics = new AlertMetrics();
@@ -82,7 +78,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     o.metricsTargets,
     new PostgresMetricHistory(o.sql, [UP, ...metricNames]),
   );
-  let lock: ReservedSql | undefined;
+  const lock = new LeaderLock(o.sql, ADVISORY_LOCKS.scheduler, log, 'the active alert evaluator');
   let stopped = false;
   const running = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>) => {
@@ -90,39 +86,10 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     p.finally(() => running.delete(p)).catch(() => {});
     return p;
   };
-
   const holdsLock = async (): Promise<boolean> => {
-    try {
-      if (!lock) {
-        const conn = await o.sql.reserve();
-        const [row] = await conn<
-          { locked: boolean }[]
-        >`select pg_try_advisory_lock(${ADVISORY_LOCKS.scheduler}) as locked`;
-        if (!row?.locked) {
-          conn.release();
-          return false;
-        }
-        lock = conn;
-        metrics.leader = 1;
-        log.info('this scheduler is now the active evaluator', { groups: o.groups.map((g) => g.name) });
-        return true;
-      }
-      // Still ours? (A Postgres restart or a broken connection ends the session and frees the lock.)
-      const [row] = await lock<
-        { held: boolean }[]
-      >`select exists (select 1 from pg_locks where locktype = 'advisory'
-        and objid = ${ADVISORY_LOCKS.scheduler} and pid = pg_backend_pid() and granted) as held`;
-      if (row?.held) return true;
-      throw new Error('advisory lock lost');
-    } catch (error) {
-      if (lock) {
-        log.warn('no longer the active evaluator', { error: (error as Error).message });
-        lock.release();
-        lock = undefined;
-        metrics.leader = 0;
-      }
-      return false;
-    }
+    const leader = await lock.holds();
+    metrics.leader = leader ? 1 : 0;
+    return leader;
   };
 
   let prunedAt = 0;
@@ -208,14 +175,6 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     return task;
   });
 
-  const rollup = startRollupBuilder(o.clickhouse, {
-    log,
-    intervalMs: o.rollupIntervalMs ?? 30_000,
-    isActive: () => !stopped && lock !== undefined,
-    metrics: metrics.rollup,
-    options: o.rollupOptions,
-  });
-
   // Between evaluations: take over as soon as the active evaluator is gone, and keep the outbox moving.
   const poll = setInterval(() => {
     if (stopped) return;
@@ -229,17 +188,13 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
 
   return {
     metrics,
-    isLeader: () => lock !== undefined,
+    isLeader: () => lock.held,
     async stop() {
       stopped = true;
       clearInterval(poll);
       for (const t of tasks) t.destroy();
-      await Promise.allSettled([...running, rollup.stop()]);
-      if (lock) {
-        await lock`select pg_advisory_unlock(${ADVISORY_LOCKS.scheduler})`.catch(() => {});
-        lock.release();
-        lock = undefined;
-      }
+      await Promise.allSettled([...running]);
+      await lock.release();
     },
   };
 }

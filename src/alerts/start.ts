@@ -1,10 +1,8 @@
-import { DEFAULT_ROLLUP_OPTIONS } from '../analytics/hourly-rollup.ts';
 import type { AlertSettings } from '../config.ts';
 import type { Logger } from '../platform/log.ts';
 import { processMetrics, type Registry, samplesOf } from '../platform/metrics.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { Sql } from '../store/postgres.ts';
-import { type Retention, rollupBuildWindowHours } from '../store/retention.ts';
 import { loadNotificationConfig, type NotificationConfig } from './notifications/config.ts';
 import { loadRuleFiles, type RuleGroup } from './rules.ts';
 import { type MetricsTarget, type RunningScheduler, startScheduler } from './scheduler.ts';
@@ -42,7 +40,6 @@ export function startConfiguredScheduler(
     /** The collector in this process: its URL (for `instance`) and the registries its /metrics would show. */
     localCollector?: { url: string; registries: () => Registry[] };
     apiUrl?: string;
-    retention: Retention;
   },
 ): Promise<RunningScheduler> {
   return startScheduler({
@@ -55,7 +52,6 @@ export function startConfiguredScheduler(
       o.settings.collectorMetricsUrls ??
       (o.localCollector ? [inProcess(o.localCollector.url, o.localCollector.registries)] : []),
     externalUrl: o.settings.externalUrl ?? o.apiUrl,
-    rollupOptions: { ...DEFAULT_ROLLUP_OPTIONS, buildWithinHours: rollupBuildWindowHours(o.retention) },
   });
 }
 

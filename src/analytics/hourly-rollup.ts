@@ -1,4 +1,3 @@
-import type { Logger } from '../platform/log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { DIMENSIONS, PARTIAL_NAMES, PARTIALS, QUERY_SETTINGS } from './figures.ts';
 
@@ -93,51 +92,4 @@ async function buildHour(client: ClickHouseClient, h: StaleHour): Promise<void> 
       SELECT toDateTime({hour:String}, 'UTC'), fromUnixTimestamp64Milli({built_at:Int64}, 'UTC'), {rows:UInt64}`,
     query_params: { hour: h.start, built_at: builtAt, rows: h.rows },
   });
-}
-
-/** Runs rounds on an interval until stopped; a failed round is logged and counted, and the next one tries again. */
-export function startRollupBuilder(
-  client: ClickHouseClient,
-  o: {
-    log: Logger;
-    intervalMs: number;
-    /** Rounds run only while this holds (the active scheduler builds; standbys wait). */
-    isActive: () => boolean;
-    metrics: RollupMetrics;
-    options?: RollupOptions;
-  },
-): { stop(): Promise<void> } {
-  const metrics = o.metrics;
-  let running: Promise<void> | undefined;
-  const round = async () => {
-    try {
-      const r = await buildRollup(client, o.options);
-      metrics.hoursBuilt += r.built;
-      metrics.waiting = r.waiting;
-    } catch (error) {
-      metrics.failures++;
-      o.log.warn('hourly rollup round failed; figures read llm_calls for the hours not built', {
-        error: (error as Error).message,
-      });
-    }
-  };
-  const timer = setInterval(() => {
-    if (running || !o.isActive()) return;
-    running = round().finally(() => {
-      running = undefined;
-    });
-  }, o.intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}
-
-export interface RollupMetrics {
-  hoursBuilt: number;
-  failures: number;
-  /** Closed hours waiting for a build after the last round. */
-  waiting: number;
 }

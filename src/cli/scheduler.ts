@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadAlerting, startConfiguredScheduler } from '../alerts/start.ts';
+import { startConfiguredRollupJob } from '../analytics/rollup-job.ts';
 import type { Config } from '../config.ts';
 import { listen } from '../platform/listen.ts';
 import type { Logger } from '../platform/log.ts';
@@ -25,11 +26,17 @@ export async function scheduler(config: Config, log: Logger, out: (s: string) =>
       clickhouse: stores.clickhouse.client,
       log,
       settings: config.alerts,
+    });
+    // The hourly rollup is built where the scheduler runs (a job of its own, with its own lock).
+    const rollup = await startConfiguredRollupJob({
+      sql: stores.postgres.sql,
+      clickhouse: stores.clickhouse.client,
+      log,
       retention: config.retention,
     });
     const server = http.createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/metrics') {
-        serveExposition(res, [running.metrics.registry]);
+        serveExposition(res, [running.metrics.registry, rollup.metrics.registry]);
         return;
       }
       res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
@@ -46,6 +53,7 @@ export async function scheduler(config: Config, log: Logger, out: (s: string) =>
 Press Ctrl+C to stop.`);
     await waitForSignal(log);
     await running.stop();
+    await rollup.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     return 0;
   } finally {

@@ -6,4 +6,6 @@ export const ADVISORY_LOCKS = {
   scheduler: 7_263_003,
   /** Taken per transaction by the notification dispatcher. */
   alertDispatch: 7_263_004,
+  /** Held by the process that builds the hourly rollup. */
+  rollup: 7_263_005,
 } as const;
