@@ -30,6 +30,8 @@ describe('the hourly rollup job', () => {
     });
     return hour;
   };
+  const startJob = () =>
+    startRollupJob({ sql: db.sql, clickhouse, log: silentLogger, intervalMs: 100, options: FAST });
   const built = async (hour: number, template: string) =>
     (
       await rows<{ fresh: number; calls: string }>(
