@@ -43,13 +43,7 @@ describe('the hourly rollup job', () => {
 
   it('builds closed hours and says so on its metrics', async () => {
     const hour = await callsInHour(3, 'job');
-    const job = await startRollupJob({
-      sql: db.sql,
-      clickhouse,
-      log: silentLogger,
-      intervalMs: 100,
-      options: FAST,
-    });
+    const job = await startJob();
     try {
       await eventually(async () => job.metrics.hoursBuilt >= 1, 'the hour to be built', 10_000);
       expect(await built(hour, 'job')).toEqual({ fresh: 1, calls: '2' });
@@ -63,20 +57,8 @@ describe('the hourly rollup job', () => {
   });
 
   it('one process builds across all that share a Postgres; another takes over when it stops', async () => {
-    const first = await startRollupJob({
-      sql: db.sql,
-      clickhouse,
-      log: silentLogger,
-      intervalMs: 100,
-      options: FAST,
-    });
-    const second = await startRollupJob({
-      sql: db.sql,
-      clickhouse,
-      log: silentLogger,
-      intervalMs: 100,
-      options: FAST,
-    });
+    const first = await startJob();
+    const second = await startJob();
     try {
       await eventually(async () => first.isLeader() || second.isLeader(), 'one job to lead', 5_000);
       const [leader, standby] = first.isLeader() ? [first, second] : [second, first];
