@@ -10,18 +10,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { overviewDashboard, templateDashboard } from '../dashboards/build.ts';
-import {
-  abQuery,
-  errorsQuery,
-  type Query,
-  runQuery,
-  topCallsQuery,
-  usageQuery,
-  versionStatsQuery,
-} from '../src/analytics/figures.ts';
+import { abQuery } from '../src/analytics/ab.ts';
+import { errorsQuery, type Query, runQuery, topCallsQuery, usageQuery } from '../src/analytics/figures.ts';
 import { buildRollup } from '../src/analytics/hourly-rollup.ts';
 import { summaryQuery } from '../src/analytics/llm-calls.ts';
 import { REPORT_NAMES, reportQuery } from '../src/analytics/reports.ts';
+import { versionStatsQuery } from '../src/analytics/version-stats.ts';
 import { type ClickHouseClient, openClickHouse } from '../src/store/clickhouse.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { expandGrafanaSql } from '../test/support/grafana-macros.ts';

@@ -1,7 +1,7 @@
 import { formatDecimal, parseDecimal } from '#sdk/pricing';
 import { DomainError } from '../domain-error.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-import { abQuery, runQuery, type Slice } from './figures.ts';
+import { QUERY_SETTINGS, type Query, runQuery, type Slice, sliceWhere } from './figures.ts';
 import { twoProportionP, welchP, wilson95 } from './statistics.ts';
 
 /** The significance level of every comparison. */
@@ -132,4 +132,31 @@ function round(x: number, digits = 6): number {
 
 function roundP(p: number | null): number | null {
   return p === null ? null : round(p, 8);
+}
+
+/**
+ * Per-variant figures of an A/B split (calls that recorded `promptscope.prompt.variant`): calls, errors, p95
+ * latency, cost (exact total and per call) and, for the significance tests, the mean and sample variance of cost
+ * and tokens (input + output) per call.
+ */
+export function abQuery(slice: Slice): Query {
+  const where = sliceWhere(slice);
+  const cost = 'ifNull(cost_amount, toDecimal64(0, 12))';
+  return {
+    sql: `SELECT prompt_variant AS variant,
+        toUInt64(count()) AS calls,
+        toUInt64(countIf(success = 0)) AS errors,
+        round(quantileExactLow(0.95)(duration_ns) / 1e6, 3) AS p95_ms,
+        toString(sum(${cost})) AS cost,
+        toString(sum(${cost}) / count()) AS cost_per_call,
+        avg(toFloat64(${cost})) AS cost_mean,
+        ifNotFinite(varSamp(toFloat64(${cost})), 0) AS cost_variance,
+        avg(input_tokens + output_tokens) AS tokens_mean,
+        ifNotFinite(varSamp(toFloat64(input_tokens + output_tokens)), 0) AS tokens_variance
+      FROM llm_calls FINAL
+      WHERE ${where.sql} AND prompt_variant != ''
+      GROUP BY variant ORDER BY variant
+      ${QUERY_SETTINGS}`,
+    params: where.params,
+  };
 }

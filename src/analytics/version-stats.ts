@@ -1,6 +1,6 @@
 import type { Logger } from '../platform/log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
-import { runQuery, versionStatsQuery } from './figures.ts';
+import { QUERY_SETTINGS, type Query, runQuery } from './figures.ts';
 
 export interface WindowStats {
   calls: number;
@@ -49,5 +49,34 @@ export async function versionStats(
   return (version) => {
     const r = byVersion.get(version);
     return { last_24h: window(r, '24h'), last_7d: window(r, '7d') };
+  };
+}
+
+/**
+ * Per version of one template, over the 24 hours and the 7 days before `to`: calls, success rate, p95 latency and
+ * cost (the seed's "statistics", from llm_calls; admin test runs left out).
+ */
+export function versionStatsQuery(template: string, to: number): Query {
+  const windows = [
+    ['24h', '{day:Int64}'],
+    ['7d', '{week:Int64}'],
+  ] as const;
+  const columns = windows.flatMap(([suffix, since]) => {
+    const inWindow = `timestamp >= fromUnixTimestamp64Milli(${since})`;
+    return [
+      `toUInt64(countIf(${inWindow})) AS calls_${suffix}`,
+      `round(countIf(${inWindow} AND success = 1) / nullIf(countIf(${inWindow}), 0), 6) AS success_rate_${suffix}`,
+      `if(countIf(${inWindow}) = 0, NULL, round(quantileExactLowIf(0.95)(duration_ns, ${inWindow}) / 1e6, 3)) AS p95_ms_${suffix}`,
+      `toString(sumIf(ifNull(cost_amount, toDecimal64(0, 12)), ${inWindow})) AS cost_${suffix}`,
+    ];
+  });
+  return {
+    sql: `SELECT prompt_version AS version, ${columns.join(',\n      ')}
+      FROM llm_calls FINAL
+      WHERE prompt_name = {template:String} AND test_run = 0
+        AND timestamp >= fromUnixTimestamp64Milli({week:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})
+      GROUP BY version
+      ${QUERY_SETTINGS}`,
+    params: { template, to, day: to - 86_400_000, week: to - 7 * 86_400_000 },
   };
 }

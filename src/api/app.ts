@@ -10,7 +10,7 @@ import { adminPromptRoutes } from './routes/admin-prompts.ts';
 import { adminTemplateRoutes } from './routes/admin-templates.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
-import { figureRoutes } from './routes/figures.ts';
+import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes, readPrompt } from './routes/prompts.ts';
 import { mayHoldUnstorableText, refuseUnstorableText } from './storable-text.ts';
@@ -88,8 +88,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/admin/prompts', adminPromptRoutes(deps));
   app.route('/api/v1/admin/templates', adminTemplateRoutes(deps));
   app.route('/api/v1/admin', adminMiscRoutes(deps));
-  app.route('/api/v1', analyticsRoutes(deps));
-  app.route('/api/v1', figureRoutes(deps));
+  app.route('/api/v1/executions', executionRoutes(deps));
+  app.route('/api/v1/analytics', analyticsRoutes(deps));
   app.route('/api/v1', alertRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
