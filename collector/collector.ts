@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { PriceCatalog } from '#sdk/pricing';
-import { listen } from '../src/platform/listen.ts';
+import { listen, urlHost } from '../src/platform/listen.ts';
 import type { Logger } from '../src/platform/log.ts';
 import type { Registry } from '../src/platform/metrics.ts';
 import { withDefaults } from '../src/platform/with-defaults.ts';
@@ -149,9 +149,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   await listen(server, o.port, o.host, 'PROMPTSCOPE_OTLP_PORT');
   exporter.start();
   const port = (server.address() as AddressInfo).port;
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(o.host)}:${port}`,
     port,
     metrics,
     spool,

@@ -13,7 +13,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { ensureBootstrapKey } from './auth/key-lifecycle.ts';
 import { newProcessToken, otlpAuthorizer } from './auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from './config.ts';
-import { listen } from './platform/listen.ts';
+import { listen, urlHost } from './platform/listen.ts';
 import type { Logger } from './platform/log.ts';
 import type { Registry } from './platform/metrics.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
@@ -173,8 +173,7 @@ export async function startSystem(
     await listen(server, config.port, config.host, 'PORT');
     stopping.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const apiUrl = `http://${host}:${address.port}`;
+    const apiUrl = `http://${urlHost(config.host)}:${address.port}`;
     if (roles.scheduler) {
       scheduler = await startConfiguredScheduler(alerting, {
         sql,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from '../platform/duration.ts';
 import { parsePrometheusText } from './metric-history.ts';
 import { cronForInterval } from './rules.ts';
 

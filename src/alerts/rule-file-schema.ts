@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DIMENSION_NAMES, type Dimension, USAGE_FIGURES, type UsageFigure } from '../analytics/figures.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../platform/duration.ts';
 import { checkTemplate } from './templates.ts';
 
 /**

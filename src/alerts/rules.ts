@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Dimension, UsageFigure } from '../analytics/figures.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../platform/duration.ts';
 import type { Labels } from './labels.ts';
 import {
   type ERROR_STATES,

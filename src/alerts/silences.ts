@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit.ts';
 import { LAST_INSTANT_MS } from '../instants.ts';
+import { parseDuration } from '../platform/duration.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
-import { parseDuration } from './duration.ts';
 import { formatMatcher, type Labels, type Matcher, matches, matchesAll, parseMatcher } from './labels.ts';
 
 /** Silences: label matchers and a time range; a silenced alert still evaluates and shows, but nobody is notified. */

@@ -1,3 +1,4 @@
+import { parseDuration } from '../platform/duration.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import {
   PARAMETER_RANGE,
@@ -189,14 +190,16 @@ export async function summarise(
   };
 }
 
-/** "1h", "15m", "7d", "30s" → seconds. */
+/** A window back from now, as a duration ("1h", "15m", "7d", "1h30m") of whole seconds, up to 366 days → seconds. */
 export function parseWindow(text: string): number | undefined {
-  const m = /^(\d+)([smhd])$/.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const seconds = n * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = parseDuration(text);
+  if (ms === undefined || ms % 1000 !== 0) return undefined;
+  const seconds = ms / 1000;
   return seconds > 0 && seconds <= 366 * 86400 ? seconds : undefined;
 }
+
+/** What parseWindow takes, for error messages. */
+export const WINDOW_EXPECTED = 'a duration like 30s, 15m, 1h or 7d (at most 366d)';
 
 function trimDecimal(s: string): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;

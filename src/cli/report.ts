@@ -5,6 +5,7 @@ import { TEST_RUNS } from '../analytics/figures.ts';
 import { parseWindow } from '../analytics/llm-calls.ts';
 import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.ts';
 import type { Config } from '../config.ts';
+import { urlHost } from '../platform/listen.ts';
 
 interface ReportAnswer {
   report: string;
@@ -89,8 +90,7 @@ export async function report(config: Config, args: string[], out: (s: string) =>
   const testRuns = values['test-runs'];
   if (testRuns !== undefined && !(TEST_RUNS as readonly string[]).includes(testRuns))
     return usage(`--test-runs takes ${TEST_RUNS.join(', ')}`);
-  const base =
-    values.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const base = values.url ?? `http://${urlHost(config.host)}:${config.port}`;
   const key =
     process.env.PROMPTSCOPE_API_KEY ||
     (await readFile(config.bootstrapKeyFile, 'utf8').catch(() => '')).trim();

@@ -30,3 +30,8 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A host as it is written in a URL: an IPv6 address in brackets (`[::1]`), anything else as it is. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

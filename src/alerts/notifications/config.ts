@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../platform/duration.ts';
 import { type Matcher, parseMatcher, parseMatchers } from '../labels.ts';
 import { notificationFileSchema, type RouteFile } from './schema.ts';
 import { standardWebhookSecretProblem } from './standard-webhooks.ts';

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { formatDuration } from '../../alerts/duration.ts';
 import {
   activeSilences,
   createSilence,
@@ -12,6 +11,7 @@ import {
 } from '../../alerts/silences.ts';
 import { alertHistory, allInstances, ruleStatuses } from '../../alerts/state-store.ts';
 import { actorName } from '../../auth/authenticator.ts';
+import { formatDuration } from '../../platform/duration.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import {

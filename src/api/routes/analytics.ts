@@ -15,7 +15,7 @@ import {
   type UsageFigure,
   usageQuery,
 } from '../../analytics/figures.ts';
-import { parseWindow, summarise } from '../../analytics/llm-calls.ts';
+import { parseWindow, summarise, WINDOW_EXPECTED } from '../../analytics/llm-calls.ts';
 import { REPORT_NAMES, REPORTS, reportQuery } from '../../analytics/reports.ts';
 import { type ApiDeps, type AppEnv, createRouter } from '../context.ts';
 import { toCsv, wantsCsv } from '../csv.ts';
@@ -341,9 +341,7 @@ export function analyticsRoutes(deps: ApiDeps) {
       const { window, test_runs } = c.req.valid('query');
       const seconds = parseWindow(window);
       if (seconds === undefined) {
-        throw validationFailed('invalid window', [
-          { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
-        ]);
+        throw validationFailed('invalid window', [{ field: 'window', message: WINDOW_EXPECTED }]);
       }
       return c.json({ ...(await summarise(deps.clickhouse.client, seconds, Date.now(), test_runs)) }, 200);
     })
@@ -367,9 +365,7 @@ export function analyticsRoutes(deps: ApiDeps) {
       const windowSeconds =
         query.window === undefined ? REPORTS[name].windowSeconds : parseWindow(query.window);
       if (windowSeconds === undefined) {
-        throw validationFailed('invalid query', [
-          { field: 'window', message: 'a number and a unit s, m, h or d, e.g. 1h (at most 366d)' },
-        ]);
+        throw validationFailed('invalid query', [{ field: 'window', message: WINDOW_EXPECTED }]);
       }
       const to = query.to ?? Date.now();
       const sql = reportQuery(name, {
