@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrames, Spool } from './spool.ts';
+import { decodeFrames, encodeRecord, frameBodies, Spool } from './spool.ts';
 
 const dirs: string[] = [];
 async function spoolDir(): Promise<string> {
@@ -75,5 +76,37 @@ describe('the on-disk spool', () => {
     expect([yAgain.token, text(yAgain.frames)]).toEqual([y.token, 'y1']);
     expect(await after.read(1024 * 1024)).toBeUndefined();
     await after.close();
+  });
+});
+
+describe('spool records, encoded and read back (property)', () => {
+  // Lines as the receiver writes them: JSON rows, so no newline inside one; any other text, emoji and all.
+  const line = fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replaceAll('\n', ' '));
+  const record = fc.array(line, { minLength: 1, maxLength: 8 });
+
+  it("gives back every record's lines, in order, with their count, however the records are cut", () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 6 }), (records) => {
+        const frames = Buffer.concat(records.map((r) => encodeRecord(r)));
+        const { body, rows } = decodeFrames(frames);
+        expect(body.toString('utf8')).toBe(records.map((r) => r.join('\n')).join('\n'));
+        expect(rows).toBe(records.reduce((n, r) => n + r.length, 0));
+        const { chunks, bytes } = frameBodies(frames);
+        expect(Buffer.concat(chunks).equals(body)).toBe(true);
+        expect(bytes).toBe(body.length);
+      }),
+    );
+  });
+
+  it('refuses a record whose bytes changed on disk (crc32), wherever the change is', () => {
+    fc.assert(
+      fc.property(record, fc.nat(), fc.integer({ min: 1, max: 255 }), (lines, at, flip) => {
+        const frames = encodeRecord(lines);
+        const i = 8 + (at % Math.max(1, frames.length - 8));
+        fc.pre(i < frames.length);
+        frames[i] = frames[i]! ^ flip;
+        expect(() => decodeFrames(frames)).toThrow(/corrupt/);
+      }),
+    );
   });
 });
