@@ -2,6 +2,8 @@
  * promptscope/sdk — what services import. Nothing here loads a database driver or the server.
  */
 
+export type { Attribution } from './attribution.ts';
+export { ATTRIBUTION_LIMITS } from './attribution.ts';
 export { GuardrailBlockedError, PromptRenderError, PromptUnavailableError } from './errors.ts';
 export { resultOf as geminiCallResult } from './gemini-response.ts';
 export type { GoogleGenAILike } from './google-genai.ts';

@@ -6,6 +6,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { type Attribution, attributionAttributes, runWithAttribution } from './attribution.ts';
 import { type ContentCapture, contentCaptureByEnv, contentOnSpan, disabledByEnv } from './options.ts';
 import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
@@ -52,6 +53,8 @@ export interface LlmTelemetryStats {
   spans: number;
   unpriced: number;
   internalErrors: number;
+  /** Attribution values and properties left out for being out of bounds (ATTRIBUTION_LIMITS). */
+  attributionDropped: number;
 }
 
 /** One span per LLM call, with GenAI attributes, template, guardrail verdicts and exact cost. */
@@ -67,7 +70,7 @@ export class LlmTelemetry {
   #now: () => number;
   #onError: (error: unknown) => void;
   #reported = new Set<string>();
-  #stats: LlmTelemetryStats = { spans: 0, unpriced: 0, internalErrors: 0 };
+  #stats: LlmTelemetryStats = { spans: 0, unpriced: 0, internalErrors: 0, attributionDropped: 0 };
   #host: RecorderHost;
 
   constructor(options: LlmTelemetryOptions = {}) {
@@ -95,6 +98,17 @@ export class LlmTelemetry {
 
   stats(): LlmTelemetryStats {
     return { ...this.#stats };
+  }
+
+  /**
+   * Runs `fn` (a request's handler) with who and what its LLM calls are for: every LLM span inside, across `await`s,
+   * carries the user, session, conversation, tenant and properties; other spans do not. It travels as OpenTelemetry
+   * baggage, so outgoing HTTP carries it too (startTelemetry sets the W3C baggage propagator). Call it once per request.
+   */
+  withAttribution<T>(attribution: Attribution, fn: () => T): T {
+    return runWithAttribution(attribution, fn, (n) => {
+      this.#stats.attributionDropped += n;
+    });
   }
 
   /** Runs one LLM call inside its span; the call's own result and errors reach the caller unchanged. */
@@ -161,6 +175,7 @@ export class LlmTelemetry {
     const operation = start.operation ?? 'generate_content';
     const scope = activePromptScope();
     const attributes: Attributes = {
+      ...attributionAttributes(),
       ...start.attributes,
       [ATTR.operationName]: operation,
       [ATTR.providerName]: start.provider,

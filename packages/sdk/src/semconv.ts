@@ -3,6 +3,12 @@
  * The collector's ClickHouse views read the same names: keep the two in step.
  */
 export const ATTR = {
+  userId: 'user.id',
+  sessionId: 'session.id',
+  conversationId: 'gen_ai.conversation.id',
+  tenant: 'promptscope.tenant',
+  /** Followed by the property's name: `promptscope.property.feature`. */
+  propertyPrefix: 'promptscope.property.',
   operationName: 'gen_ai.operation.name',
   providerName: 'gen_ai.provider.name',
   requestModel: 'gen_ai.request.model',
