@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ruleSql } from '../src/alerts/rule-query.ts';
+import { parseRuleFile } from '../src/alerts/rules.ts';
+import { buildRollup } from '../src/analytics/hourly-rollup.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
+import { createTestApi, type TestApi } from '../test/support/api.ts';
 import {
   collectorOnTestClickHouse,
   eventually,
@@ -100,5 +104,162 @@ describe('attribution in llm_calls', () => {
       'the call in llm_calls',
     );
     expect(row).toEqual(expected);
+  });
+});
+
+/** Cost and calls by tenant, user, session and property, over hours the rollup has built (it holds none of these). */
+describe('analytics by who and what', () => {
+  let client: ClickHouseClient;
+  let collector: RunningCollector;
+  let api: TestApi;
+  const HOUR = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+  // tenant, user, session, feature, cost
+  const CALLS: [string, string, string, string, string][] = [
+    ['acme', 'u-1', 's-1', 'search', '0.001'],
+    ['acme', 'u-1', 's-1', 'search', '0.002'],
+    ['acme', 'u-2', 's-2', 'chat', '0.004'],
+    ['globex', 'u-3', 's-3', 'chat', '0.008'],
+  ];
+  beforeAll(async () => {
+    ({ client, collector } = await collectorOnTestClickHouse());
+    api = await createTestApi();
+    const spanOf = serviceSpans('tenant-svc');
+    const spans = CALLS.map(([tenant, user, session, feature, cost]) =>
+      spanOf({
+        ...CALL,
+        'gen_ai.prompt.name': 'by-tenant',
+        'user.id': user,
+        'session.id': session,
+        'promptscope.tenant': tenant,
+        'promptscope.property.feature': feature,
+        'gen_ai.usage.cost.amount': cost,
+        'gen_ai.usage.cost.currency': 'USD',
+      }),
+    );
+    // Three hours ago: a closed hour the rollup builds.
+    for (const s of spans)
+      Object.assign(s, {
+        startTime: [Math.floor((HOUR + 600_000) / 1000), 0],
+        endTime: [Math.floor((HOUR + 601_000) / 1000), 0],
+      });
+    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
+    await eventually(
+      async () =>
+        (
+          await rows<{ n: string }>(
+            client,
+            "SELECT toString(count()) AS n FROM llm_calls FINAL WHERE prompt_name = 'by-tenant'",
+          )
+        )[0]!.n === '4',
+      'the calls in llm_calls',
+    );
+    await buildRollup(client, { closeAfterMs: 0, quietMs: 0, maxHoursPerRound: 10 });
+  });
+  afterAll(async () => {
+    await collector.stop();
+    await api.close();
+  });
+
+  const usage = async (query: string) => {
+    const from = HOUR - 3_600_000;
+    const res = await api.call(
+      'GET',
+      `/api/v1/analytics/usage?from=${from}&to=${HOUR + 2 * 3_600_000}&template=by-tenant&figures=calls,cost&${query}`,
+      { key: api.keys.telemetry },
+    );
+    expect(res.status).toBe(200);
+    return res.body.rows as Record<string, unknown>[];
+  };
+
+  it.each([
+    [
+      'group_by=tenant',
+      [
+        { tenant: 'acme', calls: 3, cost: '0.007' },
+        { tenant: 'globex', calls: 1, cost: '0.008' },
+      ],
+    ],
+    [
+      'group_by=user&tenant=acme',
+      [
+        { user: 'u-1', calls: 2, cost: '0.003' },
+        { user: 'u-2', calls: 1, cost: '0.004' },
+      ],
+    ],
+    ['group_by=session&user=u-1', [{ session: 's-1', calls: 2, cost: '0.003' }]],
+    [
+      'group_by=property.feature',
+      [
+        { 'property.feature': 'chat', calls: 2, cost: '0.012' },
+        { 'property.feature': 'search', calls: 2, cost: '0.003' },
+      ],
+    ],
+    [
+      'property.feature=chat&group_by=tenant',
+      [
+        { tenant: 'acme', calls: 1, cost: '0.004' },
+        { tenant: 'globex', calls: 1, cost: '0.008' },
+      ],
+    ],
+    [
+      'group_by=tenant,template&step=hour',
+      [
+        {
+          bucket: new Date(HOUR).toISOString().replace('.000', ''),
+          tenant: 'acme',
+          template: 'by-tenant',
+          calls: 3,
+          cost: '0.007',
+        },
+        {
+          bucket: new Date(HOUR).toISOString().replace('.000', ''),
+          tenant: 'globex',
+          template: 'by-tenant',
+          calls: 1,
+          cost: '0.008',
+        },
+      ],
+    ],
+  ])('%s: read from llm_calls, every hour, exact', async (query, expected) => {
+    expect(await usage(query)).toEqual(expected);
+  });
+
+  it.each(['6h', 'today'])(
+    'a rule over a %s window grouped by tenant fires for the tenant over its budget only',
+    async (window) => {
+      const parsed = parseRuleFile(
+        'budget.yaml',
+        `groups:
+  - name: budgets
+    rules:
+      - alert: TenantOverBudget
+        figure: { name: cost, window: ${window}, by: [tenant], where: { property.feature: chat } }
+        condition: '> 0.0075'
+`,
+      );
+      if (!('groups' in parsed)) throw new Error(JSON.stringify(parsed.problems));
+      const rule = parsed.groups[0]!.rules[0]!;
+      const at = HOUR + 2 * 3_600_000;
+      const { sql, params } = ruleSql(rule.query as Exclude<typeof rule.query, { kind: 'metric' }>, at);
+      const found = await (
+        await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })
+      ).json<{
+        tenant: string;
+        value: string;
+      }>();
+      const over = found.filter((r) => Number(r.value) > 0.0075).map((r) => r.tenant);
+      // "today" holds the calls unless they were made yesterday (UTC): then nothing, never an error.
+      const sameDay = new Date(HOUR).getUTCDate() === new Date(at).getUTCDate();
+      expect(over).toEqual(window === 'today' && !sameDay ? [] : ['globex']);
+    },
+  );
+
+  it.each([
+    ['group_by=property.my feature', 'group_by'],
+    ['property.a%20b=x', 'property.a b'],
+  ])('%s is refused, naming the parameter', async (query, field) => {
+    const res = await api.call('GET', `/api/v1/analytics/usage?${query}`, { key: api.keys.telemetry });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.fields[0].field).toBe(field);
   });
 });

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { DIMENSION_NAMES, type Dimension, USAGE_FIGURES, type UsageFigure } from '../analytics/figures.ts';
+import {
+  ATTRIBUTION_KEY_NAMES,
+  DIMENSION_NAMES,
+  isKey,
+  type Key,
+  USAGE_FIGURES,
+  type UsageFigure,
+} from '../analytics/figures.ts';
+
+const KEYS_EXPECTED = `${[...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].join(', ')} or property.<name>`;
+const key = z
+  .string({ error: `one of ${KEYS_EXPECTED}` })
+  .refine(isKey, { error: `one of ${KEYS_EXPECTED}` }) as unknown as z.ZodType<Key>;
+
 import { parseDuration } from '../platform/duration.ts';
 import { checkTemplate } from './templates.ts';
 
@@ -105,19 +118,14 @@ const figureSchema = z.strictObject(
       )
       .describe("how far back from the evaluation time, or 'today' (since UTC midnight)"),
     by: z
-      .array(
-        z.enum(DIMENSION_NAMES as [Dimension, ...Dimension[]], {
-          error: `a list of ${DIMENSION_NAMES.join(', ')}`,
-        }),
-        { error: `a list of ${DIMENSION_NAMES.join(', ')}` },
-      )
+      .array(key, { error: `a list of ${KEYS_EXPECTED}` })
       .refine((by) => new Set(by).size === by.length, 'a dimension is named twice')
       .default([])
-      .describe('dimensions: one alert per value'),
+      .describe(
+        'dimensions, attribution keys (user, session, conversation, tenant) or property.<name>: one alert per value',
+      ),
     where: z
-      .partialRecord(z.enum(DIMENSION_NAMES as [Dimension, ...Dimension[]]), z.string(), {
-        error: `a map from ${DIMENSION_NAMES.join(', ')} to a value`,
-      })
+      .record(key as unknown as z.ZodString, z.string(), { error: `a map from ${KEYS_EXPECTED} to a value` })
       .default({}),
     min_calls: z
       .int({ error: 'a whole number ≥ 1' })

@@ -134,7 +134,7 @@ describe('a rule file is checked whole and strictly, each problem where a person
     [
       'a dimension that does not exist',
       "figure: { name: calls, window: 5m, by: [colour] }\ncondition: '> 1'",
-      "rule 'A': figure.by.0: a list of",
+      "rule 'A': figure.by.0: one of template, version, label, variant, model, provider, service, environment, user, session, conversation, tenant or property.<name>",
     ],
     [
       'a window of nothing',

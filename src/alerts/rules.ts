@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Dimension, UsageFigure } from '../analytics/figures.ts';
+import type { Key, UsageFigure } from '../analytics/figures.ts';
 import { parseDuration } from '../platform/duration.ts';
 import type { Labels } from './labels.ts';
 import {
@@ -38,8 +38,8 @@ export type RuleQuery =
       figure: UsageFigure;
       /** Milliseconds before the evaluation time, or 'today' (since UTC midnight). */
       window: number | 'today';
-      by: Dimension[];
-      where: Partial<Record<Dimension, string>>;
+      by: Key[];
+      where: Partial<Record<Key, string>>;
       minCalls: number;
     }
   | { kind: 'sql'; sql: string }

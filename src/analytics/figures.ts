@@ -24,6 +24,48 @@ export const DIMENSIONS = {
 export type Dimension = keyof typeof DIMENSIONS;
 export const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
 
+/**
+ * Who and what a call is for (the sdk's withAttribution, or other instrumentations' names): read from llm_calls
+ * only, never from the hourly rollup, which keeps the dimensions above (users and sessions are too many).
+ */
+export const ATTRIBUTION_KEYS = {
+  user: 'user_id',
+  session: 'session_id',
+  conversation: 'conversation_id',
+  tenant: 'tenant',
+} as const;
+export type AttributionKey = keyof typeof ATTRIBUTION_KEYS;
+export const ATTRIBUTION_KEY_NAMES = Object.keys(ATTRIBUTION_KEYS) as AttributionKey[];
+/** A custom property's name, as the sdk bounds it. */
+export const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** What a figure can be grouped and filtered by: a dimension, an attribution key, or `property.<name>`. */
+export type Key = Dimension | AttributionKey | `property.${string}`;
+
+export function isKey(text: string): text is Key {
+  if (Object.hasOwn(DIMENSIONS, text) || Object.hasOwn(ATTRIBUTION_KEYS, text)) return true;
+  return text.startsWith('property.') && PROPERTY_NAME.test(text.slice(9));
+}
+
+/** The llm_calls column (or expression) of a key; property names are checked by isKey before they get here. */
+export function columnOf(key: Key): string {
+  if (Object.hasOwn(DIMENSIONS, key)) return DIMENSIONS[key as Dimension];
+  if (Object.hasOwn(ATTRIBUTION_KEYS, key)) return ATTRIBUTION_KEYS[key as AttributionKey];
+  const name = key.slice(9);
+  if (!PROPERTY_NAME.test(name)) throw new Error(`not a property name: ${JSON.stringify(name)}`);
+  return `properties['${name}']`;
+}
+
+/** A key as an output column name (`property.feature` needs quoting in SQL). */
+export function aliasOf(key: Key): string {
+  return key.includes('.') ? `\`${key}\`` : key;
+}
+
+/** Whether the hourly rollup holds these keys (only the dimensions). */
+export function rollupHolds(keys: readonly Key[]): boolean {
+  return keys.every((k) => Object.hasOwn(DIMENSIONS, k));
+}
+
 export const TEST_RUNS = ['exclude', 'include', 'only'] as const;
 export type TestRuns = (typeof TEST_RUNS)[number];
 
@@ -37,8 +79,8 @@ export interface Slice {
   to: number;
   /** Buckets in UTC; none for one row per group over the whole range. */
   step?: Step;
-  groupBy?: Dimension[];
-  filters?: Partial<Record<Dimension, string>>;
+  groupBy?: Key[];
+  filters?: Partial<Record<Key, string>>;
   /** Admin test runs (promptscope.test_run): left out by default. */
   testRuns?: TestRuns;
 }
@@ -56,10 +98,12 @@ export function sliceConditions(slice: Slice): { conditions: string[]; params: Q
     test_runs: slice.testRuns ?? 'exclude',
   };
   const conditions = [TEST_RUN_FILTER];
-  for (const [name, value] of Object.entries(slice.filters ?? {}) as [Dimension, string | undefined][]) {
+  for (const [i, [name, value]] of (
+    Object.entries(slice.filters ?? {}) as [Key, string | undefined][]
+  ).entries()) {
     if (value === undefined) continue;
-    params[`f_${name}`] = value;
-    conditions.push(`${DIMENSIONS[name]} = {f_${name}:String}`);
+    params[`f_${i}`] = value;
+    conditions.push(`${columnOf(name)} = {f_${i}:String}`);
   }
   return { conditions, params };
 }
@@ -82,8 +126,8 @@ function keys(slice: Slice): { select: string[]; names: string[] } {
     names.push('bucket');
   }
   for (const d of slice.groupBy ?? []) {
-    select.push(`${DIMENSIONS[d]} AS ${d}`);
-    names.push(d);
+    select.push(`${columnOf(d)} AS ${aliasOf(d)}`);
+    names.push(aliasOf(d));
   }
   return { select, names };
 }
@@ -186,7 +230,7 @@ export interface UsageSql {
   buckets?: Buckets;
   /** How the bucket appears in the output (its alias included). */
   bucketColumn?: (start: string) => string;
-  groupBy: readonly Dimension[];
+  groupBy: readonly Key[];
   /** Conditions on the dimension columns and test_run: they hold on llm_calls and llm_calls_hourly rows alike. */
   conditions: readonly string[];
   /** Output columns computed from the partials (`expr AS name`). */
@@ -218,8 +262,8 @@ const LAST_ROLLUP_HOUR_END = "toDateTime64('2106-02-07 06:00:00', 3, 'UTC')";
  */
 export function usageSql(q: UsageSql): string {
   const r = q.range;
-  const dims = q.groupBy.map((d) => `${DIMENSIONS[d]} AS ${d}`);
-  const names = [...(q.buckets ? ['t'] : []), ...q.groupBy];
+  const dims = q.groupBy.map((d) => `${columnOf(d)} AS ${aliasOf(d)}`);
+  const names = [...(q.buckets ? ['t'] : []), ...q.groupBy.map(aliasOf)];
   const conditions = q.conditions.length ? q.conditions.join(' AND ') : '1';
   const end = r.toInclusive ? `timestamp <= ${r.to}` : `timestamp < ${r.to}`;
   // Only the partials the output columns use: an array of every duration is not read for a cost chart.
@@ -260,7 +304,7 @@ export function usageSql(q: UsageSql): string {
     : '';
   const bucketColumn = q.bucketColumn ?? ((t: string) => `${t} AS bucket`);
   const columns = q.columns.map((c) => overPartials(c, partials));
-  return `${withs}SELECT ${[...(q.buckets ? [bucketColumn('t')] : []), ...q.groupBy, ...columns].join(',\n    ')}
+  return `${withs}SELECT ${[...(q.buckets ? [bucketColumn('t')] : []), ...q.groupBy.map(aliasOf), ...columns].join(',\n    ')}
   FROM (
     ${source}
   )
@@ -331,7 +375,10 @@ export function usageQuery(
       groupBy: slice.groupBy ?? [],
       conditions: where.conditions,
       columns: usageColumns(figures),
-      rollup: options.rollup,
+      // Attribution keys are not in the rollup: grouped or filtered by them, every hour is read from llm_calls.
+      rollup:
+        options.rollup !== false &&
+        rollupHolds([...(slice.groupBy ?? []), ...(Object.keys(slice.filters ?? {}) as Key[])]),
     }),
     params: where.params,
   };

@@ -2,9 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { compareVariants } from '../../analytics/ab.ts';
 import {
+  ATTRIBUTION_KEY_NAMES,
   DIMENSION_NAMES,
-  type Dimension,
   errorsQuery,
+  isKey,
+  type Key,
   type Query,
   runQueryWithColumns,
   type Slice,
@@ -36,16 +38,24 @@ const sliceParams = z.object({
   group_by: z
     .string()
     .optional()
-    .describe(`comma-separated: ${DIMENSION_NAMES.join(', ')}`),
+    .describe(
+      `comma-separated: ${[...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].join(', ')}, or property.<name> (attribution keys and properties are read from llm_calls, not the hourly rollup)`,
+    ),
   ...Object.fromEntries(
-    DIMENSION_NAMES.map((d) => [d, z.string().max(500).optional().describe(`only calls with this ${d}`)]),
+    [...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].map((d) => [
+      d,
+      z.string().max(500).optional().describe(`only calls with this ${d}`),
+    ]),
   ),
   test_runs: z.enum(TEST_RUNS).default('exclude').describe('admin test runs: exclude, include or only'),
 });
 type SliceParams = z.output<typeof sliceParams>;
 
-/** The validated slice, or a 422 naming the parameter that is wrong. */
-function sliceOf(q: SliceParams, now = Date.now()): Slice {
+/**
+ * The validated slice, or a 422 naming the parameter that is wrong. `raw` is the request's query string, for the
+ * `property.<name>=value` filters (any name, so not in the schema).
+ */
+function sliceOf(q: SliceParams, raw: Record<string, string>, now = Date.now()): Slice {
   const to = q.to ?? now;
   const from = q.from ?? to - DAY_MS;
   if (from >= to) throw validationFailed('invalid query', [{ field: 'from', message: 'must be before to' }]);
@@ -53,7 +63,7 @@ function sliceOf(q: SliceParams, now = Date.now()): Slice {
     .split(',')
     .map((g) => g.trim())
     .filter(Boolean);
-  const unknown = groupBy.filter((g) => !(DIMENSION_NAMES as string[]).includes(g));
+  const unknown = groupBy.filter((g) => !isKey(g));
   if (unknown.length > 0 || new Set(groupBy).size !== groupBy.length) {
     throw validationFailed('invalid query', [
       {
@@ -62,7 +72,9 @@ function sliceOf(q: SliceParams, now = Date.now()): Slice {
           ? `unknown grouping ${unknown
               .slice(0, 5)
               .map((u) => `'${u.length > 40 ? `${u.slice(0, 40)}…` : u}'`)
-              .join(', ')}: use ${DIMENSION_NAMES.join(', ')}`
+              .join(
+                ', ',
+              )}: use ${[...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].join(', ')} or property.<name>`
           : 'a grouping is named twice',
       },
     ]);
@@ -72,18 +84,33 @@ function sliceOf(q: SliceParams, now = Date.now()): Slice {
       { field: 'step', message: `more than ${MAX_BUCKETS} ${q.step}s in the range: use a larger step` },
     ]);
   }
-  const filters: Partial<Record<Dimension, string>> = {};
-  for (const d of DIMENSION_NAMES) {
+  const filters: Partial<Record<Key, string>> = {};
+  for (const d of [...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES]) {
     const value = (q as Record<string, unknown>)[d];
     if (typeof value === 'string') filters[d] = value;
   }
-  return { from, to, step: q.step, groupBy: groupBy as Dimension[], filters, testRuns: q.test_runs };
+  for (const [name, value] of Object.entries(raw)) {
+    if (!name.startsWith('property.')) continue;
+    if (!isKey(name) || value.length > 500)
+      throw validationFailed('invalid query', [
+        {
+          field: name,
+          message:
+            'a property filter is property.<name>=<value>: a name of letters, digits, _ . - (up to 64), a value up to 500 characters',
+        },
+      ]);
+    filters[name] = value;
+  }
+  return { from, to, step: q.step, groupBy: groupBy as Key[], filters, testRuns: q.test_runs };
 }
 
 const keyColumns = {
   bucket: z.string().optional().describe('start of the bucket, UTC (with `step`)'),
   ...Object.fromEntries(
-    DIMENSION_NAMES.map((d) => [d, z.string().optional().describe(`with group_by=${d}`)]),
+    [...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].map((d) => [
+      d,
+      z.string().optional().describe(`with group_by=${d}`),
+    ]),
   ),
 };
 
@@ -347,16 +374,16 @@ export function analyticsRoutes(deps: ApiDeps) {
     })
     .openapi(usage, async (c) => {
       const query = c.req.valid('query') as SliceParams & { figures?: string };
-      const slice = sliceOf(query);
+      const slice = sliceOf(query, c.req.query());
       return answer(c, usageQuery(slice, figuresOf(query.figures)), range(slice.from, slice.to)) as never;
     })
     .openapi(errors, async (c) => {
-      const slice = sliceOf(c.req.valid('query') as SliceParams);
+      const slice = sliceOf(c.req.valid('query') as SliceParams, c.req.query());
       return answer(c, errorsQuery(slice), range(slice.from, slice.to)) as never;
     })
     .openapi(topCalls, async (c) => {
       const query = c.req.valid('query') as SliceParams & { limit: number };
-      const slice = sliceOf(query);
+      const slice = sliceOf(query, c.req.query());
       return answer(c, topCallsQuery(slice, query.limit), range(slice.from, slice.to)) as never;
     })
     .openapi(report, async (c) => {
@@ -382,6 +409,9 @@ export function analyticsRoutes(deps: ApiDeps) {
     })
     .openapi(ab, async (c) => {
       const query = c.req.valid('query') as SliceParams & { control?: string };
-      return c.json(await compareVariants(deps.clickhouse.client, sliceOf(query), query.control), 200);
+      return c.json(
+        await compareVariants(deps.clickhouse.client, sliceOf(query, c.req.query()), query.control),
+        200,
+      );
     });
 }
