@@ -115,10 +115,10 @@ describe('analytics by who and what', () => {
   const HOUR = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
   // tenant, user, session, feature, cost
   const CALLS: [string, string, string, string, string][] = [
-    ['acme', 'u-1', 's-1', 'search', '0.001'],
-    ['acme', 'u-1', 's-1', 'search', '0.002'],
-    ['acme', 'u-2', 's-2', 'chat', '0.004'],
-    ['globex', 'u-3', 's-3', 'chat', '0.008'],
+    ['acme', 'u-1', 'sess-a', 'search', '0.001'],
+    ['acme', 'u-1', 'sess-a', 'search', '0.002'],
+    ['acme', 'u-2', 'sess-b', 'chat', '0.004'],
+    ['globex', 'u-3', 'sess-c', 'chat', '0.008'],
   ];
   beforeAll(async () => {
     ({ client, collector } = await collectorOnTestClickHouse());
@@ -186,7 +186,7 @@ describe('analytics by who and what', () => {
         { user: 'u-2', calls: 1, cost: '0.004' },
       ],
     ],
-    ['group_by=session&user=u-1', [{ session: 's-1', calls: 2, cost: '0.003' }]],
+    ['group_by=session&user=u-1', [{ session: 'sess-a', calls: 2, cost: '0.003' }]],
     [
       'group_by=property.feature',
       [
@@ -222,6 +222,32 @@ describe('analytics by who and what', () => {
     ],
   ])('%s: read from llm_calls, every hour, exact', async (query, expected) => {
     expect(await usage(query)).toEqual(expected);
+  });
+
+  it('answers a top N: the users who cost most, largest first', async () => {
+    expect(await usage('group_by=user&order_by=cost&limit=2')).toEqual([
+      { user: 'u-3', calls: 1, cost: '0.008' },
+      { user: 'u-2', calls: 1, cost: '0.004' },
+    ]);
+  });
+
+  it('lists the calls of a session in the order they happened, with who and what', async () => {
+    const res = await api.call('GET', '/api/v1/executions?session=sess-a&order=asc', {
+      key: api.keys.telemetry,
+    });
+    expect(res.status).toBe(200);
+    const calls = res.body.executions as {
+      timestamp: string;
+      cost: string;
+      user_id: string;
+      tenant: string;
+      properties: Record<string, string>;
+    }[];
+    expect(calls.map((c) => [c.cost, c.user_id, c.tenant, c.properties])).toEqual([
+      ['0.001', 'u-1', 'acme', { feature: 'search' }],
+      ['0.002', 'u-1', 'acme', { feature: 'search' }],
+    ]);
+    expect(calls[0]!.timestamp <= calls[1]!.timestamp).toBe(true);
   });
 
   it.each(['6h', 'today'])(

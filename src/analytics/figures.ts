@@ -240,6 +240,9 @@ export interface UsageSql {
   rollup?: boolean;
   /** Whether the query ends with QUERY_SETTINGS (not when it is a subquery). */
   settings?: boolean;
+  /** Rows by this output column, largest first (then by key), and at most `limit` of them: a top N. */
+  orderBy?: string;
+  limit?: number;
 }
 
 /**
@@ -310,7 +313,8 @@ export function usageSql(q: UsageSql): string {
   )
   ${names.length ? `GROUP BY ${names.join(', ')}` : ''}
   ${q.having ? `HAVING ${q.having}` : ''}
-  ${names.length ? `ORDER BY ${names.join(', ')}` : ''}
+  ${q.orderBy ? `ORDER BY ${[`${q.orderBy} DESC`, ...names].join(', ')}` : names.length ? `ORDER BY ${names.join(', ')}` : ''}
+  ${q.limit ? `LIMIT ${Math.trunc(q.limit)}` : ''}
   ${q.settings === false ? '' : QUERY_SETTINGS}`;
 }
 
@@ -364,8 +368,12 @@ const STEP_BUCKETS: Record<Step, Buckets> = {
 export function usageQuery(
   slice: Slice,
   figures?: readonly UsageFigure[],
-  options: { rollup?: boolean } = {},
+  options: { rollup?: boolean; orderBy?: UsageFigure; limit?: number } = {},
 ): Query {
+  const named =
+    figures && options.orderBy && !figures.includes(options.orderBy)
+      ? [...figures, options.orderBy]
+      : figures;
   const where = sliceConditions(slice);
   return {
     sql: usageSql({
@@ -374,7 +382,9 @@ export function usageQuery(
       bucketColumn: (t) => `formatDateTime(${t}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket`,
       groupBy: slice.groupBy ?? [],
       conditions: where.conditions,
-      columns: usageColumns(figures),
+      columns: usageColumns(named),
+      orderBy: options.orderBy,
+      limit: options.limit,
       // Attribution keys are not in the rollup: grouped or filtered by them, every hour is read from llm_calls.
       rollup:
         options.rollup !== false &&

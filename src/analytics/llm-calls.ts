@@ -16,7 +16,13 @@ export interface ExecutionFilter {
   version?: string;
   model?: string;
   service?: string;
+  user?: string;
+  session?: string;
+  conversation?: string;
+  tenant?: string;
   status?: 'success' | 'error';
+  /** Newest first (default), or oldest first (a session's calls in the order they happened). */
+  order?: 'desc' | 'asc';
   /** Admin test runs: left out (default), included, or alone. */
   testRuns?: TestRuns;
   /** Unix milliseconds. */
@@ -52,6 +58,11 @@ export interface Execution {
   success: boolean;
   error_type: string;
   finish_reasons: string[];
+  user_id: string;
+  session_id: string;
+  conversation_id: string;
+  tenant: string;
+  properties: Record<string, string>;
 }
 
 // A filter given empty means "calls with that field empty" (as in the analytics figures), absent means "any".
@@ -60,6 +71,10 @@ const WHERE = `
   AND ({version:Nullable(String)} IS NULL OR prompt_version = {version:Nullable(String)})
   AND ({model:Nullable(String)} IS NULL OR request_model = {model:Nullable(String)} OR response_model = {model:Nullable(String)})
   AND ({service:Nullable(String)} IS NULL OR service_name = {service:Nullable(String)})
+  AND ({user:Nullable(String)} IS NULL OR user_id = {user:Nullable(String)})
+  AND ({session:Nullable(String)} IS NULL OR session_id = {session:Nullable(String)})
+  AND ({conversation:Nullable(String)} IS NULL OR conversation_id = {conversation:Nullable(String)})
+  AND ({tenant:Nullable(String)} IS NULL OR tenant = {tenant:Nullable(String)})
   AND ({status:String} = '' OR success = if({status:String} = 'success', 1, 0))
   AND ${TEST_RUN_FILTER}
   AND timestamp >= fromUnixTimestamp64Milli({from:Int64})
@@ -71,6 +86,10 @@ function params(f: ExecutionFilter) {
     version: f.version ?? null,
     model: f.model ?? null,
     service: f.service ?? null,
+    user: f.user ?? null,
+    session: f.session ?? null,
+    conversation: f.conversation ?? null,
+    tenant: f.tenant ?? null,
     status: f.status ?? '',
     test_runs: f.testRuns ?? 'exclude',
     from: f.from ?? 0,
@@ -89,9 +108,10 @@ export async function listExecutions(
         prompt_name AS template_name, prompt_version AS template_version, prompt_label AS template_label, prompt_source,
         input_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
         if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
-        round(duration_ns / 1e6, 3) AS duration_ms, success AS ok, error_type, finish_reasons
+        round(duration_ns / 1e6, 3) AS duration_ms, success AS ok, error_type, finish_reasons,
+        user_id, session_id, conversation_id, tenant, properties
       FROM llm_calls FINAL WHERE ${WHERE}
-      ORDER BY timestamp DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      ORDER BY timestamp ${f.order === 'asc' ? 'ASC' : 'DESC'} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
     query_params: { ...params(f), limit: f.limit, offset: f.offset },
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },

@@ -202,6 +202,11 @@ const usage = figureRoute(
       .describe(
         `comma-separated figures to compute (default: all): ${Object.keys(USAGE_FIGURES).join(', ')}; a chart that shows two of them is answered faster than with all`,
       ),
+    order_by: z
+      .enum(Object.keys(USAGE_FIGURES) as [UsageFigure, ...UsageFigure[]])
+      .optional()
+      .describe('rows by this figure, largest first: with limit, a top N (the 20 users who cost most)'),
+    limit: z.coerce.number().int().min(1).max(10_000).optional().describe('at most this many rows'),
   },
 );
 
@@ -373,9 +378,17 @@ export function analyticsRoutes(deps: ApiDeps) {
       return c.json({ ...(await summarise(deps.clickhouse.client, seconds, Date.now(), test_runs)) }, 200);
     })
     .openapi(usage, async (c) => {
-      const query = c.req.valid('query') as SliceParams & { figures?: string };
+      const query = c.req.valid('query') as SliceParams & {
+        figures?: string;
+        order_by?: UsageFigure;
+        limit?: number;
+      };
       const slice = sliceOf(query, c.req.query());
-      return answer(c, usageQuery(slice, figuresOf(query.figures)), range(slice.from, slice.to)) as never;
+      const sql = usageQuery(slice, figuresOf(query.figures), {
+        orderBy: query.order_by,
+        limit: query.limit,
+      });
+      return answer(c, sql, range(slice.from, slice.to)) as never;
     })
     .openapi(errors, async (c) => {
       const slice = sliceOf(c.req.valid('query') as SliceParams, c.req.query());

@@ -20,6 +20,14 @@ const executions = createRoute({
       version: z.string().optional(),
       model: z.string().optional(),
       service: z.string().optional(),
+      user: z.string().optional().describe('only the calls of this end user'),
+      session: z.string().optional().describe('only the calls of this session'),
+      conversation: z.string().optional(),
+      tenant: z.string().optional(),
+      order: z
+        .enum(['desc', 'asc'])
+        .default('desc')
+        .describe('newest first, or oldest first (a session in order)'),
       status: z.enum(['success', 'error']).optional(),
       test_runs: z.enum(TEST_RUNS).default('exclude').describe('admin test runs: exclude, include or only'),
       from: instant.optional(),
