@@ -81,6 +81,10 @@ describe('the built-in dashboards page in a real browser', () => {
             'gen_ai.usage.input_tokens': 100 + i,
             'gen_ai.usage.output_tokens': 20,
             'gen_ai.usage.cost.amount': `0.00${i + 1}`,
+            // Who and what, as the sdk's withAttribution writes it: five sessions of three users of two tenants.
+            'session.id': `s-${i % 5}`,
+            'user.id': `u-${(i % 5) % 3}`,
+            'promptscope.tenant': (i % 5) % 2 ? 'acme' : 'globex',
           },
         }),
       );
@@ -220,6 +224,58 @@ describe('the built-in dashboards page in a real browser', () => {
       grafana: [String(calls), cost],
       page: [String(calls), cost],
     });
+  }, 60_000);
+
+  it('shows who spent it: top tenants and users as the API counts them, and a session\u2019s calls in order', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`${served.url}/dashboards`);
+    await page.fill('#key', api.keys.telemetry);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
+    const cells = (table: string) =>
+      page.$$eval(`[data-table="${table}"] tbody tr`, (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      );
+    const to = Date.now();
+    const top = async (key: string) =>
+      (
+        await api.call(
+          'GET',
+          `/api/v1/analytics/usage?from=${to - 86_400_000}&to=${to}&group_by=${key}&figures=calls,cost&order_by=cost&limit=10`,
+          { key: api.keys.telemetry },
+        )
+      ).body.rows.map((r: Record<string, string | number>) => [
+        String(r[key]),
+        String(r.calls),
+        `$${r.cost}`,
+      ]);
+    expect(await cells('top tenants')).toEqual(await top('tenant'));
+    expect((await cells('top tenants')).map((r) => r[0]).sort()).toEqual(['acme', 'globex']);
+    expect(await cells('top users')).toEqual(await top('user'));
+
+    await page.goto(`${served.url}/dashboards#sessions`);
+    await page.waitForSelector('main[data-ready="sessions"]');
+    const sessions = await cells('top sessions');
+    expect(sessions.map((r) => r[0]).sort()).toEqual(['s-0', 's-1', 's-2', 's-3', 's-4']);
+    const costs = sessions.map((r) => Number(r[4]!.slice(1)));
+    expect(costs).toEqual([...costs].sort((a, b) => b - a));
+    // The dearest session is open: its calls, oldest first, as /api/v1/executions lists them.
+    const open = async () => {
+      const id = (await page.getAttribute('[data-table="session calls"]', 'data-session'))!;
+      const listed = (
+        await api.call('GET', `/api/v1/executions?session=${id}&order=asc&limit=200`, {
+          key: api.keys.telemetry,
+        })
+      ).body.executions as { cost: string }[];
+      const rows = await cells('session calls');
+      expect(rows.map((r) => r[4])).toEqual(listed.map((c) => `$${c.cost}`));
+      return id;
+    };
+    expect(await open()).toBe(sessions[0]![0]);
+    await page.click(`button[data-session="${sessions[1]![0]}"]`);
+    await page.waitForSelector(`[data-table="session calls"][data-session="${sessions[1]![0]}"]`);
+    expect(await open()).toBe(sessions[1]![0]);
+    await page.close();
   }, 60_000);
 
   it('lists templates with versions, labels (splits with their weights) and what each label move changed', async () => {
@@ -396,7 +452,7 @@ describe('the built-in dashboards page in a real browser', () => {
       await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
       await fs.mkdir(ARTIFACTS, { recursive: true });
       const colours = new Map<string, string[]>();
-      for (const view of ['overview', 'template', 'ab', 'templates', 'alerts']) {
+      for (const view of ['overview', 'template', 'ab', 'templates', 'sessions', 'alerts']) {
         await page.evaluate((v) => {
           (globalThis as unknown as Browserish).location.hash = v;
         }, view);

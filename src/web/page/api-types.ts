@@ -7,6 +7,9 @@ export interface UsageRow {
   version?: string;
   label?: string;
   variant?: string;
+  tenant?: string;
+  user?: string;
+  session?: string;
   calls?: number;
   success_rate?: number | null;
   error_rate?: number | null;
@@ -103,4 +106,22 @@ export interface Transition {
   labels: Record<string, string>;
   from: string;
   to: string;
+}
+
+/** A call as /api/v1/executions lists it. */
+export interface Execution {
+  id: string;
+  timestamp: string;
+  template_name: string;
+  template_version: string;
+  request_model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost: string | null;
+  duration_ms: number;
+  success: boolean;
+  error_type: string;
+  user_id: string;
+  session_id: string;
+  tenant: string;
 }

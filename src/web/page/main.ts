@@ -5,6 +5,7 @@ import { alertsView } from './alerts-view.ts';
 import { el, main } from './dom.ts';
 import { overview } from './overview.ts';
 import { KEY, signIn } from './session.ts';
+import { sessionsView } from './sessions-view.ts';
 import { page } from './state.ts';
 import { templateView } from './template-view.ts';
 import { templatesView } from './templates-view.ts';
@@ -14,6 +15,7 @@ const VIEWS: Record<string, () => Promise<void>> = {
   template: templateView,
   ab: abView,
   templates: templatesView,
+  sessions: sessionsView,
   alerts: alertsView,
 };
 

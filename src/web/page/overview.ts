@@ -9,7 +9,7 @@ import { chart, stat, table } from './widgets.ts';
 export async function overview(): Promise<void> {
   const q = rangeQuery();
   const step = stepOfRange();
-  const [total, byTemplateDay, byTemplate, errors, top] = await Promise.all([
+  const [total, byTemplateDay, byTemplate, errors, top, tenants, users] = await Promise.all([
     // Each query computes only the figures it shows: far cheaper over a month of calls than all of them.
     api<Rows<UsageRow>>(
       `/api/v1/analytics/usage?${q}&figures=calls,cost,success_rate,p95_ms,unpriced_share,cost_per_1k_calls`,
@@ -20,6 +20,13 @@ export async function overview(): Promise<void> {
     ),
     api<Rows<UsageRow>>(`/api/v1/analytics/usage?${q}&step=${step}&figures=error_rate,output_tokens`),
     api<Rows<TopCall>>(`/api/v1/analytics/top-calls?${q}&limit=10`),
+    // Who spent it: the tenants and users who cost most (read from the calls, never the rollup).
+    api<Rows<UsageRow>>(
+      `/api/v1/analytics/usage?${q}&group_by=tenant&figures=calls,cost&order_by=cost&limit=10`,
+    ),
+    api<Rows<UsageRow>>(
+      `/api/v1/analytics/usage?${q}&group_by=user&figures=calls,cost&order_by=cost&limit=10`,
+    ),
   ]);
   const t = total.rows[0] ?? {};
   main.replaceChildren(
@@ -81,6 +88,22 @@ export async function overview(): Promise<void> {
           { label: 'cost', value: (r) => `$${r.cost}`, num: true },
         ]),
       ),
+      spenders('Top tenants', 'tenant', tenants.rows),
+      spenders('Top users', 'user', users.rows),
     ),
+  );
+}
+
+/** Who cost most: a tenant's or user's calls and cost, dearest first; calls that named none are "unattributed". */
+function spenders(title: string, key: 'tenant' | 'user', rows: UsageRow[]): HTMLElement {
+  return el(
+    'div',
+    { class: 'card', 'data-table': title.toLowerCase() },
+    el('h3', {}, title),
+    table(rows, [
+      { label: key, value: (r) => (r[key] ? String(r[key]) : '(unattributed)') },
+      { label: 'calls', value: (r) => fmt.calls(r.calls), num: true },
+      { label: 'cost', value: (r) => `$${r.cost}`, num: true },
+    ]),
   );
 }

@@ -3,7 +3,7 @@ import { el } from './dom.ts';
 const DAY = 86_400_000;
 
 /** What the viewer chose; kept across views. */
-export const state = { range: '24h' as keyof typeof RANGES, template: '', label: 'production' };
+export const state = { range: '24h' as keyof typeof RANGES, template: '', label: 'production', session: '' };
 export const RANGES = { '1h': 3_600_000, '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
 /** The range the view asked for (Unix ms): charts draw exactly this span, whatever the data holds. */
 export const shown = { from: 0, to: 0 };
