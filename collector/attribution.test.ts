@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overviewDashboard } from '../dashboards/build.ts';
 import { ruleSql } from '../src/alerts/rule-query.ts';
 import { parseRuleFile } from '../src/alerts/rules.ts';
+import { runQuery } from '../src/analytics/figures.ts';
 import { buildRollup } from '../src/analytics/hourly-rollup.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi } from '../test/support/api.ts';
@@ -12,6 +14,7 @@ import {
   rows,
   serviceSpans,
 } from '../test/support/collector.ts';
+import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import type { RunningCollector } from './collector.ts';
 
 interface Attribution {
@@ -136,11 +139,11 @@ describe('analytics by who and what', () => {
         'gen_ai.usage.cost.currency': 'USD',
       }),
     );
-    // Three hours ago: a closed hour the rollup builds.
-    for (const s of spans)
+    // Three hours ago, a second apart, in the order listed: a closed hour the rollup builds.
+    for (const [i, s] of spans.entries())
       Object.assign(s, {
-        startTime: [Math.floor((HOUR + 600_000) / 1000), 0],
-        endTime: [Math.floor((HOUR + 601_000) / 1000), 0],
+        startTime: [Math.floor((HOUR + 600_000) / 1000) + i, 0],
+        endTime: [Math.floor((HOUR + 601_000) / 1000) + i, 0],
       });
     expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
     await eventually(
@@ -229,6 +232,42 @@ describe('analytics by who and what', () => {
       { user: 'u-3', calls: 1, cost: '0.008' },
       { user: 'u-2', calls: 1, cost: '0.004' },
     ]);
+  });
+
+  it("the Grafana overview's cost by tenant and by user are the API's top N", async () => {
+    const board = overviewDashboard();
+    const sqlOf = (title: string) =>
+      (
+        board.panels!.find((p) => 'title' in p && p.title === title) as unknown as {
+          targets: { rawSql: string }[];
+        }
+      ).targets[0]!.rawSql;
+    const all = Object.fromEntries(
+      (board.templating?.list ?? []).filter((v) => v.type === 'query').map((v) => [v.name, 'all' as const]),
+    );
+    const range = {
+      fromMs: HOUR - 3_600_000,
+      toMs: HOUR + 2 * 3_600_000,
+      intervalSeconds: 60,
+      variables: all,
+    };
+    for (const [title, key] of [
+      ['Cost by tenant (top 20)', 'tenant'],
+      ['Cost by user (top 20)', 'user'],
+    ] as const) {
+      const panel = await runQuery<Record<string, string | number>>(client, {
+        sql: expandGrafanaSql(sqlOf(title), range),
+        params: {},
+      });
+      const res = await api.call(
+        'GET',
+        `/api/v1/analytics/usage?from=${range.fromMs}&to=${range.toMs}&group_by=${key}&figures=calls,cost&order_by=cost&limit=20`,
+        { key: api.keys.telemetry },
+      );
+      expect(panel.map((r) => [r[key], Number(r.calls), Number(r.cost)])).toEqual(
+        res.body.rows.map((r: Record<string, string | number>) => [r[key], r.calls, Number(r.cost)]),
+      );
+    }
   });
 
   it('lists the calls of a session in the order they happened, with who and what', async () => {

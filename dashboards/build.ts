@@ -10,6 +10,7 @@ import {
   DATASOURCE,
   type GrafanaBucket,
   grafanaAbSql,
+  grafanaSpendersSql,
   grafanaTopCallsSql,
   grafanaUsageSql,
   grafanaVariableSql,
@@ -217,6 +218,22 @@ export function overviewDashboard(): Dashboard {
         'percentunit',
       ),
       panel('table', 'Most expensive calls', { x: 12, y: 28, w: 12, h: 8 }, grafanaTopCallsSql(f), TABLE),
+      panel(
+        'table',
+        'Cost by tenant (top 20)',
+        { x: 0, y: 36, w: 12, h: 8 },
+        grafanaSpendersSql('tenant', f),
+        TABLE,
+        'currencyUSD',
+      ),
+      panel(
+        'table',
+        'Cost by user (top 20)',
+        { x: 12, y: 36, w: 12, h: 8 },
+        grafanaSpendersSql('user', f),
+        TABLE,
+        'currencyUSD',
+      ),
     ],
   );
 }

@@ -155,3 +155,20 @@ export function grafanaTopCallsSql(filters: readonly Dimension[], limit = 20): s
 export function grafanaVariableSql(d: Dimension, filters: readonly Dimension[] = []): string {
   return `SELECT ${DIMENSIONS[d]} FROM llm_calls WHERE ${grafanaWhere(filters)} AND ${DIMENSIONS[d]} != '' GROUP BY ${DIMENSIONS[d]} ORDER BY count() DESC LIMIT 200`;
 }
+
+/**
+ * Who spent it: the tenants or users who cost most in the dashboard's range (top 20), read from llm_calls (the hourly
+ * rollup keeps no attribution), as the API's `group_by=tenant&order_by=cost&limit=20`.
+ */
+export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dimension[]): string {
+  return usageSql({
+    range: DASHBOARD_RANGE,
+    groupBy: [key],
+    conditions: grafanaConditions(filters),
+    columns: usageColumns(['calls', 'cost'], NUMERIC),
+    rollup: false,
+    orderBy: 'cost',
+    limit: 20,
+    settings: false,
+  });
+}
