@@ -55,7 +55,11 @@ export async function loadSyntheticCalls(
               'gen_ai.usage.cache_read.input_tokens', toString(number % 5 = 0 ? 100 : 0),
               'gen_ai.usage.output_tokens', toString(20 + number % 400),
               'gen_ai.usage.cost.amount', toString(toDecimal64((200 + number % 1800) * 0.0000003 + (20 + number % 400) * 0.0000025, 12)),
-              'gen_ai.usage.cost.currency', 'USD') AS SpanAttributes,
+              'gen_ai.usage.cost.currency', 'USD',
+              -- Who: 100,000 users in 200 tenants, a session per 10 calls.
+              'user.id', concat('user-', toString(number % 100000)),
+              'promptscope.tenant', concat('tenant-', toString(number % 100000 % 200)),
+              'session.id', concat('session-', toString(intDiv(number, 10)))) AS SpanAttributes,
           toUInt64(50000000 + cityHash64(number, 'd') % 20000000000) AS Duration,
           if(number % 20 = 0, 'Error', 'Ok') AS StatusCode
         FROM (SELECT number, ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'gemini-3-pro-preview'][1 + number % 5] AS model
@@ -126,6 +130,19 @@ export async function run(): Promise<Record<string, string | number>> {
       ['drill-down: usage by version per hour', usageQuery({ ...drill, step: 'hour', groupBy: ['version'] })],
       ['drill-down: A/B', abQuery({ ...drill, filters: { template: 'template-7', label: 'production' } })],
       ['drill-down: version stats', versionStatsQuery('template-7', now)],
+      // Who spent it: read from llm_calls (100,000 users, 200 tenants), never the rollup.
+      [
+        'who: top 20 users by cost, 30 d',
+        usageQuery({ ...slice, groupBy: ['user'] }, ['calls', 'cost'], { orderBy: 'cost', limit: 20 }),
+      ],
+      [
+        'who: cost by tenant, 30 d',
+        usageQuery({ ...slice, groupBy: ['tenant'] }, ['calls', 'cost'], { orderBy: 'cost' }),
+      ],
+      [
+        'who: one user, cost per day',
+        usageQuery({ ...slice, step: 'day', filters: { user: 'user-4242' } }, ['calls', 'cost']),
+      ],
     ];
     const context = (template?: string) => ({
       fromMs: from,
@@ -149,10 +166,12 @@ export async function run(): Promise<Record<string, string | number>> {
       params: {},
     });
     const panelsOf = (d: ReturnType<typeof overviewDashboard>, name: string, template?: string) => [
-      ...(d.templating?.list ?? []).map((v): [string, Query] => [
-        `${name} variable: ${v.name}`,
-        expanded((v.query as { rawSql: string }).rawSql, template),
-      ]),
+      ...(d.templating?.list ?? [])
+        .filter((v) => v.type === 'query')
+        .map((v): [string, Query] => [
+          `${name} variable: ${v.name}`,
+          expanded((v.query as { rawSql: string }).rawSql, template),
+        ]),
       ...(d.panels ?? []).map((p): [string, Query] => [
         `${name} panel: ${p.title}`,
         expanded(
