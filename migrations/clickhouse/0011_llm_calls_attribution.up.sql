@@ -80,10 +80,13 @@ SELECT
              SpanAttributes['traceloop.association.properties.session_id']) AS session_id,
     SpanAttributes['gen_ai.conversation.id'] AS conversation_id,
     SpanAttributes['promptscope.tenant'] AS tenant,
-    CAST(mapApply((k, v) -> (replaceRegexpOne(k, '^(promptscope\\.property\\.|traceloop\\.association\\.properties\\.)', ''), v),
-                  mapFilter((k, v) -> v != '' AND (startsWith(k, 'promptscope.property.')
-                                       OR (startsWith(k, 'traceloop.association.properties.') AND k NOT IN association_ids)),
-                            SpanAttributes)),
+    -- Properties without a regular expression per key: most spans have none, and this runs for every span.
+    CAST(if(NOT arrayExists(k -> startsWith(k, 'promptscope.property.') OR startsWith(k, 'traceloop.association.properties.'), mapKeys(SpanAttributes)),
+            map(),
+            mapApply((k, v) -> (if(startsWith(k, 'promptscope.property.'), substring(k, 22), substring(k, 34)), v),
+                     mapFilter((k, v) -> v != '' AND (startsWith(k, 'promptscope.property.')
+                                          OR (startsWith(k, 'traceloop.association.properties.') AND k NOT IN association_ids)),
+                               SpanAttributes))),
          'Map(LowCardinality(String), String)') AS properties
 FROM otel_traces
 WHERE SpanAttributes['gen_ai.operation.name'] != ''
