@@ -265,6 +265,8 @@ export function templateDashboard(): Dashboard {
             'p95_ms',
             'p99_ms',
             'cost_per_call',
+            'cost_per_success',
+            'cost_per_1k_calls',
             'cost',
             'unpriced_calls',
           ],

@@ -58,6 +58,7 @@ const EXPECTED_FIG_A = {
   thinking_tokens: 10,
   cost: '0.003',
   cost_per_call: '0.00075',
+  cost_per_success: '0.001',
   cost_per_1k_calls: '0.75',
   unpriced_calls: 1,
   unpriced_share: 0.25,

@@ -191,6 +191,8 @@ export const USAGE_FIGURES = {
   thinking_tokens: 'toUInt64(sum(thinking_tokens))',
   cost: 'toString(sum(cost))',
   cost_per_call: 'toString(sum(cost) / nullIf(sum(calls), 0))',
+  /** What one call that succeeded cost, failures included: a version that fails more costs more per answer. */
+  cost_per_success: 'toString(sum(cost) / nullIf(sum(successes), 0))',
   cost_per_1k_calls: 'toString(sum(cost) * 1000 / nullIf(sum(calls), 0))',
   unpriced_calls: 'toUInt64(sum(unpriced_calls))',
   unpriced_share: 'round(sum(unpriced_calls) / nullIf(sum(calls), 0), 6)',

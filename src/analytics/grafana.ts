@@ -52,6 +52,7 @@ const DASHBOARD_RANGE: TimeRange = { from: '$__fromTime_ms', to: '$__toTime_ms',
 const NUMERIC: Partial<Record<UsageFigure, string>> = {
   cost: USAGE_FIGURES.cost.replace(/^toString\(/, 'toFloat64('),
   cost_per_call: USAGE_FIGURES.cost_per_call.replace(/^toString\(/, 'toFloat64('),
+  cost_per_success: USAGE_FIGURES.cost_per_success.replace(/^toString\(/, 'toFloat64('),
   cost_per_1k_calls: USAGE_FIGURES.cost_per_1k_calls.replace(/^toString\(/, 'toFloat64('),
 };
 

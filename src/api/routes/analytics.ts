@@ -133,6 +133,10 @@ const usageRow = z
     thinking_tokens: z.number().describe('reasoning tokens, already inside output_tokens'),
     cost: z.string().describe('exact decimal, priced and not-billed calls'),
     cost_per_call: z.string().nullable(),
+    cost_per_success: z
+      .string()
+      .nullable()
+      .describe('cost over calls that succeeded (failures included in the cost)'),
     cost_per_1k_calls: z.string().nullable(),
     unpriced_calls: z.number(),
     unpriced_share: z.number().nullable(),

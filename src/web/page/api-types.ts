@@ -17,6 +17,7 @@ export interface UsageRow {
   output_tokens?: number;
   cost?: string;
   cost_per_call?: string | null;
+  cost_per_success?: string | null;
   cost_per_1k_calls?: string | null;
   unpriced_calls?: number;
   unpriced_share?: number | null;

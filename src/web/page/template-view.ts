@@ -28,7 +28,7 @@ export async function templateView(): Promise<void> {
   const step = stepOfRange();
   const [versions, overTime] = await Promise.all([
     api<Rows<UsageRow>>(
-      `/api/v1/analytics/usage?${q}&group_by=version&figures=calls,success_rate,p95_ms,cost,cost_per_call`,
+      `/api/v1/analytics/usage?${q}&group_by=version&figures=calls,success_rate,p95_ms,cost,cost_per_call,cost_per_success,cost_per_1k_calls`,
     ),
     api<Rows<UsageRow>>(`/api/v1/analytics/usage?${q}&group_by=version&step=${step}&figures=p95_ms,cost`),
   ]);
@@ -48,6 +48,9 @@ export async function templateView(): Promise<void> {
           { label: 'p95 ms', value: (r) => r.p95_ms, num: true },
           { label: 'cost', value: (r) => r.cost, num: true },
           { label: 'cost per call', value: (r) => r.cost_per_call, num: true },
+          // Return on a version, side by side: what an answer that worked cost, and a thousand calls.
+          { label: 'cost per success', value: (r) => r.cost_per_success, num: true },
+          { label: 'cost per 1k calls', value: (r) => r.cost_per_1k_calls, num: true },
         ]),
       ),
       chart('P95 latency by version', overTime.rows, 'p95_ms', 'version', { unit: 'ms' }),
