@@ -85,6 +85,21 @@ describe('attribution in llm_calls', () => {
       { user_id: 'u-4', session_id: 's-4', conversation_id: '', tenant: '', properties: {} },
     ],
     [
+      "OpenInference's metadata (string and number values; an object is not a property)",
+      {
+        'user.id': 'u-6',
+        metadata: '{"plan":"team","seats":12,"nested":{"a":1}}',
+        'promptscope.property.plan': 'enterprise',
+      },
+      {
+        user_id: 'u-6',
+        session_id: '',
+        conversation_id: '',
+        tenant: '',
+        properties: { plan: 'enterprise', seats: '12' },
+      },
+    ],
+    [
       'nothing: empty, never a guess',
       {},
       { user_id: '', session_id: '', conversation_id: '', tenant: '', properties: {} },

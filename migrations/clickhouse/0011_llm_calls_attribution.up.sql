@@ -2,7 +2,8 @@
 -- properties of a call, read from the names the sdk writes (user.id, session.id, gen_ai.conversation.id,
 -- promptscope.tenant, promptscope.property.<name>) and from those other instrumentations write: Langfuse's
 -- langfuse.user.id / langfuse.session.id, OpenLLMetry's traceloop.association.properties.* (user_id and session_id
--- are the user and the session; the rest are properties). Existing rows keep empty values.
+-- are the user and the session; the rest are properties) and OpenInference's user.id / session.id / metadata. Existing
+-- rows keep empty values.
 ALTER TABLE llm_calls
     ADD COLUMN IF NOT EXISTS user_id String CODEC(ZSTD(1)),
     ADD COLUMN IF NOT EXISTS session_id String CODEC(ZSTD(1)),
@@ -36,7 +37,9 @@ WITH
     toUInt64OrZero(coalesce(nullIf(SpanAttributes['gen_ai.usage.output_tokens'], ''), nullIf(SpanAttributes['gen_ai.usage.completion_tokens'], ''), SpanAttributes['llm.token_count.completion'])) AS output_n,
     toUInt64OrZero(coalesce(nullIf(SpanAttributes['llm.usage.total_tokens'], ''), SpanAttributes['llm.token_count.total'])) AS total_n,
     if(total_n > input_n + output_n, total_n - input_n - output_n, 0) AS unreported_output,
-    ['traceloop.association.properties.user_id', 'traceloop.association.properties.session_id'] AS association_ids
+    ['traceloop.association.properties.user_id', 'traceloop.association.properties.session_id'] AS association_ids,
+    -- OpenInference's metadata: a JSON object; its first 20 string (or number) values are properties too.
+    if(SpanAttributes['metadata'] = '', [], arraySlice(JSONExtractKeysAndValues(SpanAttributes['metadata'], 'String'), 1, 20)) AS metadata_pairs
 SELECT
     Timestamp AS timestamp,
     TraceId AS trace_id,
@@ -80,13 +83,19 @@ SELECT
              SpanAttributes['traceloop.association.properties.session_id']) AS session_id,
     SpanAttributes['gen_ai.conversation.id'] AS conversation_id,
     SpanAttributes['promptscope.tenant'] AS tenant,
-    -- Properties without a regular expression per key: most spans have none, and this runs for every span.
-    CAST(if(NOT arrayExists(k -> startsWith(k, 'promptscope.property.') OR startsWith(k, 'traceloop.association.properties.'), mapKeys(SpanAttributes)),
+    -- Properties without a regular expression per key (most spans have none, and this runs for every span); the
+    -- sdk's and OpenLLMetry's names win over OpenInference's metadata.
+    CAST(if(empty(metadata_pairs) AND NOT arrayExists(k -> startsWith(k, 'promptscope.property.') OR startsWith(k, 'traceloop.association.properties.'), mapKeys(SpanAttributes)),
             map(),
-            mapApply((k, v) -> (if(startsWith(k, 'promptscope.property.'), substring(k, 22), substring(k, 34)), v),
-                     mapFilter((k, v) -> v != '' AND (startsWith(k, 'promptscope.property.')
-                                          OR (startsWith(k, 'traceloop.association.properties.') AND k NOT IN association_ids)),
-                               SpanAttributes))),
+            mapUpdate(
+                CAST(mapFilter((k, v) -> v != '' AND length(k) <= 64 AND length(v) <= 256 AND NOT match(v, '^[{[]'),
+                               mapFromArrays(arrayMap(p -> p.1, metadata_pairs), arrayMap(p -> p.2, metadata_pairs))),
+                     'Map(String, String)'),
+                CAST(mapApply((k, v) -> (if(startsWith(k, 'promptscope.property.'), substring(k, 22), substring(k, 34)), v),
+                              mapFilter((k, v) -> v != '' AND (startsWith(k, 'promptscope.property.')
+                                                   OR (startsWith(k, 'traceloop.association.properties.') AND k NOT IN association_ids)),
+                                        SpanAttributes)),
+                     'Map(String, String)'))),
          'Map(LowCardinality(String), String)') AS properties
 FROM otel_traces
 WHERE SpanAttributes['gen_ai.operation.name'] != ''
