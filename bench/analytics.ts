@@ -156,6 +156,8 @@ export async function run(): Promise<Record<string, string | number>> {
         service: 'all' as const,
         label: 'all' as const,
         variant: 'all' as const,
+        tenant: 'all' as const,
+        property: ['feature'],
       },
     });
     const expanded = (rawSql: string, template?: string, maxDataPoints?: number): Query => ({

@@ -14,7 +14,7 @@ import {
   rows,
   serviceSpans,
 } from '../test/support/collector.ts';
-import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
+import { dashboardVariables, expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import type { RunningCollector } from './collector.ts';
 
 interface Attribution {
@@ -249,7 +249,7 @@ describe('analytics by who and what', () => {
     ]);
   });
 
-  it("the Grafana overview's cost by tenant and by user are the API's top N", async () => {
+  it("the Grafana overview's cost by tenant, user and property are the API's top N, the tenant variable filtering them", async () => {
     const board = overviewDashboard();
     const sqlOf = (title: string) =>
       (
@@ -257,31 +257,33 @@ describe('analytics by who and what', () => {
           targets: { rawSql: string }[];
         }
       ).targets[0]!.rawSql;
-    const all = Object.fromEntries(
-      (board.templating?.list ?? []).filter((v) => v.type === 'query').map((v) => [v.name, 'all' as const]),
-    );
-    const range = {
-      fromMs: HOUR - 3_600_000,
-      toMs: HOUR + 2 * 3_600_000,
-      intervalSeconds: 60,
-      variables: all,
-    };
-    for (const [title, key] of [
-      ['Cost by tenant (top 20)', 'tenant'],
-      ['Cost by user (top 20)', 'user'],
+    const window = { fromMs: HOUR - 3_600_000, toMs: HOUR + 2 * 3_600_000, intervalSeconds: 60 };
+    for (const [tenant, query] of [
+      ['all', ''],
+      [['acme'], '&tenant=acme'],
     ] as const) {
-      const panel = await runQuery<Record<string, string | number>>(client, {
-        sql: expandGrafanaSql(sqlOf(title), range),
-        params: {},
-      });
-      const res = await api.call(
-        'GET',
-        `/api/v1/analytics/usage?from=${range.fromMs}&to=${range.toMs}&group_by=${key}&figures=calls,cost&order_by=cost&limit=20`,
-        { key: api.keys.telemetry },
-      );
-      expect(panel.map((r) => [r[key], Number(r.calls), Number(r.cost)])).toEqual(
-        res.body.rows.map((r: Record<string, string | number>) => [r[key], r.calls, Number(r.cost)]),
-      );
+      const variables = dashboardVariables(board, { tenant: tenant === 'all' ? 'all' : [...tenant] });
+      for (const [title, key, column] of [
+        ['Cost by tenant (top 20)', 'tenant', 'tenant'],
+        ['Cost by user (top 20)', 'user', 'user'],
+        ['Cost by property (top 20)', 'property.feature', 'value'],
+      ] as const) {
+        const panel = await runQuery<Record<string, string | number>>(client, {
+          sql: expandGrafanaSql(sqlOf(title), { ...window, variables }),
+          params: {},
+        });
+        const res = await api.call(
+          'GET',
+          `/api/v1/analytics/usage?from=${window.fromMs}&to=${window.toMs}&group_by=${key}&figures=calls,cost&order_by=cost&limit=20${query}`,
+          { key: api.keys.telemetry },
+        );
+        expect(
+          panel.map((r) => [r[column], Number(r.calls), Number(r.cost)]),
+          `${title}, tenant ${tenant}`,
+        ).toEqual(
+          res.body.rows.map((r: Record<string, string | number>) => [r[key], r.calls, Number(r.cost)]),
+        );
+      }
     }
   });
 

@@ -10,7 +10,9 @@ import {
   DATASOURCE,
   type GrafanaBucket,
   grafanaAbSql,
+  grafanaPropertySql,
   grafanaSpendersSql,
+  grafanaTenantVariableSql,
   grafanaTopCallsSql,
   grafanaUsageSql,
   grafanaVariableSql,
@@ -121,13 +123,37 @@ function dashboard(uid: string, title: string, variables: VariableModel[], panel
 
 const OVERVIEW_FILTERS: Dimension[] = ['template', 'model', 'service'];
 
+/** Who: the tenant filter of the who panels, and the property whose values one of them breaks cost down by. */
+const WHO_VARIABLES: VariableModel[] = [
+  {
+    type: 'query',
+    name: 'tenant',
+    label: 'tenant (who panels)',
+    datasource: DATASOURCE,
+    query: { editorType: 'sql', rawSql: grafanaTenantVariableSql(OVERVIEW_FILTERS) },
+    refresh: 2,
+    multi: true,
+    includeAll: true,
+    current: { text: 'All', value: '$__all' },
+    options: [],
+  },
+  {
+    type: 'textbox',
+    name: 'property',
+    label: 'property',
+    query: 'feature',
+    current: { text: 'feature', value: 'feature' },
+    options: [],
+  },
+];
+
 export function overviewDashboard(): Dashboard {
   nextId = 1;
   const f = OVERVIEW_FILTERS;
   return dashboard(
     'promptscope-overview',
     'promptscope — LLM overview',
-    OVERVIEW_FILTERS.map((d) => queryVariable(d, { multi: true })),
+    [...OVERVIEW_FILTERS.map((d) => queryVariable(d, { multi: true })), ...WHO_VARIABLES],
     [
       usagePanel('stat', 'Calls', { x: 0, y: 0, w: 4, h: 4 }, { figures: ['calls'], filters: f }, 'short'),
       usagePanel(
@@ -231,6 +257,14 @@ export function overviewDashboard(): Dashboard {
         'Cost by user (top 20)',
         { x: 12, y: 36, w: 12, h: 8 },
         grafanaSpendersSql('user', f),
+        TABLE,
+        'currencyUSD',
+      ),
+      panel(
+        'table',
+        'Cost by property (top 20)',
+        { x: 0, y: 44, w: 12, h: 8 },
+        grafanaPropertySql(f),
         TABLE,
         'currencyUSD',
       ),

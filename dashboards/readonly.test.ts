@@ -6,7 +6,7 @@ import type { RunningCollector } from '../collector/collector.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { testClickHouse } from '../test/support/api.ts';
 import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../test/support/collector.ts';
-import { expandGrafanaSql } from '../test/support/grafana-macros.ts';
+import { dashboardVariables, expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import { DASHBOARDS } from './build.ts';
 
 const NOW = Date.now();
@@ -43,6 +43,8 @@ describe('every dashboard panel and variable works for a readonly=1 ClickHouse u
             'gen_ai.usage.input_tokens': 100,
             'gen_ai.usage.output_tokens': 10,
             'gen_ai.usage.cost.amount': '0.001',
+            'promptscope.tenant': `tenant-${i % 2}`,
+            'promptscope.property.feature': 'search',
           },
         }),
       );
@@ -69,10 +71,7 @@ describe('every dashboard panel and variable works for a readonly=1 ClickHouse u
     async (file) => {
       const d = JSON.parse(readFileSync(path.join(import.meta.dirname, file), 'utf8')) as Dashboard;
       const queries = d.templating!.list!.filter((v) => v.type === 'query');
-      const variables = {
-        ...Object.fromEntries(queries.map((v) => [v.name, 'all' as const])),
-        template: file === 'template.json' ? ['ro'] : ('all' as const),
-      };
+      const variables = dashboardVariables(d, { template: file === 'template.json' ? ['ro'] : 'all' });
       // An hour at 1-minute points (llm_calls), and 30 days at 2-hour points (the rollup where it is current).
       for (const range of [
         { fromMs: NOW - 3_600_000, toMs: NOW, intervalSeconds: 60 },

@@ -157,19 +157,44 @@ export function grafanaVariableSql(d: Dimension, filters: readonly Dimension[] =
   return `SELECT ${DIMENSIONS[d]} FROM llm_calls WHERE ${grafanaWhere(filters)} AND ${DIMENSIONS[d]} != '' GROUP BY ${DIMENSIONS[d]} ORDER BY count() DESC LIMIT 200`;
 }
 
+/** The tenant variable's filter: only the who panels take it (the rollup the others read keeps no tenant). */
+const TENANT_CONDITION = `$__conditionalAll(tenant IN (\${tenant:singlequote}), $tenant)`;
+
 /**
  * Who spent it: the tenants or users who cost most in the dashboard's range (top 20), read from llm_calls (the hourly
- * rollup keeps no attribution), as the API's `group_by=tenant&order_by=cost&limit=20`.
+ * rollup keeps no attribution), as the API's `group_by=tenant&order_by=cost&limit=20`; the tenant variable filters them.
  */
 export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dimension[]): string {
   return usageSql({
     range: DASHBOARD_RANGE,
     groupBy: [key],
-    conditions: grafanaConditions(filters),
+    conditions: [...grafanaConditions(filters), TENANT_CONDITION],
     columns: usageColumns(['calls', 'cost'], NUMERIC),
     rollup: false,
     orderBy: 'cost',
     limit: 20,
     settings: false,
   });
+}
+
+/** Cost by the values of one property, named by the dashboard's `property` variable (top 20), as the API's `group_by=property.<name>`. */
+export function grafanaPropertySql(filters: readonly Dimension[]): string {
+  const placeholder = '__PROPERTY__';
+  return usageSql({
+    range: DASHBOARD_RANGE,
+    groupBy: [`property.${placeholder}`],
+    conditions: [...grafanaConditions(filters), TENANT_CONDITION],
+    columns: usageColumns(['calls', 'cost'], NUMERIC),
+    rollup: false,
+    orderBy: 'cost',
+    limit: 20,
+    settings: false,
+  })
+    .replaceAll(`properties['${placeholder}']`, () => `properties[\${property:singlequote}]`)
+    .replaceAll(`\`property.${placeholder}\``, () => 'value');
+}
+
+/** The tenants in the dashboard's range, busiest first. */
+export function grafanaTenantVariableSql(filters: readonly Dimension[]): string {
+  return `SELECT tenant FROM llm_calls WHERE ${grafanaWhere(filters)} AND tenant != '' GROUP BY tenant ORDER BY count() DESC LIMIT 200`;
 }

@@ -52,3 +52,19 @@ export function expandGrafanaSql(sql: string, c: GrafanaContext): string {
   if (left) throw new Error(`unexpanded Grafana macro ${left[0]} in:\n${out}`);
   return out;
 }
+
+/**
+ * A dashboard's variables as a person first opens it: every query variable at All, every text box at its current
+ * value; `selected` overrides some.
+ */
+export function dashboardVariables(
+  d: { templating?: { list?: { type?: string; name?: string; current?: { value?: unknown } }[] } },
+  selected: Record<string, string[] | 'all'> = {},
+): Record<string, string[] | 'all'> {
+  const variables: Record<string, string[] | 'all'> = {};
+  for (const v of d.templating?.list ?? []) {
+    if (v.type === 'query') variables[v.name!] = 'all';
+    if (v.type === 'textbox') variables[v.name!] = [String(v.current?.value ?? '')];
+  }
+  return { ...variables, ...selected };
+}
