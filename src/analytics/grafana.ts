@@ -2,6 +2,7 @@ import {
   type Buckets,
   DIMENSIONS,
   type Dimension,
+  type Key,
   type TimeRange,
   topCallsSql,
   USAGE_FIGURES,
@@ -161,10 +162,11 @@ export function grafanaVariableSql(d: Dimension, filters: readonly Dimension[] =
 const TENANT_CONDITION = `$__conditionalAll(tenant IN (\${tenant:singlequote}), $tenant)`;
 
 /**
- * Who spent it: the tenants or users who cost most in the dashboard's range (top 20), read from llm_calls (the hourly
- * rollup keeps no attribution), as the API's `group_by=tenant&order_by=cost&limit=20`; the tenant variable filters them.
+ * Who spent it: the groups of one key that cost most in the dashboard's range (top 20), read from llm_calls (the
+ * hourly rollup keeps no attribution), as the API's `group_by=<key>&order_by=cost&limit=20`; the tenant variable
+ * filters them.
  */
-export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dimension[]): string {
+function whoSql(key: Key, filters: readonly Dimension[]): string {
   return usageSql({
     range: DASHBOARD_RANGE,
     groupBy: [key],
@@ -177,19 +179,15 @@ export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dim
   });
 }
 
-/** Cost by the values of one property, named by the dashboard's `property` variable (top 20), as the API's `group_by=property.<name>`. */
+/** The tenants or the users who cost most. */
+export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dimension[]): string {
+  return whoSql(key, filters);
+}
+
+/** Cost by the values of one property, named by the dashboard's `property` text box, as `group_by=property.<name>`. */
 export function grafanaPropertySql(filters: readonly Dimension[]): string {
   const placeholder = '__PROPERTY__';
-  return usageSql({
-    range: DASHBOARD_RANGE,
-    groupBy: [`property.${placeholder}`],
-    conditions: [...grafanaConditions(filters), TENANT_CONDITION],
-    columns: usageColumns(['calls', 'cost'], NUMERIC),
-    rollup: false,
-    orderBy: 'cost',
-    limit: 20,
-    settings: false,
-  })
+  return whoSql(`property.${placeholder}`, filters)
     .replaceAll(`properties['${placeholder}']`, () => `properties[\${property:singlequote}]`)
     .replaceAll(`\`property.${placeholder}\``, () => 'value');
 }
