@@ -287,6 +287,27 @@ describe('analytics by who and what', () => {
     }
   });
 
+  it.each([
+    ['tenant=acme', 3, '0.007'],
+    ['user=u-1', 2, '0.003'],
+    ['session=sess-c', 1, '0.008'],
+    ['tenant=acme&user=u-3', 0, undefined],
+  ] as const)(
+    "the specification's cost-by-template report for %s counts only those calls",
+    async (who, executions, cost) => {
+      const res = await api.call(
+        'GET',
+        `/api/v1/analytics/reports/cost-by-template?to=${HOUR + 2 * 3_600_000}&window=6h&template=by-tenant&${who}`,
+        { key: api.keys.telemetry },
+      );
+      expect(res.status).toBe(200);
+      const rows = res.body.rows as { template_name: string; executions: number; total_cost_usd: string }[];
+      expect(rows.map((r) => [r.executions, r.total_cost_usd])).toEqual(
+        executions ? [[executions, cost]] : [],
+      );
+    },
+  );
+
   it('lists the calls of a session in the order they happened, with who and what', async () => {
     const res = await api.call('GET', '/api/v1/executions?session=sess-a&order=asc', {
       key: api.keys.telemetry,

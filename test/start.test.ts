@@ -146,6 +146,21 @@ describe('promptscope start on embedded stores', () => {
       (JSON.parse(included.out) as Record<string, { rows: Record<string, unknown>[] }>)['last-hour-metrics']!
         .rows,
     ).toEqual([expect.objectContaining({ total_executions: 1, successful: 1, failed: 0 })]);
+    // --tenant reaches the API: the one call named no tenant, so a tenant's report counts none.
+    const tenant = await cli(
+      'report',
+      '--json',
+      '--window',
+      '2h',
+      '--test-runs',
+      'include',
+      '--tenant',
+      'acme',
+    );
+    expect(
+      (JSON.parse(tenant.out) as Record<string, { rows: Record<string, unknown>[] }>)['last-hour-metrics']!
+        .rows,
+    ).toEqual([expect.objectContaining({ total_executions: 0 })]);
     const api_ = (await (
       await api(running!, '/api/v1/analytics/reports/cost-by-template?window=2h&test_runs=include', key)
     ).json()) as {

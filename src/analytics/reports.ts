@@ -70,7 +70,14 @@ export const REPORT_NAMES = Object.keys(REPORTS) as ReportName[];
 /** One report over `windowSeconds` (default: the specification's) before `to` (Unix ms). */
 export function reportQuery(
   name: ReportName,
-  o: { to: number; windowSeconds?: number; template?: string; testRuns?: TestRuns },
+  o: {
+    to: number;
+    windowSeconds?: number;
+    template?: string;
+    testRuns?: TestRuns;
+    /** Only the calls of this tenant, user or session (llm_calls' attribution; the view keeps the spec's columns). */
+    who?: { tenant?: string; user?: string; session?: string };
+  },
 ): Query {
   const report = REPORTS[name];
   const windowSeconds = o.windowSeconds ?? report.windowSeconds;
@@ -78,7 +85,7 @@ export function reportQuery(
     sql: `${report.select}
     WHERE executed_at >= fromUnixTimestamp64Milli({from:Int64}) AND executed_at < fromUnixTimestamp64Milli({to:Int64})
       AND ({template:String} = '' OR template_name = {template:String})
-      AND ${TEST_RUN_FILTER}
+      AND ${TEST_RUN_FILTER}${whoFilter(o.who)}
     ${report.tail}
     ${QUERY_SETTINGS}`,
     params: {
@@ -86,6 +93,22 @@ export function reportQuery(
       to: o.to,
       template: o.template ?? '',
       test_runs: o.testRuns ?? 'exclude',
+      ...Object.fromEntries(Object.entries(o.who ?? {}).map(([k, v]) => [`who_${k}`, v ?? ''])),
     },
   };
+}
+
+const WHO_COLUMNS = { tenant: 'tenant', user: 'user_id', session: 'session_id' } as const;
+
+/** The report's calls narrowed to those of a tenant, user or session, by span id (`id` is the span id). */
+function whoFilter(who: { tenant?: string; user?: string; session?: string } | undefined): string {
+  const given = Object.entries(who ?? {}).filter(([, v]) => v !== undefined) as [
+    keyof typeof WHO_COLUMNS,
+    string,
+  ][];
+  if (given.length === 0) return '';
+  const conditions = given.map(([k]) => `${WHO_COLUMNS[k]} = {who_${k}:String}`).join(' AND ');
+  return `
+      AND id IN (SELECT span_id FROM llm_calls WHERE ${conditions}
+        AND timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64}))`;
 }

@@ -16,6 +16,7 @@ interface ReportAnswer {
 }
 
 export const REPORT_USAGE = `usage: promptscope report [--only NAME[,NAME…]] [--window 1h] [--template NAME]
+                          [--tenant NAME] [--user ID] [--session ID]
                           [--test-runs exclude|include|only] [--json | --csv [--out DIR]] [--url URL]
 
 The monitoring queries of the original specification, read through the API (GET /api/v1/analytics/reports/NAME):
@@ -27,6 +28,8 @@ The monitoring queries of the original specification, read through the API (GET 
   --only NAMES     these reports only (comma-separated), in this order
   --window W       another window for every report (30s, 15m, 1h, 7d …; default: each report's own, above)
   --template NAME  one template's calls
+  --tenant NAME, --user ID, --session ID
+                   only the calls of this tenant, end user or session (as the sdk's withAttribution names them)
   --test-runs      admin test runs: left out (exclude, the default), counted too (include) or only them
   --json           one JSON object, the reports by name
   --csv            CSV: one report to standard output (with --only NAME), or each to DIR/NAME.csv (with --out DIR)
@@ -45,6 +48,9 @@ export async function report(config: Config, args: string[], out: (s: string) =>
   let values: {
     window?: string;
     template?: string;
+    tenant?: string;
+    user?: string;
+    session?: string;
     json?: boolean;
     csv?: boolean;
     url?: string;
@@ -59,6 +65,9 @@ export async function report(config: Config, args: string[], out: (s: string) =>
       options: {
         window: { type: 'string' },
         template: { type: 'string' },
+        tenant: { type: 'string' },
+        user: { type: 'string' },
+        session: { type: 'string' },
         json: { type: 'boolean', default: false },
         csv: { type: 'boolean', default: false },
         url: { type: 'string' },
@@ -106,6 +115,7 @@ export async function report(config: Config, args: string[], out: (s: string) =>
     const query = new URLSearchParams();
     if (values.window) query.set('window', values.window);
     if (values.template) query.set('template', values.template);
+    for (const who of ['tenant', 'user', 'session'] as const) if (values[who]) query.set(who, values[who]);
     if (testRuns) query.set('test_runs', testRuns);
     let res: Response;
     try {

@@ -324,6 +324,9 @@ const report = createRoute({
         .describe("30s, 15m, 1h, 7d …; default: the specification's (1h, 24h, 24h, 7d)"),
       to: instant.optional().describe('end of the window; default: now'),
       template: z.string().max(500).optional(),
+      tenant: z.string().max(500).optional().describe('only this tenant\u2019s calls'),
+      user: z.string().max(500).optional().describe('only this end user\u2019s calls'),
+      session: z.string().max(500).optional().describe('only this session\u2019s calls'),
       test_runs: z
         .enum(TEST_RUNS)
         .default('exclude')
@@ -417,6 +420,7 @@ export function analyticsRoutes(deps: ApiDeps) {
         windowSeconds,
         template: query.template,
         testRuns: query.test_runs,
+        who: { tenant: query.tenant, user: query.user, session: query.session },
       });
       return answer(c, sql, {
         report: name,
