@@ -141,26 +141,18 @@ describe('promptscope start on embedded stores', () => {
     ]);
     // The admin test run above is the one call: left out by default, as in every other figure.
     expect(printed['last-hour-metrics']!.rows).toEqual([expect.objectContaining({ total_executions: 0 })]);
-    const included = await cli('report', '--json', '--window', '2h', '--test-runs', 'include');
-    expect(
-      (JSON.parse(included.out) as Record<string, { rows: Record<string, unknown>[] }>)['last-hour-metrics']!
-        .rows,
-    ).toEqual([expect.objectContaining({ total_executions: 1, successful: 1, failed: 0 })]);
+    /** The last-hour report's rows as `promptscope report --json --window 2h --test-runs include …` prints them. */
+    const lastHour = async (...more: string[]) =>
+      (
+        JSON.parse(
+          (await cli('report', '--json', '--window', '2h', '--test-runs', 'include', ...more)).out,
+        ) as Record<string, { rows: Record<string, unknown>[] }>
+      )['last-hour-metrics']!.rows;
+    expect(await lastHour()).toEqual([
+      expect.objectContaining({ total_executions: 1, successful: 1, failed: 0 }),
+    ]);
     // --tenant reaches the API: the one call named no tenant, so a tenant's report counts none.
-    const tenant = await cli(
-      'report',
-      '--json',
-      '--window',
-      '2h',
-      '--test-runs',
-      'include',
-      '--tenant',
-      'acme',
-    );
-    expect(
-      (JSON.parse(tenant.out) as Record<string, { rows: Record<string, unknown>[] }>)['last-hour-metrics']!
-        .rows,
-    ).toEqual([expect.objectContaining({ total_executions: 0 })]);
+    expect(await lastHour('--tenant', 'acme')).toEqual([expect.objectContaining({ total_executions: 0 })]);
     const api_ = (await (
       await api(running!, '/api/v1/analytics/reports/cost-by-template?window=2h&test_runs=include', key)
     ).json()) as {
