@@ -1,11 +1,4 @@
-import {
-  type Key,
-  PARAMETER_RANGE,
-  rollupHolds,
-  sliceConditions,
-  USAGE_FIGURES,
-  usageSql,
-} from '../analytics/figures.ts';
+import { PARAMETER_RANGE, sliceConditions, USAGE_FIGURES, usageSql } from '../analytics/figures.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { Labels } from './labels.ts';
 import type { Rule, RuleQuery } from './rules.ts';
@@ -43,7 +36,7 @@ export function ruleSql(query: Exclude<RuleQuery, { kind: 'metric' }>, at: numbe
     having: 'calls_in_window >= {min_calls:UInt64}',
     // Windows of minutes are read from llm_calls; today's spend reads the hours the rollup already holds (unless the
     // rule groups or filters by who and what, which the rollup does not keep).
-    rollup: query.window === 'today' && rollupHolds([...query.by, ...(Object.keys(query.where) as Key[])]),
+    rollup: query.window === 'today' && where.rollupHolds,
   });
   return { sql, params: { ...where.params, min_calls: query.minCalls } };
 }

@@ -90,8 +90,15 @@ export interface Query {
   params: Record<string, string | number>;
 }
 
-/** A slice's conditions besides its time range (test runs, filters), with their parameters (values never enter the SQL). */
-export function sliceConditions(slice: Slice): { conditions: string[]; params: Query['params'] } {
+/**
+ * A slice's conditions besides its time range (test runs, filters), with their parameters (values never enter the
+ * SQL), and whether they hold on the hourly rollup's rows too (no filter on who or what).
+ */
+export function sliceConditions(slice: Slice): {
+  conditions: string[];
+  params: Query['params'];
+  rollupHolds: boolean;
+} {
   const params: Record<string, string | number> = {
     from: slice.from,
     to: slice.to,
@@ -105,7 +112,7 @@ export function sliceConditions(slice: Slice): { conditions: string[]; params: Q
     params[`f_${i}`] = value;
     conditions.push(`${columnOf(name)} = {f_${i}:String}`);
   }
-  return { conditions, params };
+  return { conditions, params, rollupHolds: rollupHolds(Object.keys(slice.filters ?? {}) as Key[]) };
 }
 
 /** The WHERE clause of a slice over llm_calls, with its parameters. */
@@ -233,7 +240,10 @@ export interface UsageSql {
   /** How the bucket appears in the output (its alias included). */
   bucketColumn?: (start: string) => string;
   groupBy: readonly Key[];
-  /** Conditions on the dimension columns and test_run: they hold on llm_calls and llm_calls_hourly rows alike. */
+  /**
+   * Conditions on the dimension columns and test_run: they hold on llm_calls and llm_calls_hourly rows alike (a
+   * condition on who or what does not: pass `rollup: false` with it).
+   */
   conditions: readonly string[];
   /** Output columns computed from the partials (`expr AS name`). */
   columns: readonly string[];
@@ -287,7 +297,8 @@ export function usageSql(q: UsageSql): string {
     FROM llm_calls FINAL
     WHERE timestamp >= ${r.from} AND ${end}${extra} AND ${conditions}
     ${names.length ? `GROUP BY ${names.join(', ')}` : ''}`;
-  const useRollup = q.rollup !== false && q.buckets?.wholeHours !== false;
+  // The rollup keeps the dimensions only: grouped by who or what, every hour is read from llm_calls.
+  const useRollup = q.rollup !== false && q.buckets?.wholeHours !== false && rollupHolds(q.groupBy);
   const source = useRollup
     ? `SELECT ${[
         ...(q.buckets ? [`toDateTime(${q.buckets.start('hour')}, 'UTC') AS t`] : []),
@@ -387,10 +398,7 @@ export function usageQuery(
       columns: usageColumns(named),
       orderBy: options.orderBy,
       limit: options.limit,
-      // Attribution keys are not in the rollup: grouped or filtered by them, every hour is read from llm_calls.
-      rollup:
-        options.rollup !== false &&
-        rollupHolds([...(slice.groupBy ?? []), ...(Object.keys(slice.filters ?? {}) as Key[])]),
+      rollup: options.rollup !== false && where.rollupHolds,
     }),
     params: where.params,
   };

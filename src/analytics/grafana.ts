@@ -166,28 +166,23 @@ const TENANT_CONDITION = `$__conditionalAll(tenant IN (\${tenant:singlequote}), 
  * hourly rollup keeps no attribution), as the API's `group_by=<key>&order_by=cost&limit=20`; the tenant variable
  * filters them.
  */
-function whoSql(key: Key, filters: readonly Dimension[]): string {
+export function grafanaWhoSql(key: Key, filters: readonly Dimension[]): string {
   return usageSql({
     range: DASHBOARD_RANGE,
     groupBy: [key],
     conditions: [...grafanaConditions(filters), TENANT_CONDITION],
     columns: usageColumns(['calls', 'cost'], NUMERIC),
-    rollup: false,
+    rollup: false, // the tenant condition is on llm_calls only
     orderBy: 'cost',
     limit: 20,
     settings: false,
   });
 }
 
-/** The tenants or the users who cost most. */
-export function grafanaSpendersSql(key: 'tenant' | 'user', filters: readonly Dimension[]): string {
-  return whoSql(key, filters);
-}
-
 /** Cost by the values of one property, named by the dashboard's `property` text box, as `group_by=property.<name>`. */
 export function grafanaPropertySql(filters: readonly Dimension[]): string {
   const placeholder = '__PROPERTY__';
-  return whoSql(`property.${placeholder}`, filters)
+  return grafanaWhoSql(`property.${placeholder}`, filters)
     .replaceAll(`properties['${placeholder}']`, () => `properties[\${property:singlequote}]`)
     .replaceAll(`\`property.${placeholder}\``, () => 'value');
 }
