@@ -24,10 +24,12 @@ const UNIT = [
   'src/analytics/statistics.test.ts',
   'src/analytics/window.test.ts',
   'src/api/csv.test.ts',
+  'src/cli/prices.test.ts',
   'src/config.test.ts',
   'src/platform/**/*.test.ts',
   'src/domain-imports.test.ts',
   'src/prompts/**/*.test.ts',
+  'test/prices-import.test.ts',
   'test/root-package.test.ts',
 ];
 /** Files under those that still need the shared Postgres (the sdk's prompt client against the real API). */

@@ -21,10 +21,13 @@ export function unreportedOutput(input: number, output: number, total: number | 
 }
 
 /**
- * An LLM span (of any instrumentation, see llm-span.ts) that arrives without a cost but with a priced model gets one
- * from the shared price catalog (marked `promptscope.cost.source=collector`); one whose model has no price is
- * marked unpriced. Spans that carry a cost are left exactly as sent. A span that looks like GenAI but is not a call
- * is counted through `onUnclassified`.
+ * An LLM span (of any instrumentation, see llm-span.ts) that arrives without an exact cost but with a priced model
+ * gets one from the shared price catalog (marked `promptscope.cost.source=collector`, with the entry and catalog that
+ * priced it); one whose model has no price is marked unpriced. A span that carries an exact cost
+ * (`gen_ai.usage.cost.amount`, as our sdk writes it) is left exactly as sent. A cost another instrumentation computed
+ * from its own table (OpenLIT's float `gen_ai.usage.cost`) is kept only where the catalog cannot price the call: the
+ * catalog's exact price wins, and the span keeps the float it came with. A span that looks like GenAI but is not a
+ * call is counted through `onUnclassified`.
  */
 export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void = () => {}): SpanStage {
   return {
@@ -36,11 +39,11 @@ export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void
         if (looksLikeGenAi(a)) onUnclassified();
         return;
       }
-      if (a[ATTR.usageCostAmount] || a[LEGACY_ATTR.cost]) return;
+      if (a[ATTR.usageCostAmount]) return;
       if (call.input === undefined && call.output === undefined) return;
-      const counts = [call.input, call.output, call.cacheRead, call.reasoning, call.total];
+      const counts = [call.input, call.output, call.cacheRead, call.cacheWrite, call.reasoning, call.total];
       if (!counts.every(isTokenCount)) {
-        if (!a[ATTR.costStatus]) {
+        if (!a[ATTR.costStatus] && !a[LEGACY_ATTR.cost]) {
           a[ATTR.costStatus] = 'unpriced';
           a[ATTR.costUnpricedReason] = `token counts must be whole numbers from 0 to ${MAX_TOKENS}`;
         }
@@ -57,6 +60,7 @@ export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void
         inputTokens: input,
         outputTokens: output + extra,
         cacheReadTokens: Number(call.cacheRead ?? 0),
+        cacheWriteTokens: Number(call.cacheWrite ?? 0),
         reasoningTokens: call.reasoning === undefined ? extra : Number(call.reasoning),
       });
       const cost = computeCost(catalog, {
@@ -70,8 +74,9 @@ export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void
         a[ATTR.usageCostCurrency] = cost.currency;
         a[ATTR.costStatus] = 'priced';
         a[ATTR.costPriceId] = cost.priceId;
+        a[ATTR.costCatalog] = cost.catalog;
         a[ATTR.costSource] = 'collector';
-      } else if (!a[ATTR.costStatus]) {
+      } else if (!a[ATTR.costStatus] && !a[LEGACY_ATTR.cost]) {
         a[ATTR.costStatus] = 'unpriced';
         a[ATTR.costUnpricedReason] = cost.reason;
       }

@@ -15,6 +15,7 @@ export interface LlmCall {
   input?: string;
   output?: string;
   cacheRead?: string;
+  cacheWrite?: string;
   reasoning?: string;
   /** Total tokens where the instrumentation reports it (OpenLLMetry, OpenInference). */
   total?: string;
@@ -59,8 +60,24 @@ export function llmCallOf(a: Record<string, string>): LlmCall | undefined {
     model,
     input: first(a, ATTR.usageInputTokens, LEGACY_ATTR.promptTokens, PEER_ATTR.promptTokenCount),
     output: first(a, ATTR.usageOutputTokens, LEGACY_ATTR.completionTokens, PEER_ATTR.completionTokenCount),
-    cacheRead: a[ATTR.usageCacheReadInputTokens] || undefined,
-    reasoning: a[ATTR.usageReasoningOutputTokens] || undefined,
+    cacheRead: first(
+      a,
+      ATTR.usageCacheReadInputTokens,
+      PEER_ATTR.cacheReadInputTokens,
+      PEER_ATTR.promptCacheRead,
+    ),
+    cacheWrite: first(
+      a,
+      ATTR.usageCacheCreationInputTokens,
+      PEER_ATTR.cacheCreationInputTokens,
+      PEER_ATTR.promptCacheWrite,
+    ),
+    reasoning: first(
+      a,
+      ATTR.usageReasoningOutputTokens,
+      PEER_ATTR.reasoningTokens,
+      PEER_ATTR.completionReasoning,
+    ),
     total: first(a, PEER_ATTR.totalTokens, PEER_ATTR.totalTokenCount),
   };
 }

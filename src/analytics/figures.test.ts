@@ -20,7 +20,7 @@ const CALLS = [
     template: 'fig-a',
     ms: 100,
     model: 'gemini-2.5-flash',
-    usage: { in: 1000, cache: 200, out: 50, think: 10 },
+    usage: { in: 1000, cache: 200, write: 100, out: 50, think: 10 },
     cost: '0.001',
   },
   {
@@ -52,8 +52,9 @@ const EXPECTED_FIG_A = {
   p95_ms: 400,
   p99_ms: 400,
   ttfc_p95_ms: null,
-  input_uncached_tokens: 800 + 500 + 10,
+  input_uncached_tokens: 700 + 500 + 10,
   cache_read_tokens: 200,
+  cache_write_tokens: 100,
   output_tokens: 75,
   thinking_tokens: 10,
   cost: '0.003',
@@ -99,6 +100,7 @@ describe('analytics figures (src/analytics/figures.ts) through the API', () => {
               ? {
                   'gen_ai.usage.input_tokens': usage.in,
                   'gen_ai.usage.cache_read.input_tokens': usage.cache,
+                  ...('write' in usage ? { 'gen_ai.usage.cache_creation.input_tokens': usage.write } : {}),
                   'gen_ai.usage.output_tokens': usage.out,
                   'gen_ai.usage.reasoning.output_tokens': usage.think,
                 }

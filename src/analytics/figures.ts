@@ -158,8 +158,11 @@ export const QUERY_SETTINGS =
 export const PARTIALS = {
   calls: 'toUInt64(count())',
   successes: 'toUInt64(countIf(success = 1))',
-  input_uncached_tokens: 'toUInt64(sum(input_tokens - least(cache_read_tokens, input_tokens)))',
+  input_uncached_tokens:
+    'toUInt64(sum(input_tokens - least(cache_read_tokens + cache_write_tokens, input_tokens)))',
   cache_read_tokens: 'toUInt64(sum(least(cache_read_tokens, input_tokens)))',
+  cache_write_tokens:
+    'toUInt64(sum(least(cache_write_tokens, input_tokens - least(cache_read_tokens, input_tokens))))',
   output_tokens: 'toUInt64(sum(output_tokens))',
   thinking_tokens: 'toUInt64(sum(reasoning_tokens))',
   cost: 'toDecimal128(sumOrDefault(ifNull(cost_amount, toDecimal64(0, 12))), 12)',
@@ -177,7 +180,7 @@ const ERRORS = '(sum(calls) - sum(successes))';
 /**
  * The usage figures, each one SQL expression over partials (PARTIALS), by output name: calls; successes, errors and
  * their rates; latency p50/p95/p99 (exact, nearest rank from below) and time to first chunk p95 for streams; tokens
- * by bucket (uncached input, cache read, output, thinking); cost total, per call and per 1,000 calls (priced and
+ * by bucket (uncached input, cache read, cache write, output, thinking); cost total, per call and per 1,000 calls (priced and
  * not-billed calls; exact decimals); unpriced calls and their share; not-billed calls. The API, the report, every
  * dashboard panel and the alert rules select from this one map.
  */
@@ -194,6 +197,7 @@ export const USAGE_FIGURES = {
     'if(sum(length(times_to_first_chunk)) = 0, NULL, round(quantileExactLowArray(0.95)(times_to_first_chunk) * 1000, 3))',
   input_uncached_tokens: 'toUInt64(sum(input_uncached_tokens))',
   cache_read_tokens: 'toUInt64(sum(cache_read_tokens))',
+  cache_write_tokens: 'toUInt64(sum(cache_write_tokens))',
   output_tokens: 'toUInt64(sum(output_tokens))',
   thinking_tokens: 'toUInt64(sum(thinking_tokens))',
   cost: 'toString(sum(cost))',

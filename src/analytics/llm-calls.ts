@@ -48,12 +48,16 @@ export interface Execution {
   prompt_source: string;
   input_tokens: number;
   cache_read_tokens: number;
+  cache_write_tokens: number;
   output_tokens: number;
   reasoning_tokens: number;
   /** Exact decimal string, or null when unpriced. */
   cost: string | null;
   cost_currency: string;
   cost_status: string;
+  /** The catalog entry and the catalog that priced the call (empty when it came priced or is unpriced). */
+  cost_price_id: string;
+  cost_catalog: string;
   duration_ms: number;
   success: boolean;
   error_type: string;
@@ -106,8 +110,9 @@ export async function listExecutions(
     query: `SELECT span_id AS id, trace_id, formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at,
         service_name, environment, provider, operation, request_model, response_model,
         prompt_name AS template_name, prompt_version AS template_version, prompt_label AS template_label, prompt_source,
-        input_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
+        cost_price_id, cost_catalog,
         round(duration_ns / 1e6, 3) AS duration_ms, success AS ok, error_type, finish_reasons,
         user_id, session_id, conversation_id, tenant, properties
       FROM llm_calls FINAL WHERE ${WHERE}
@@ -171,7 +176,7 @@ export function summaryQuery(windowSeconds: number, now: number, testRuns: TestR
           'unpriced_calls',
           'output_tokens',
         ]),
-        'toUInt64(sum(input_uncached_tokens) + sum(cache_read_tokens)) AS input_tokens',
+        'toUInt64(sum(input_uncached_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens)) AS input_tokens',
         'if(sum(calls) = 0, NULL, avgArray(durations) / 1e6) AS avg_latency_ms',
       ],
     }),

@@ -7,6 +7,7 @@ import { collector } from './collector.ts';
 import { geminiServer } from './gemini-server.ts';
 import { keys } from './keys.ts';
 import { migrate } from './migrate.ts';
+import { prices } from './prices.ts';
 import { report } from './report.ts';
 import { scheduler } from './scheduler.ts';
 import { start } from './start.ts';
@@ -28,6 +29,9 @@ usage:
                                              the specification's monitoring reports, through the API
                                              (key: PROMPTSCOPE_API_KEY, else the first-start admin key)
 ${ALERTS_USAGE}
+  promptscope prices lookup MODEL [--provider NAME] [--at TIME] [--json]
+  promptscope prices list [--provider NAME] [--search TEXT] [--json]
+                                             what a model costs, and which catalog says so
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
   promptscope help [COMMAND]  ·  promptscope COMMAND --help  ·  promptscope --version
 
@@ -108,6 +112,8 @@ function run(
       return report(config, rest, out);
     case 'alerts':
       return alerts(config, rest, out);
+    case 'prices':
+      return prices(config, rest, out);
     default:
       return Promise.resolve(usageError([command], `unknown command '${command}'`));
   }
@@ -115,7 +121,8 @@ function run(
 
 if (import.meta.main) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Exit once stdout has drained: a pipe (`prices list | grep`) is written asynchronously.
+    (code) => process.stdout.write('', () => process.exit(code)),
     (error: Error) => {
       process.stderr.write(`promptscope: ${error.message}\n`);
       process.exit(1);

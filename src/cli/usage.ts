@@ -66,6 +66,17 @@ Active, pending and expired silences.  --json: a JSON array, as GET /api/v1/aler
   'alerts silence expire': `usage: promptscope alerts silence expire ID
 
 Ends a silence now.`,
+  prices: `usage: promptscope prices lookup MODEL [--provider NAME] [--at TIME] [--json]
+       promptscope prices list [--provider NAME] [--search TEXT] [--json]`,
+  'prices lookup': `usage: promptscope prices lookup MODEL [--provider NAME] [--at TIME] [--json]
+
+The price a call to MODEL is charged at (now, or at TIME, ISO 8601): the catalog entry, the catalog (a deployment's
+PROMPTSCOPE_PRICES_FILE, promptscope's own, or genai-prices@VERSION), its source and its prices per 1M tokens.
+The provider is a gen_ai.provider.name value or a name instrumentations write (openai, anthropic, aws.bedrock, AWS…).
+Exit 1 when no catalog prices the model.`,
+  'prices list': `usage: promptscope prices list [--provider NAME] [--search TEXT] [--json]
+
+Every price entry in the order they are searched: PROMPTSCOPE_PRICES_FILE, promptscope's own, then the reference data.`,
   'gemini-server': `usage: promptscope gemini-server [--port N]
 
 A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,

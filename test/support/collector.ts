@@ -146,7 +146,7 @@ export function serviceSpans(service: string) {
     spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   const tracer = provider.getTracer('test');
-  return (attributes: Record<string, string>): ReadableSpan => {
+  return (attributes: Attributes): ReadableSpan => {
     tracer.startSpan('call', { kind: SpanKind.CLIENT, attributes }).end();
     return memory.getFinishedSpans().at(-1)!;
   };

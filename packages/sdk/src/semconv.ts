@@ -26,6 +26,7 @@ export const ATTR = {
   usageInputTokens: 'gen_ai.usage.input_tokens',
   usageOutputTokens: 'gen_ai.usage.output_tokens',
   usageCacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  usageCacheCreationInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
   usageReasoningOutputTokens: 'gen_ai.usage.reasoning.output_tokens',
   /** Open proposal (semantic-conventions-genai #443); written as an exact decimal string, never a float. */
   usageCostAmount: 'gen_ai.usage.cost.amount',
@@ -45,6 +46,8 @@ export const ATTR = {
   promptVariant: 'promptscope.prompt.variant',
   costStatus: 'promptscope.cost.status',
   costPriceId: 'promptscope.cost.price_id',
+  /** Which catalog priced the call: `promptscope@<date>`, `genai-prices@<version>` or a deployment's file. */
+  costCatalog: 'promptscope.cost.catalog',
   costUnpricedReason: 'promptscope.cost.unpriced_reason',
   /** 'collector' when the collector priced a span that arrived without a cost. */
   costSource: 'promptscope.cost.source',
@@ -65,7 +68,8 @@ export const LEGACY_ATTR = {
 
 /**
  * What other instrumentations write on an LLM call instead of (or beside) the GenAI names: OpenLLMetry
- * (`llm.request.type`, `llm.usage.total_tokens`, `gen_ai.completion.0.finish_reason`) and OpenInference
+ * (`llm.request.type`, `llm.usage.total_tokens`, `gen_ai.completion.0.finish_reason`, cache and reasoning counts as
+ * `gen_ai.usage.cache_read_input_tokens`, `…cache_creation_input_tokens`, `…reasoning_tokens`) and OpenInference
  * (`openinference.span.kind`, `llm.system` / `llm.provider`, `llm.model_name`, `llm.token_count.*`). Read as
  * fallbacks by the collector's cost stage and the llm_calls view (migration 0009), never written.
  */
@@ -80,6 +84,12 @@ export const PEER_ATTR = {
   promptTokenCount: 'llm.token_count.prompt',
   completionTokenCount: 'llm.token_count.completion',
   totalTokenCount: 'llm.token_count.total',
+  cacheReadInputTokens: 'gen_ai.usage.cache_read_input_tokens',
+  cacheCreationInputTokens: 'gen_ai.usage.cache_creation_input_tokens',
+  reasoningTokens: 'gen_ai.usage.reasoning_tokens',
+  promptCacheRead: 'llm.token_count.prompt_details.cache_read',
+  promptCacheWrite: 'llm.token_count.prompt_details.cache_write',
+  completionReasoning: 'llm.token_count.completion_details.reasoning',
 } as const;
 
 export const EVENT_GUARDRAIL = 'promptscope.guardrail';

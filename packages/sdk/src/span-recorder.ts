@@ -35,7 +35,13 @@ export interface LlmCallStart {
 
 export type LlmUsage =
   | { gemini: GeminiUsageMetadata }
-  | { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; reasoningTokens?: number };
+  | {
+      inputTokens?: number;
+      outputTokens?: number;
+      cacheReadTokens?: number;
+      cacheWriteTokens?: number;
+      reasoningTokens?: number;
+    };
 
 export interface LlmCallResult {
   responseModel?: string;
@@ -193,15 +199,17 @@ export class SpanRecorder implements LlmCallRecorder {
         cost = computeCost(prices, { provider: start.provider, model: start.model, usage: buckets, at });
       }
       this.#summary = { usage: buckets, cost };
-      attributes[ATTR.usageInputTokens] = buckets.inputUncached + buckets.cacheRead;
+      attributes[ATTR.usageInputTokens] = buckets.inputUncached + buckets.cacheRead + buckets.cacheWrite;
       attributes[ATTR.usageOutputTokens] = buckets.output;
       attributes[ATTR.usageCacheReadInputTokens] = buckets.cacheRead;
+      if (buckets.cacheWrite > 0) attributes[ATTR.usageCacheCreationInputTokens] = buckets.cacheWrite;
       attributes[ATTR.usageReasoningOutputTokens] = buckets.reasoning;
       if (cost.status === 'priced') {
         attributes[ATTR.usageCostAmount] = cost.amount;
         attributes[ATTR.usageCostCurrency] = cost.currency;
         attributes[ATTR.costStatus] = 'priced';
         attributes[ATTR.costPriceId] = cost.priceId;
+        attributes[ATTR.costCatalog] = cost.catalog;
       } else {
         this.#host.countUnpriced();
         attributes[ATTR.costStatus] = 'unpriced';

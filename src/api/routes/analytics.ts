@@ -129,6 +129,7 @@ const usageRow = z
     ttfc_p95_ms: z.number().nullable().describe('time to first chunk, streams only'),
     input_uncached_tokens: z.number(),
     cache_read_tokens: z.number(),
+    cache_write_tokens: z.number().describe('input tokens written to a prompt cache'),
     output_tokens: z.number(),
     thinking_tokens: z.number().describe('reasoning tokens, already inside output_tokens'),
     cost: z.string().describe('exact decimal, priced and not-billed calls'),

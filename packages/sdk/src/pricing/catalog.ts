@@ -1,7 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { parseDecimal, perToken } from './decimal.ts';
 import { normaliseModelName } from './model-name.ts';
+import type { PriceEntry, PriceTier } from './price-entry.ts';
+
+export type { PriceEntry, PriceTier } from './price-entry.ts';
+
 import builtIn from './prices.json' with { type: 'json' };
+import reference from './prices-reference.json' with { type: 'json' };
+import {
+  compileMatch,
+  type MatchLogic,
+  ReferenceCatalog,
+  type ReferenceModel,
+  type ReferenceProviderInput,
+  secondOfDay,
+  variantAt,
+} from './reference.ts';
 
 /** A price entry as catalog JSON writes it (prices are decimal strings per 1M tokens, at most 6 decimals). */
 export interface PriceEntryInput {
@@ -15,10 +29,25 @@ export interface PriceEntryInput {
   /** YYYY-MM-DD */
   effective_from: string;
   currency?: string;
-  tiers: { up_to_prompt_tokens?: number; input: string; cache_read?: string; output: string }[];
+  tiers: PriceTierInput[];
   source: string;
   retrieved_at?: string;
 }
+
+/** One tier's prices, decimal strings per 1M tokens. */
+export interface PriceTierInput {
+  up_to_prompt_tokens?: number;
+  input: string;
+  cache_read?: string;
+  /** Tokens written to a prompt cache (`gen_ai.usage.cache_creation.input_tokens`). */
+  cache_write?: string;
+  output: string;
+  /** Reasoning tokens, where a model prices them apart from other output. */
+  reasoning?: string;
+}
+
+const PRICE_FIELDS = ['input', 'cache_read', 'cache_write', 'output', 'reasoning'] as const;
+const OPTIONAL_PRICES = new Set<string>(['cache_read', 'cache_write', 'reasoning']);
 
 const PRICE = /^\d+(\.\d{1,6})?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -33,7 +62,7 @@ const ENTRY_KEYS = new Set([
   'source',
   'retrieved_at',
 ]);
-const TIER_KEYS = new Set(['up_to_prompt_tokens', 'input', 'cache_read', 'output']);
+const TIER_KEYS = new Set(['up_to_prompt_tokens', ...PRICE_FIELDS]);
 
 /** Every problem of catalog JSON, each as `path: reason`; none means it is a valid catalog. */
 export function catalogProblems(json: unknown): string[] {
@@ -71,8 +100,8 @@ export function catalogProblems(json: unknown): string[] {
           continue;
         }
         for (const k of Object.keys(t)) if (!TIER_KEYS.has(k)) problems.push(`${tat}.${k}: unknown field`);
-        for (const k of ['input', 'output', 'cache_read'] as const) {
-          if (k === 'cache_read' && t[k] === undefined) continue;
+        for (const k of PRICE_FIELDS) {
+          if (OPTIONAL_PRICES.has(k) && t[k] === undefined) continue;
           if (typeof t[k] !== 'string' || !PRICE.test(t[k] as string))
             problems.push(`${tat}.${k}: a decimal string with at most 6 decimals, e.g. "0.075"`);
         }
@@ -84,38 +113,39 @@ export function catalogProblems(json: unknown): string[] {
   return problems;
 }
 
-export interface PriceTier {
-  upToPromptTokens: number | undefined;
-  input: bigint;
-  cacheRead: bigint | undefined;
-  output: bigint;
-  /** The same prices in whole pico-units per token. */
-  perToken: { input: number; cacheRead: number; output: number };
-}
-
-export interface PriceEntry {
-  id: string;
-  providers: string[];
-  models: string[];
-  pattern: RegExp | undefined;
-  effectiveFrom: number;
-  currency: string;
-  tiers: PriceTier[];
-  source: string;
-}
-
 /** Prices as data, searched newest-effective first; entries given earlier (overrides) win ties. */
 export class PriceCatalog {
   readonly entries: readonly PriceEntry[];
   /** provider → raw model name → the entries that match, newest effective date first (the hot path). */
   #matches = new Map<string, Map<string, PriceEntry[]>>();
 
-  constructor(entries: PriceEntry[]) {
+  readonly reference: ReferenceCatalog | undefined;
+  #referenceModels = new Map<string, ReferenceModel | undefined>();
+
+  /** `entries` are searched first; the reference catalog prices what none of them does. */
+  constructor(entries: PriceEntry[], reference?: ReferenceCatalog) {
     this.entries = entries;
+    this.reference = reference;
   }
 
   /** The price that applies to this provider + model at `at`, or undefined. */
   find(provider: string, model: string, at: number): PriceEntry | undefined {
+    return this.#findOwn(provider, model, at) ?? this.#findReference(provider, model, at);
+  }
+
+  #findReference(provider: string, model: string, at: number): PriceEntry | undefined {
+    if (!this.reference) return undefined;
+    const key = `${provider}\u0000${model}`;
+    let found = this.#referenceModels.get(key);
+    if (found === undefined && !this.#referenceModels.has(key)) {
+      found = this.reference.model(canonicalProvider(provider), model);
+      if (this.#referenceModels.size > 10_000) this.#referenceModels.clear();
+      this.#referenceModels.set(key, found);
+    }
+    return found && variantAt(found, at);
+  }
+
+  #findOwn(provider: string, model: string, at: number): PriceEntry | undefined {
     let byModel = this.#matches.get(provider);
     if (!byModel) {
       byModel = new Map();
@@ -147,12 +177,17 @@ export class PriceCatalog {
 
 /**
  * Provider names other instrumentations write, by the semantic-convention value they mean. OpenLLMetry's Vertex AI
- * instrumentation writes `gen_ai.system="Google"`, its Gemini one `"Gemini"`; OpenInference writes `vertexai`. The
- * llm_calls view (migration 0009) maps the same names: `provider-aliases.test.ts` checks the two agree.
+ * instrumentation writes `gen_ai.system="Google"`, its Gemini one `"Gemini"`, its Bedrock one `"AWS"`; OpenInference
+ * writes `vertexai`. The llm_calls view (migration 0012) maps the same names: `llm-span.test.ts` checks the two agree.
  */
 export const PROVIDER_ALIASES: Readonly<Record<string, readonly string[]>> = {
   'gcp.vertex_ai': ['vertex_ai', 'vertexai', 'vertex', 'gcp.vertex.agent', 'google'],
   'gcp.gemini': ['gemini', 'google_ai_studio', 'googleai'],
+  'aws.bedrock': ['aws', 'bedrock', 'aws_bedrock', 'amazon_bedrock', 'aws-bedrock'],
+  'azure.ai.openai': ['azure', 'azure_openai', 'azure-openai', 'azureopenai', 'az.ai.openai'],
+  'azure.ai.inference': ['az.ai.inference', 'azure_ai_inference'],
+  mistral_ai: ['mistral', 'mistralai'],
+  x_ai: ['xai', 'x-ai'],
 };
 
 const ALIAS_TO_PROVIDER = new Map(
@@ -165,8 +200,8 @@ export function canonicalProvider(provider: string): string {
   return ALIAS_TO_PROVIDER.get(p) ?? p;
 }
 
-/** Validates catalog JSON; throws one error naming every bad entry and field. */
-export function parseCatalog(json: unknown, origin: string): PriceEntry[] {
+/** Validates catalog JSON; throws one error naming every bad entry and field. `catalog` labels its entries. */
+export function parseCatalog(json: unknown, origin: string, catalog = origin): PriceEntry[] {
   const problems = catalogProblems(json);
   if (problems.length) throw new Error(`invalid price catalog ${origin}: ${problems.join('; ')}`);
   return (json as { prices: PriceEntryInput[] }).prices.map((entry) => {
@@ -183,19 +218,7 @@ export function parseCatalog(json: unknown, origin: string): PriceEntry[] {
     }
     if (p.models.length === 0 && !pattern)
       throw new Error(`invalid price catalog ${origin}: ${p.id} has neither models nor model_pattern`);
-    const tiers = p.tiers.map((t) => {
-      const input = parseDecimal(t.input);
-      const cacheRead = t.cache_read === undefined ? undefined : parseDecimal(t.cache_read);
-      const output = parseDecimal(t.output);
-      const tier: PriceTier = {
-        upToPromptTokens: t.up_to_prompt_tokens,
-        input,
-        cacheRead,
-        output,
-        perToken: { input: perToken(input), cacheRead: perToken(cacheRead ?? 0n), output: perToken(output) },
-      };
-      return tier;
-    });
+    const tiers = p.tiers.map(parseTier);
     return {
       id: p.id,
       providers: p.providers.map(canonicalProvider),
@@ -205,20 +228,110 @@ export function parseCatalog(json: unknown, origin: string): PriceEntry[] {
       currency: p.currency,
       tiers,
       source: p.source,
+      catalog,
+      notPriced: [],
     };
   });
 }
+
+function parseTier(t: PriceTierInput): PriceTier {
+  const optional = (v: string | undefined) => (v === undefined ? undefined : parseDecimal(v));
+  const input = parseDecimal(t.input);
+  const output = parseDecimal(t.output);
+  const cacheRead = optional(t.cache_read);
+  const cacheWrite = optional(t.cache_write);
+  const reasoning = optional(t.reasoning);
+  return {
+    upToPromptTokens: t.up_to_prompt_tokens,
+    input,
+    cacheRead,
+    cacheWrite,
+    output,
+    reasoning,
+    perToken: {
+      input: perToken(input),
+      cacheRead: perToken(cacheRead ?? 0n),
+      cacheWrite: perToken(cacheWrite ?? 0n),
+      output: perToken(output),
+      reasoning: perToken(reasoning ?? output),
+    },
+  };
+}
+
+interface ReferenceJson {
+  catalog_version: string;
+  providers: ReferenceProviderInput[];
+  prices: {
+    id: string;
+    providers: string[];
+    match: MatchLogic;
+    effective_from?: string;
+    utc_hours?: { from: string; to: string };
+    tiers: PriceTierInput[];
+    source: string;
+    not_priced?: string[];
+  }[];
+}
+
+/** The reference catalog (prices-reference.json) as the lookup structure; entries of one model stay in order. */
+export function parseReferenceCatalog(json: ReferenceJson): ReferenceCatalog {
+  const models = new Map<string, ReferenceModel>();
+  const modelsOf = new Map<string, ReferenceModel[]>();
+  for (const e of json.prices) {
+    const providerId = e.id.slice(0, e.id.indexOf('/'));
+    let model = models.get(e.id);
+    if (!model) {
+      model = { id: e.id, matches: compileMatch(e.match), variants: [] };
+      models.set(e.id, model);
+      const list = modelsOf.get(providerId) ?? [];
+      list.push(model);
+      modelsOf.set(providerId, list);
+    }
+    const entry: PriceEntry = {
+      id: e.id,
+      providers: e.providers,
+      models: [],
+      pattern: undefined,
+      effectiveFrom: e.effective_from
+        ? Date.parse(`${e.effective_from}T00:00:00Z`)
+        : Number.NEGATIVE_INFINITY,
+      currency: 'USD',
+      tiers: e.tiers.map(parseTier),
+      source: e.source,
+      catalog: json.catalog_version,
+      notPriced: e.not_priced ?? [],
+    };
+    model.variants.push({
+      entry,
+      ...(e.utc_hours
+        ? { hours: { from: secondOfDay(e.utc_hours.from), to: secondOfDay(e.utc_hours.to) } }
+        : {}),
+    });
+  }
+  return new ReferenceCatalog(
+    json.catalog_version,
+    json.providers.map((p) => ({
+      id: p.id,
+      names: p.names,
+      modelMatch: p.model_match ? compileMatch(p.model_match) : undefined,
+      fallbacks: p.fallbacks ?? [],
+      models: modelsOf.get(p.id) ?? [],
+    })),
+  );
+}
+
+let shippedReference: ReferenceCatalog | undefined;
 
 export interface CatalogOptions {
   /** Extra entries (a deployment's own prices); they win over built-in ones with the same effective date. */
   overrides?: PriceEntryInput[];
   /** A JSON file in the catalog format whose entries are used as overrides. */
   overridesFile?: string;
-  /** Leave out the catalog shipped in the repo. */
+  /** Leave out the catalogs shipped in the repo (promptscope's own prices and the reference data). */
   withoutBuiltIn?: boolean;
 }
 
-/** The shipped catalog plus a deployment's overrides. */
+/** The shipped catalogs plus a deployment's overrides: overrides, then promptscope's own prices, then the reference. */
 export function loadPriceCatalog(options: CatalogOptions = {}): PriceCatalog {
   const entries: PriceEntry[] = [];
   if (options.overridesFile) {
@@ -228,9 +341,19 @@ export function loadPriceCatalog(options: CatalogOptions = {}): PriceCatalog {
     } catch (error) {
       throw new Error(`cannot read price catalog ${options.overridesFile}: ${(error as Error).message}`);
     }
-    entries.push(...parseCatalog(json, options.overridesFile));
+    const version = (json as { catalog_version?: unknown } | null)?.catalog_version;
+    const label = typeof version === 'string' ? `${options.overridesFile}@${version}` : options.overridesFile;
+    entries.push(...parseCatalog(json, options.overridesFile, label));
   }
   if (options.overrides) entries.push(...parseCatalog({ prices: options.overrides }, 'overrides'));
-  if (!options.withoutBuiltIn) entries.push(...parseCatalog(builtIn, 'packages/sdk/src/pricing/prices.json'));
-  return new PriceCatalog(entries);
+  if (options.withoutBuiltIn) return new PriceCatalog(entries);
+  entries.push(
+    ...parseCatalog(
+      builtIn,
+      'packages/sdk/src/pricing/prices.json',
+      `promptscope@${builtIn.catalog_version}`,
+    ),
+  );
+  shippedReference ??= parseReferenceCatalog(reference as ReferenceJson);
+  return new PriceCatalog(entries, shippedReference);
 }

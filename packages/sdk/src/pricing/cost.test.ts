@@ -43,7 +43,14 @@ describe('Gemini usage buckets', () => {
         thoughtsTokenCount: 50,
         totalTokenCount: 1250,
       }),
-    ).toEqual({ inputUncached: 700, cacheRead: 300, output: 250, reasoning: 50, promptTotal: 1000 });
+    ).toEqual({
+      inputUncached: 700,
+      cacheRead: 300,
+      cacheWrite: 0,
+      output: 250,
+      reasoning: 50,
+      promptTotal: 1000,
+    });
   });
 
   it('reads semantic-convention counts where input includes cache reads and output includes reasoning', () => {
@@ -52,9 +59,26 @@ describe('Gemini usage buckets', () => {
     ).toEqual({
       inputUncached: 700,
       cacheRead: 300,
+      cacheWrite: 0,
       output: 250,
       reasoning: 50,
       promptTotal: 1000,
+    });
+  });
+
+  it.each([
+    // [case, input, cache read, cache write] → [uncached, prompt total]
+    ['cache writes inside the input, as the conventions and OpenLLMetry count', 1000, 300, 200, 500, 1000],
+    ['cache counts apart from the input, as Anthropic’s API counts', 20, 3000, 500, 20, 3520],
+    ['no cache at all', 800, 0, 0, 800, 800],
+  ])('%s', (_case, inputTokens, cacheReadTokens, cacheWriteTokens, uncached, total) => {
+    expect(
+      bucketsFromSemconv({ inputTokens, cacheReadTokens, cacheWriteTokens, outputTokens: 10 }),
+    ).toMatchObject({
+      inputUncached: uncached,
+      cacheRead: cacheReadTokens,
+      cacheWrite: cacheWriteTokens,
+      promptTotal: total,
     });
   });
 });
@@ -121,8 +145,9 @@ describe('cost', () => {
       amount: '0.475',
       currency: 'USD',
       priceId: 'gemini-2.5-pro',
+      catalog: 'promptscope@2026-11-25',
       tier: 1,
-      breakdown: { input: '0.375', cache_read: '0.025', output: '0.075' },
+      breakdown: { input: '0.375', cache_read: '0.025', cache_write: '0', output: '0.075', reasoning: '0' },
     });
   });
 

@@ -1,6 +1,15 @@
-import type { PriceCatalog, PriceTier } from './catalog.ts';
+import type { PriceCatalog } from './catalog.ts';
 import { costOfTokens, formatDecimal } from './decimal.ts';
+import type { PriceEntry, PriceTier } from './price-entry.ts';
 import type { UsageBuckets } from './usage.ts';
+
+export interface CostBreakdown {
+  input: string;
+  cache_read: string;
+  cache_write: string;
+  output: string;
+  reasoning: string;
+}
 
 export type CostResult =
   | {
@@ -9,8 +18,10 @@ export type CostResult =
       amount: string;
       currency: string;
       priceId: string;
+      /** The catalog that priced it: a deployment's file, `promptscope@…` or the reference data's version. */
+      catalog: string;
       tier: number;
-      breakdown: { input: string; cache_read: string; output: string };
+      breakdown: CostBreakdown;
     }
   | { status: 'unpriced'; reason: string };
 
@@ -35,32 +46,35 @@ export function computeCost(
     };
   }
   const tier = entry.tiers[tierIndex] as PriceTier;
-  if (call.usage.cacheRead > 0 && tier.cacheRead === undefined) {
+  const u = call.usage;
+  if (u.cacheRead > 0 && tier.cacheRead === undefined) {
     return {
       status: 'unpriced',
-      reason: `${entry.id} has no cache-read price but the call read ${call.usage.cacheRead} cached tokens`,
+      reason: `${entry.id} has no cache-read price but the call read ${u.cacheRead} cached tokens`,
     };
   }
-  const u = call.usage;
+  if (u.cacheWrite > 0 && tier.cacheWrite === undefined) {
+    return {
+      status: 'unpriced',
+      reason: `${entry.id} has no cache-write price but the call wrote ${u.cacheWrite} tokens to a cache`,
+    };
+  }
   const p = tier.perToken;
+  // Reasoning is its own bucket only where the model prices it apart; elsewhere it is output like the rest.
+  const reasoning = tier.reasoning === undefined ? 0 : Math.min(u.reasoning, u.output);
+  const counts = [u.inputUncached, u.cacheRead, u.cacheWrite, u.output - reasoning, reasoning];
+  const prices = [p.input, p.cacheRead, p.cacheWrite, p.output, p.reasoning];
   // Whole pico-units per bucket: exact in a double below 2^53 (billions of tokens at today's prices); BigInt beyond.
-  const parts = [u.inputUncached * p.input, u.cacheRead * p.cacheRead, u.output * p.output];
-  const fast = parts[0]! + parts[1]! + parts[2]!;
+  const parts = counts.map((c, i) => c * prices[i]!);
+  const fast = parts.reduce((a, b) => a + b, 0);
   const exact = Number.isSafeInteger(fast);
-  const total = exact
-    ? fast
-    : costOfTokens(u.inputUncached, tier.input) +
-      costOfTokens(u.cacheRead, tier.cacheRead ?? 0n) +
-      costOfTokens(u.output, tier.output);
-  return new PricedCost(
-    formatDecimal(total),
-    entry.currency,
-    entry.id,
-    tierIndex,
-    exact ? parts : undefined,
-    u,
-    tier,
-  );
+  const total = exact ? fast : exactParts(counts, tier).reduce((a, b) => a + b, 0n);
+  return new PricedCost(formatDecimal(total), entry, tierIndex, exact ? parts : undefined, counts, tier);
+}
+
+function exactParts(counts: number[], tier: PriceTier): bigint[] {
+  const prices = [tier.input, tier.cacheRead, tier.cacheWrite, tier.output, tier.reasoning ?? tier.output];
+  return counts.map((c, i) => costOfTokens(c, prices[i] ?? 0n));
 }
 
 /** A priced call. Its breakdown is formatted only when read (the sdk's hot path needs the total alone), by a getter on the prototype rather than one made per call. */
@@ -69,47 +83,46 @@ class PricedCost {
   readonly amount: string;
   readonly currency: string;
   readonly priceId: string;
+  readonly catalog: string;
   readonly tier: number;
   readonly #parts: number[] | undefined;
-  readonly #usage: UsageBuckets;
+  readonly #counts: number[];
   readonly #prices: PriceTier;
 
   constructor(
     amount: string,
-    currency: string,
-    priceId: string,
+    entry: PriceEntry,
     tier: number,
     parts: number[] | undefined,
-    usage: UsageBuckets,
+    counts: number[],
     prices: PriceTier,
   ) {
     this.amount = amount;
-    this.currency = currency;
-    this.priceId = priceId;
+    this.currency = entry.currency;
+    this.priceId = entry.id;
+    this.catalog = entry.catalog;
     this.tier = tier;
     this.#parts = parts;
-    this.#usage = usage;
+    this.#counts = counts;
     this.#prices = prices;
   }
 
-  get breakdown(): { input: string; cache_read: string; output: string } {
-    const u = this.#usage;
-    const p = this.#prices;
-    const [input, cacheRead, output] = this.#parts ?? [
-      costOfTokens(u.inputUncached, p.input),
-      costOfTokens(u.cacheRead, p.cacheRead ?? 0n),
-      costOfTokens(u.output, p.output),
-    ];
+  get breakdown(): CostBreakdown {
+    const [input, cacheRead, cacheWrite, output, reasoning] = (
+      this.#parts ?? exactParts(this.#counts, this.#prices)
+    ).map((x) => formatDecimal(x));
     return {
-      input: formatDecimal(input!),
-      cache_read: formatDecimal(cacheRead!),
-      output: formatDecimal(output!),
+      input: input!,
+      cache_read: cacheRead!,
+      cache_write: cacheWrite!,
+      output: output!,
+      reasoning: reasoning!,
     };
   }
 
   /** As JSON: every field, the breakdown included. */
   toJSON() {
-    const { status, amount, currency, priceId, tier, breakdown } = this;
-    return { status, amount, currency, priceId, tier, breakdown };
+    const { status, amount, currency, priceId, catalog, tier, breakdown } = this;
+    return { status, amount, currency, priceId, catalog, tier, breakdown };
   }
 }

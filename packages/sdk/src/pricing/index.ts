@@ -3,9 +3,9 @@
  * services and for the promptscope server and collector alike.
  */
 
-export type { CatalogOptions, PriceEntry, PriceEntryInput, PriceTier } from './catalog.ts';
+export type { CatalogOptions, PriceEntry, PriceEntryInput, PriceTier, PriceTierInput } from './catalog.ts';
 export { canonicalProvider, loadPriceCatalog, PROVIDER_ALIASES, PriceCatalog } from './catalog.ts';
-export type { CostResult } from './cost.ts';
+export type { CostBreakdown, CostResult } from './cost.ts';
 export { computeCost } from './cost.ts';
 export { formatDecimal, parseDecimal, SCALE_DIGITS } from './decimal.ts';
 export type { GeminiUsageMetadata, UsageBuckets } from './usage.ts';

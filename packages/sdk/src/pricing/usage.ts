@@ -4,11 +4,13 @@ export interface UsageBuckets {
   inputUncached: number;
   /** Input tokens read from a context cache. */
   cacheRead: number;
+  /** Input tokens written to a prompt cache (Anthropic, Bedrock): billed at their own price. */
+  cacheWrite: number;
   /** Output tokens, thinking included (Gemini bills thoughts as output). */
   output: number;
   /** Thinking tokens, already inside `output`; kept for analytics, never priced twice. */
   reasoning: number;
-  /** The whole prompt as the provider counts it (uncached + cached); picks the context tier. */
+  /** The whole prompt as the provider counts it (uncached + cache reads + cache writes); picks the context tier. */
   promptTotal: number;
 }
 
@@ -36,6 +38,7 @@ export function bucketsFromGemini(u: GeminiUsageMetadata): UsageBuckets {
   return {
     inputUncached: prompt - cached,
     cacheRead: cached,
+    cacheWrite: 0,
     output: n(u.candidatesTokenCount) + n(u.thoughtsTokenCount),
     reasoning: n(u.thoughtsTokenCount),
     promptTotal: prompt,
@@ -43,22 +46,28 @@ export function bucketsFromGemini(u: GeminiUsageMetadata): UsageBuckets {
 }
 
 /**
- * From GenAI semantic-convention counts: input_tokens includes cache reads (as the spec says), and output_tokens
- * includes reasoning (as our sdk and OpenAI-style instrumentations write it).
+ * From GenAI semantic-convention counts: input_tokens includes cache reads and cache writes (as the spec says, and as
+ * OpenLLMetry and OpenAI-style instrumentations write it), and output_tokens includes reasoning. A span whose cache
+ * counts add up to more than its input counted input as Anthropic's API does (cache tokens apart): then the cache
+ * counts are added to it rather than taken from it.
  */
 export function bucketsFromSemconv(u: {
   inputTokens?: number;
   outputTokens?: number;
   cacheReadTokens?: number;
+  cacheWriteTokens?: number;
   reasoningTokens?: number;
 }): UsageBuckets {
   const input = n(u.inputTokens);
-  const cached = Math.min(n(u.cacheReadTokens), input);
+  const cacheRead = n(u.cacheReadTokens);
+  const cacheWrite = n(u.cacheWriteTokens);
+  const apart = cacheRead + cacheWrite > input;
   return {
-    inputUncached: input - cached,
-    cacheRead: cached,
+    inputUncached: apart ? input : input - cacheRead - cacheWrite,
+    cacheRead,
+    cacheWrite,
     output: n(u.outputTokens),
-    reasoning: n(u.reasoningTokens),
-    promptTotal: input,
+    reasoning: Math.min(n(u.reasoningTokens), n(u.outputTokens)),
+    promptTotal: apart ? input + cacheRead + cacheWrite : input,
   };
 }
