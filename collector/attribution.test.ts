@@ -11,7 +11,9 @@ import {
   eventually,
   exportSpans,
   otlpExporter,
+  placeOneSecondApart,
   rows,
+  sendCalls,
   serviceSpans,
 } from '../test/support/collector.ts';
 import { dashboardVariables, expandGrafanaSql } from '../test/support/grafana-macros.ts';
@@ -155,22 +157,8 @@ describe('analytics by who and what', () => {
       }),
     );
     // Three hours ago, a second apart, in the order listed: a closed hour the rollup builds.
-    for (const [i, s] of spans.entries())
-      Object.assign(s, {
-        startTime: [Math.floor((HOUR + 600_000) / 1000) + i, 0],
-        endTime: [Math.floor((HOUR + 601_000) / 1000) + i, 0],
-      });
-    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls FINAL WHERE prompt_name = 'by-tenant'",
-          )
-        )[0]!.n === '4',
-      'the calls in llm_calls',
-    );
+    placeOneSecondApart(spans, HOUR + 600_000);
+    await sendCalls(collector.url, client, spans, "prompt_name = 'by-tenant'", 4);
     await buildRollup(client, { closeAfterMs: 0, quietMs: 0, maxHoursPerRound: 10 });
   });
   afterAll(async () => {

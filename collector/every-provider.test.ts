@@ -2,14 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi } from '../test/support/api.ts';
-import {
-  collectorOnTestClickHouse,
-  eventually,
-  exportSpans,
-  otlpExporter,
-  rows,
-  serviceSpans,
-} from '../test/support/collector.ts';
+import { collectorOnTestClickHouse, rows, sendCalls, serviceSpans } from '../test/support/collector.ts';
 import type { RunningCollector } from './collector.ts';
 
 /**
@@ -153,17 +146,7 @@ describe('every provider’s calls priced exactly, as other instrumentations sen
     const spans = CASES.map(([, attributes], i) =>
       spanOf({ ...attributes, 'promptscope.property.case': String(i) }),
     );
-    expect(await exportSpans(otlpExporter(collector.url, 'protobuf', false), spans)).toBe(0);
-    await eventually(
-      async () =>
-        (
-          await rows<{ n: string }>(
-            client,
-            "SELECT toString(count()) AS n FROM llm_calls FINAL WHERE service_name = 'every-provider'",
-          )
-        )[0]!.n === String(CASES.length),
-      'every call in llm_calls',
-    );
+    await sendCalls(collector.url, client, spans, "service_name = 'every-provider'", CASES.length);
   });
   afterAll(async () => {
     await collector.stop();

@@ -167,6 +167,7 @@ export async function startSystem(
       postgresEmbedded: stores.postgres.embedded,
       changes,
       alertRules: alerting.groups,
+      prices: catalog,
       telemetry: new LlmTelemetry({ disabled: false, prices: catalog, tracerProvider: self.provider }),
     });
     const server = createAdaptorServer({ fetch: app.fetch });

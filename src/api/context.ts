@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { LlmTelemetry } from '#sdk';
+import type { PriceCatalog } from '#sdk/pricing';
 import type { RuleGroup } from '../alerts/rules.ts';
 import type { Authenticator, Principal } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   config: Pick<Config, 'maxBodyBytes' | 'models'>;
   /** Traces test executions the way services' calls are traced. */
   telemetry: LlmTelemetry;
+  /** The deployment's price catalog (the collector's too), for re-pricing stored calls. */
+  prices: PriceCatalog;
   log: Logger;
   auth: Authenticator;
   promptCache: ResolvedPromptCache;

@@ -9,6 +9,7 @@ import { keys } from './keys.ts';
 import { migrate } from './migrate.ts';
 import { prices } from './prices.ts';
 import { report } from './report.ts';
+import { reprice } from './reprice.ts';
 import { scheduler } from './scheduler.ts';
 import { start } from './start.ts';
 import { HELP, helpFor, usageError } from './usage.ts';
@@ -32,6 +33,8 @@ ${ALERTS_USAGE}
   promptscope prices lookup MODEL [--provider NAME] [--at TIME] [--json]
   promptscope prices list [--provider NAME] [--search TEXT] [--json]
                                              what a model costs, and which catalog says so
+  promptscope reprice --from TIME --to TIME [--model M] [--provider P] [--dry-run] [--json] [--url URL]
+                                             re-price stored calls with the current catalog (admin key)
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
   promptscope help [COMMAND]  ·  promptscope COMMAND --help  ·  promptscope --version
 
@@ -114,6 +117,8 @@ function run(
       return alerts(config, rest, out);
     case 'prices':
       return prices(config, rest, out);
+    case 'reprice':
+      return reprice(config, rest, out);
     default:
       return Promise.resolve(usageError([command], `unknown command '${command}'`));
   }

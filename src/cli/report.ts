@@ -1,11 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEST_RUNS } from '../analytics/figures.ts';
 import { parseWindow } from '../analytics/llm-calls.ts';
 import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.ts';
 import type { Config } from '../config.ts';
-import { urlHost } from '../platform/listen.ts';
+import { apiAccess } from './api-access.ts';
 
 interface ReportAnswer {
   report: string;
@@ -99,10 +99,7 @@ export async function report(config: Config, args: string[], out: (s: string) =>
   const testRuns = values['test-runs'];
   if (testRuns !== undefined && !(TEST_RUNS as readonly string[]).includes(testRuns))
     return usage(`--test-runs takes ${TEST_RUNS.join(', ')}`);
-  const base = values.url ?? `http://${urlHost(config.host)}:${config.port}`;
-  const key =
-    process.env.PROMPTSCOPE_API_KEY ||
-    (await readFile(config.bootstrapKeyFile, 'utf8').catch(() => '')).trim();
+  const { base, key } = await apiAccess(config, values.url);
   if (!key) {
     process.stderr.write(
       `report reads through the API and needs a key with telemetry:read: set PROMPTSCOPE_API_KEY (no ${config.bootstrapKeyFile} either)\n`,

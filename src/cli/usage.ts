@@ -77,6 +77,14 @@ Exit 1 when no catalog prices the model.`,
   'prices list': `usage: promptscope prices list [--provider NAME] [--search TEXT] [--json]
 
 Every price entry in the order they are searched: PROMPTSCOPE_PRICES_FILE, promptscope's own, then the reference data.`,
+  reprice: `usage: promptscope reprice --from TIME --to TIME [--model M] [--provider P] [--dry-run] [--json] [--url URL]
+
+Re-prices stored calls in [--from, --to) with the server's current price catalog, each at its own time: calls a
+catalog priced (the sdk or the collector) and unpriced ones; a call priced by someone else is left as it was. Changed
+calls get a corrected row in llm_calls (figures follow at once, the hourly rollup rebuilds the hours touched) and the
+run is recorded in the audit log. Through the API: an admin key from PROMPTSCOPE_API_KEY or the first-start key file.
+  --dry-run  count what would change, write nothing
+  --json     the API's answer`,
   'gemini-server': `usage: promptscope gemini-server [--port N]
 
 A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LlmTelemetry } from '#sdk';
+import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing';
 import type { RuleGroup } from '../../src/alerts/rules.ts';
 import { createApp } from '../../src/api/app.ts';
 import type { ApiDeps } from '../../src/api/context.ts';
@@ -54,6 +55,7 @@ export function testAppDeps(
     promptCache: new ResolvedPromptCache(),
     postgresEmbedded: true,
     telemetry: new LlmTelemetry({ disabled: false }),
+    prices: loadPriceCatalog(),
     ...overrides,
   };
 }
@@ -78,6 +80,7 @@ export async function createTestApi(
     models?: ModelAccess;
     alertRules?: RuleGroup[];
     telemetry?: LlmTelemetry;
+    prices?: PriceCatalog;
   } = {},
 ): Promise<TestApi> {
   const db = await createMigratedTestDatabase();
@@ -99,6 +102,7 @@ export async function createTestApi(
       config: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, models: options.models ?? NO_MODELS },
       alertRules: options.alertRules,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
     }),
   );
   return {

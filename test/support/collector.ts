@@ -176,6 +176,16 @@ export async function rows<T>(client: ClickHouseClient, query: string): Promise<
   return rs.json<T>();
 }
 
+/** Dates finished spans one second apart from `startMs` (each lasting a second), in the order given. */
+export function placeOneSecondApart(spans: ReadableSpan[], startMs: number): ReadableSpan[] {
+  for (const [i, s] of spans.entries())
+    Object.assign(s, {
+      startTime: [Math.floor(startMs / 1000) + i, 0],
+      endTime: [Math.floor(startMs / 1000) + i + 1, 0],
+    });
+  return spans;
+}
+
 /** Exports LLM spans with the real OTLP exporter and waits until `llm_calls` holds `expected` rows matching `where`. */
 export async function sendCalls(
   collectorUrl: string,

@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listAudit } from '../../audit.ts';
+import { repriceCalls } from '../../analytics/reprice.ts';
+import { listAudit, recordAudit } from '../../audit.ts';
 import { actorName } from '../../auth/authenticator.ts';
 import { issueKey, revokeKey } from '../../auth/key-lifecycle.ts';
 import { keyJson, listApiKeys } from '../../auth/key-store.ts';
 import { SCOPES } from '../../auth/keys.ts';
+import { LAST_INSTANT_MS } from '../../instants.ts';
 import { guardrailRuleSchema } from '../../prompts/guardrail-schema.ts';
 import {
   createGlobalGuardrail,
@@ -11,8 +13,16 @@ import {
   listGlobalGuardrails,
 } from '../../prompts/store/global-guardrails.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
-import { notFound } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, notFoundResponse, paging, requires } from '../schemas.ts';
+import { notFound, validationFailed } from '../errors.ts';
+import {
+  errorResponses,
+  instant,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  paging,
+  requires,
+} from '../schemas.ts';
 
 const security = requires('admin');
 
@@ -87,7 +97,33 @@ const audit = createRoute({
   responses: { 200: jsonResponse(anyJson, 'Audit entries'), ...errorResponses },
 });
 
-/** Global guardrails, API keys and the audit log. */
+const reprice = createRoute({
+  method: 'post',
+  path: '/reprice',
+  tags: ['admin: prices'],
+  security,
+  summary: 'Re-price stored calls with the current price catalog (a correction, recorded in the audit log)',
+  description:
+    'Calls in [from, to) that a catalog priced (the sdk or the collector) or that are unpriced are priced again with the ' +
+    "server's catalog (PROMPTSCOPE_PRICES_FILE, promptscope's own prices, the reference data) at each call's own time. " +
+    'Changed calls get a corrected row in llm_calls: every figure reads the new cost, and the hourly rollup rebuilds ' +
+    "the hours touched. Calls priced by someone else (a service's own cost) are left as they are. `dry_run` counts " +
+    'what would change and writes nothing.',
+  request: jsonBody(
+    z
+      .object({
+        from: z.union([z.number().int().min(0).max(LAST_INSTANT_MS), instant]).describe('start (inclusive)'),
+        to: z.union([z.number().int().min(0).max(LAST_INSTANT_MS), instant]).describe('end (exclusive)'),
+        model: z.string().min(1).max(200).optional(),
+        provider: z.string().min(1).max(200).optional(),
+        dry_run: z.boolean().default(false),
+      })
+      .strict(),
+  ),
+  responses: { 200: jsonResponse(anyJson, 'What changed'), ...errorResponses },
+});
+
+/** Global guardrails, API keys, re-pricing and the audit log. */
 export function adminMiscRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(guardrailsList, async (c) => c.json({ guardrails: await listGlobalGuardrails(deps.sql) }, 200))
@@ -113,6 +149,28 @@ export function adminMiscRoutes(deps: ApiDeps) {
       const revoked = await revokeKey(deps.sql, id, actorName(c.get('principal')));
       if (!revoked) throw notFound(`API key '${id}'`);
       return c.json(keyJson(revoked), 200);
+    })
+    .openapi(reprice, async (c) => {
+      const body = c.req.valid('json');
+      if (body.from >= body.to)
+        throw validationFailed('invalid body', [{ field: 'from', message: 'must be before to' }]);
+      const result = await repriceCalls(deps.clickhouse.client, deps.prices, {
+        from: body.from,
+        to: body.to,
+        model: body.model,
+        provider: body.provider,
+        dryRun: body.dry_run,
+      });
+      const range = { from: new Date(body.from).toISOString(), to: new Date(body.to).toISOString() };
+      if (!body.dry_run)
+        await recordAudit(deps.sql, {
+          actor: actorName(c.get('principal')),
+          action: 'calls.reprice',
+          resourceType: 'llm_calls',
+          resourceId: `${range.from}/${range.to}`,
+          details: { ...range, model: body.model ?? null, provider: body.provider ?? null, ...result },
+        });
+      return c.json({ ...range, ...result }, 200);
     })
     .openapi(audit, async (c) => {
       const q = c.req.valid('query');
