@@ -16,6 +16,7 @@ const UNIT = [
   'collector/queue/**/*.test.ts',
   'collector/receiver/recent-spans.test.ts',
   'packages/sdk/src/**/*.test.ts',
+  'src/alerts/budget-period.test.ts',
   'src/alerts/in-process-metrics.test.ts',
   'src/alerts/notifications/config.test.ts',
   'src/alerts/pure.test.ts',

@@ -331,7 +331,10 @@ describe('analytics by who and what', () => {
       if (!('groups' in parsed)) throw new Error(JSON.stringify(parsed.problems));
       const rule = parsed.groups[0]!.rules[0]!;
       const at = HOUR + 2 * 3_600_000;
-      const { sql, params } = ruleSql(rule.query as Exclude<typeof rule.query, { kind: 'metric' }>, at);
+      const { sql, params } = ruleSql(
+        rule.query as Extract<typeof rule.query, { kind: 'figure' | 'sql' }>,
+        at,
+      );
       const found = await (
         await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })
       ).json<{

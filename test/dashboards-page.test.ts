@@ -275,6 +275,34 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.click(`button[data-session="${sessions[1]![0]}"]`);
     await page.waitForSelector(`[data-table="session calls"][data-session="${sessions[1]![0]}"]`);
     expect(await open()).toBe(sessions[1]![0]);
+
+    // Budgets: this period's spend per budget as /api/v1/budgets says, with the share of the amount as a bar.
+    const { budgets } = (await api.call('GET', '/api/v1/budgets', { key: api.keys.telemetry })).body as {
+      budgets: { name: string; groups: { spent: string; spent_share: number; remaining: string }[] }[];
+    };
+    expect(budgets.map((b) => b.name)).toEqual(['llm-monthly', 'tenant-daily']);
+    await page.goto(`${served.url}/dashboards#budgets`);
+    await page.waitForSelector('main[data-ready="budgets"]');
+    const monthly = budgets[0]!.groups[0]!;
+    const dollars = (text: string) =>
+      `$${Number(text).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    expect(await cells('budget llm-monthly')).toEqual([
+      [
+        dollars(monthly.spent),
+        `${Math.round(monthly.spent_share * 1000) / 10}%`,
+        expect.any(String),
+        dollars(monthly.remaining),
+      ],
+    ]);
+    expect(Number(monthly.spent)).toBeGreaterThan(0);
+    // The bar is filled as far as the share spent (the page's CSP refuses inline styles: the width must really apply).
+    const [bar, fill] = await page.$$eval(
+      '[data-budget="llm-monthly"] .budget-bar, [data-budget="llm-monthly"] .budget-fill',
+      (es) => es.map((e) => e.getBoundingClientRect().width),
+    );
+    expect(fill! / bar!).toBeCloseTo(Math.min(1, monthly.spent_share), 2);
+    // The tenants' budget counts production calls only: these are the test environment's.
+    expect(await page.textContent('[data-budget="tenant-daily"] .empty')).toBe('Nothing spent this day.');
     await page.close();
   }, 60_000);
 
@@ -452,7 +480,7 @@ describe('the built-in dashboards page in a real browser', () => {
       await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
       await fs.mkdir(ARTIFACTS, { recursive: true });
       const colours = new Map<string, string[]>();
-      for (const view of ['overview', 'template', 'ab', 'templates', 'sessions', 'alerts']) {
+      for (const view of ['overview', 'template', 'ab', 'templates', 'sessions', 'budgets', 'alerts']) {
         await page.evaluate((v) => {
           (globalThis as unknown as Browserish).location.hash = v;
         }, view);

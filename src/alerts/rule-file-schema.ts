@@ -14,6 +14,7 @@ const key = z
   .refine(isKey, { error: `one of ${KEYS_EXPECTED}` }) as unknown as z.ZodType<Key>;
 
 import { parseDuration } from '../platform/duration.ts';
+import { BUDGET_KEYS, budgetSchema } from './budget-schema.ts';
 import { checkTemplate } from './templates.ts';
 
 /**
@@ -259,17 +260,42 @@ const groupSchema = z
     });
   });
 
-export const ruleFileSchema = z.strictObject(
-  { groups: z.array(groupSchema, { error: 'a rule file is an object with a groups list' }) },
-  { error: 'a rule file is an object with a groups list' },
-);
+export const ruleFileSchema = z
+  .strictObject(
+    {
+      groups: z.array(groupSchema, { error: 'a list of rule groups' }).default([]),
+      budgets: z
+        .array(budgetSchema, { error: 'a list of budgets' })
+        .default([])
+        .superRefine((budgets, ctx) => {
+          const names = new Set<string>();
+          budgets.forEach((b, i) => {
+            if (names.has(b.name))
+              ctx.addIssue({
+                code: 'custom',
+                path: [i, 'name'],
+                message: `'${b.name}' appears twice: budget names are unique`,
+                input: b.name,
+              });
+            names.add(b.name);
+          });
+        })
+        .describe('budgets: an amount per day or month, with warning steps and a forecast'),
+    },
+    { error: 'a rule file is an object with a groups list, a budgets list or both' },
+  )
+  .refine((f) => f.groups.length + f.budgets.length > 0, {
+    error: 'a rule file is an object with a groups list, a budgets list or both',
+    path: ['groups'],
+  });
 
 export type RuleFileShape = z.infer<typeof ruleFileSchema>;
 export type RuleShape = z.infer<typeof ruleSchema>;
 
 /** The keys each level accepts, for `unknown field (known: …)`. */
 export const KNOWN_KEYS = {
-  file: Object.keys(ruleFileSchema.shape),
+  file: ['groups', 'budgets'],
+  budget: BUDGET_KEYS,
   group: ['name', 'interval', 'query_offset', 'query_timeout', 'limit', 'labels', 'rules'],
   rule: [
     'alert',

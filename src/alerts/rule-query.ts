@@ -1,5 +1,6 @@
 import { PARAMETER_RANGE, sliceConditions, USAGE_FIGURES, usageSql } from '../analytics/figures.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
+import { budgetSamples } from './budgets.ts';
 import type { Labels } from './labels.ts';
 import type { Rule, RuleQuery } from './rules.ts';
 
@@ -23,7 +24,7 @@ export class RuleQueryError extends Error {
 }
 
 /** The ClickHouse SQL and parameters of a figure or SQL rule, evaluated at `at` (Unix ms, after the query offset). */
-export function ruleSql(query: Exclude<RuleQuery, { kind: 'metric' }>, at: number) {
+export function ruleSql(query: Extract<RuleQuery, { kind: 'figure' | 'sql' }>, at: number) {
   if (query.kind === 'sql')
     return { sql: query.sql, params: { now_ms: at } as Record<string, string | number> };
   const from = query.window === 'today' ? startOfUtcDay(at) : at - query.window;
@@ -48,11 +49,12 @@ export async function runRuleQuery(
   deps: { clickhouse: ClickHouseClient; metrics: MetricReader; timeoutMs: number },
 ): Promise<Sample[]> {
   if (rule.query.kind === 'metric') return deps.metrics.read(rule.query.metric, at, rule.query.increaseMs);
-  const { sql, params } = ruleSql(rule.query, at);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), deps.timeoutMs);
-  let rows: Record<string, unknown>[];
   try {
+    if (rule.query.kind === 'budget')
+      return await budgetSamples(deps.clickhouse, rule.query.budget, rule.query.measure, at, abort.signal);
+    const { sql, params } = ruleSql(rule.query, at);
     const rs = await deps.clickhouse.query({
       query: sql,
       query_params: params,
@@ -63,15 +65,15 @@ export async function runRuleQuery(
         output_format_json_quote_64bit_integers: 0,
       },
     });
-    rows = await rs.json<Record<string, unknown>>();
+    return (await rs.json<Record<string, unknown>>()).map((row) => toSample(row));
   } catch (error) {
     if (abort.signal.aborted)
       throw new RuleQueryError(`the query did not finish within ${deps.timeoutMs / 1000}s`);
+    if (error instanceof RuleQueryError) throw error;
     throw new RuleQueryError((error as Error).message.split('\n')[0]!);
   } finally {
     clearTimeout(timer);
   }
-  return rows.map((row) => toSample(row));
 }
 
 function toSample(row: Record<string, unknown>): Sample {

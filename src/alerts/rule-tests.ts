@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { DIMENSIONS } from '../analytics/figures.ts';
 import { parseDuration } from '../platform/duration.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
+import { forgetBudgetStates } from './budgets.ts';
 import { evaluateRule } from './evaluator.ts';
 import type { Labels } from './labels.ts';
 import { MetricHistory } from './metric-history.ts';
@@ -14,7 +15,7 @@ import type { RuleStatus } from './state-store.ts';
 
 /**
  * Unit tests for alert rules, like `promtool test rules`: a test file names rule files, input calls written
- * compactly (template, model, calls per minute, latency, error share over time ranges) and collector metrics in
+ * compactly (template, model, tenant, calls per minute, latency, error share over time ranges) and collector metrics in
  * Prometheus's expanding notation, and at evaluation times the firing alerts expected (labels and annotations).
  * The rules run on a real ClickHouse; every rule is evaluated at each evaluation interval from the start, as the
  * scheduler would. Only firing alerts are compared (pending is "not firing yet"), as promtool does.
@@ -43,6 +44,11 @@ export interface CallInput {
   input_tokens?: number;
   output_tokens?: number;
   test_run?: boolean;
+  /** Who the calls are for (the sdk's withAttribution). */
+  tenant?: string;
+  user?: string;
+  session?: string;
+  properties?: Record<string, string>;
 }
 
 interface TestFile {
@@ -114,6 +120,7 @@ async function runTest(
   if (Number.isNaN(start)) throw new Error(`start: '${test.start}' is not an RFC 3339 time`);
   const interval = need(test.interval ?? spec.evaluation_interval ?? '1m', 'interval');
   await clickhouse.command({ query: 'TRUNCATE TABLE IF EXISTS llm_calls' });
+  forgetBudgetStates();
   const rows = (test.input_calls ?? []).flatMap((c, i) => callRows(c, start, i));
   if (rows.length) await clickhouse.insert({ table: 'llm_calls', values: rows, format: 'JSONEachRow' });
 
@@ -233,6 +240,10 @@ export function callRows(c: CallInput, start: number, line: number): Record<stri
       success: failed ? 0 : 1,
       error_type: failed ? (c.error_type ?? '500') : '',
       test_run: c.test_run ? 1 : 0,
+      tenant: c.tenant ?? '',
+      user_id: c.user ?? '',
+      session_id: c.session ?? '',
+      properties: c.properties ?? {},
     });
   }
   return rows;

@@ -50,6 +50,48 @@ describe('rule files refuse what cannot be meant, naming the rule and the field'
     expect(problemsOf(file(rule)).join('\n')).toContain(message);
   });
 
+  it.each([
+    ['amount: 0\nperiod: month', "budget 'b': amount: an amount in USD above 0"],
+    ['amount: 10\nperiod: week', "budget 'b': period: day or month"],
+    ['amount: 10\nperiod: day\ntime_zone: Mars/Base', "budget 'b': time_zone: an IANA time zone"],
+    ['amount: 10\nperiod: day\nby: [colour]', "budget 'b': by.0: one of"],
+    ['amount: 10\nperiod: day\nwarn_at: [80, 80]', "budget 'b': warn_at: a step is named twice"],
+    ['amount: 10\nperiod: day\nforecast: { lookback: 1y }', "budget 'b': forecast"],
+    [
+      'amount: 10\nperiod: day\nlabels: { threshold: x }',
+      "budget 'b': labels.threshold: 'threshold' is set by the budget",
+    ],
+    ['amount: 10\nperiod: day\nlimit: 5', "budget 'b': limit: unknown field (known: name, amount"],
+  ])('budget %j', (body, message) => {
+    const text = `budgets:\n  - name: b\n${body
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`;
+    expect(problemsOf(text).join('\n')).toContain(message);
+  });
+
+  it('a budget becomes a rule group: a rule per warning step and a forecast', () => {
+    const parsed = parseRuleFile(
+      'b.yaml',
+      'budgets:\n  - { name: b, amount: "1250.5", period: month, warn_at: [100, 50] }\n  - { name: c, amount: 1, period: day, forecast: false }\n',
+    );
+    if (!('groups' in parsed)) throw new Error(JSON.stringify(parsed.problems));
+    expect(
+      parsed.groups.map((g) => [
+        g.name,
+        g.rules.map((r) => `${r.alert} ${r.condition.op} ${r.condition.threshold}`),
+      ]),
+    ).toEqual([
+      ['budget:b', ['BudgetSpent >= 625.25', 'BudgetSpent >= 1250.5', 'BudgetForecast > 1250.5']],
+      ['budget:c', ['BudgetSpent >= 0.5', 'BudgetSpent >= 0.8', 'BudgetSpent >= 1']],
+    ]);
+    expect(
+      problemsOf(
+        'budgets:\n  - { name: b, amount: 1, period: day }\n  - { name: b, amount: 2, period: day }\n',
+      ),
+    ).toEqual(["budget 'b': name: 'b' appears twice: budget names are unique"]);
+  });
+
   it('names the line of each problem, as deep along its field as the file goes', () => {
     const parsed = parseRuleFile(
       'r.yaml',
@@ -201,11 +243,11 @@ describe('a rule file is checked whole and strictly, each problem where a person
 
   it.each([
     ['not an object', '- groups', 'file: groups: a rule file is an object with a groups list'],
-    ['groups not a list', 'groups: {}', 'file: groups: a rule file is an object with a groups list'],
+    ['groups not a list', 'groups: {}', 'file: groups: a list of rule groups'],
     [
       'an unknown top-level key',
       'groups: []\nrule_files: []',
-      'file: rule_files: unknown field (known: groups)',
+      'file: rule_files: unknown field (known: groups, budgets)',
     ],
     ['a group without rules', 'groups:\n  - name: g\n', "group 'g': rules: a group needs a list of rules"],
     [

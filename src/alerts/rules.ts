@@ -2,17 +2,22 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Key, UsageFigure } from '../analytics/figures.ts';
 import { parseDuration } from '../platform/duration.ts';
+import { budgetGroup, budgetOf } from './budgets.ts';
 import type { Labels } from './labels.ts';
-import {
-  type ERROR_STATES,
-  KNOWN_KEYS,
-  type NO_DATA_STATES,
-  parseCondition,
-  type RuleShape,
-  ruleFileSchema,
-} from './rule-file-schema.ts';
+import type { Rule, RuleGroup, RuleQuery } from './rule-types.ts';
+
+export type {
+  Comparison,
+  Condition,
+  ErrorState,
+  NoDataState,
+  Rule,
+  RuleGroup,
+  RuleQuery,
+} from './rule-types.ts';
+
+import { KNOWN_KEYS, parseCondition, type RuleShape, ruleFileSchema } from './rule-file-schema.ts';
 
 /**
  * Alert rules as code: YAML files shaped like Prometheus rule groups, with a ClickHouse query in place of PromQL.
@@ -22,60 +27,8 @@ import {
  *   evaluation time, grouped by dimensions, with a minimum-calls guard;
  * - `sql`: any ClickHouse SELECT; `{now_ms:Int64}` is the evaluation time (Unix ms, after the query offset);
  * - `metric`: a collector self-metric scraped from its /metrics (gauges as they are, counters as an increase).
+ * A file's `budgets` become rule groups of their own (budgets.ts).
  */
-
-export type Comparison = '>' | '>=' | '<' | '<=' | '==' | '!=';
-
-export interface Condition {
-  op: Comparison;
-  /** As written: compared exactly as a decimal when the value is one (cost), else as a number. */
-  threshold: string;
-}
-
-export type RuleQuery =
-  | {
-      kind: 'figure';
-      figure: UsageFigure;
-      /** Milliseconds before the evaluation time, or 'today' (since UTC midnight). */
-      window: number | 'today';
-      by: Key[];
-      where: Partial<Record<Key, string>>;
-      minCalls: number;
-    }
-  | { kind: 'sql'; sql: string }
-  | { kind: 'metric'; metric: string; increaseMs: number | undefined };
-
-export type NoDataState = (typeof NO_DATA_STATES)[number];
-export type ErrorState = (typeof ERROR_STATES)[number];
-
-export interface Rule {
-  /** `<group>/<alert>`: the rule's identity in state, history and the API. */
-  key: string;
-  alert: string;
-  group: string;
-  file: string;
-  query: RuleQuery;
-  condition: Condition;
-  forMs: number;
-  keepFiringForMs: number;
-  /** Rule labels over group labels (templated with the instance's labels and value). */
-  labels: Labels;
-  annotations: Labels;
-  noData: NoDataState;
-  onError: ErrorState;
-}
-
-export interface RuleGroup {
-  name: string;
-  file: string;
-  intervalMs: number;
-  /** The evaluation reads data up to this long before now: spans still in a collector's spool are not "no calls". */
-  queryOffsetMs: number;
-  queryTimeoutMs: number;
-  /** At most this many instances per rule (0 = no limit); over it, the rule fails and keeps its last state. */
-  limit: number;
-  rules: Rule[];
-}
 
 /** One problem in a rule file, naming the file, the rule (or group) and the field. */
 export interface RuleProblem {
@@ -157,15 +110,18 @@ export function parseRuleFile(
   if (!parsed.success)
     return { problems: parsed.error.issues.flatMap((issue) => problemsOf(issue, file, root, doc, lines)) };
   return {
-    groups: parsed.data.groups.map((g) => ({
-      name: g.name,
-      file,
-      intervalMs: parseDuration(g.interval)!,
-      queryOffsetMs: parseDuration(g.query_offset)!,
-      queryTimeoutMs: parseDuration(g.query_timeout)!,
-      limit: g.limit,
-      rules: g.rules.map((r) => ruleOf(r, g.name, file, g.labels)),
-    })),
+    groups: [
+      ...parsed.data.groups.map((g) => ({
+        name: g.name,
+        file,
+        intervalMs: parseDuration(g.interval)!,
+        queryOffsetMs: parseDuration(g.query_offset)!,
+        queryTimeoutMs: parseDuration(g.query_timeout)!,
+        limit: g.limit,
+        rules: g.rules.map((r) => ruleOf(r, g.name, file, g.labels)),
+      })),
+      ...parsed.data.budgets.map((b) => budgetGroup(budgetOf(b, file))),
+    ],
   };
 }
 
@@ -235,6 +191,14 @@ function problemsOf(
       rest = rest.slice(2);
       level = 'rule';
     }
+  }
+  if (path[0] === 'budgets' && typeof path[1] === 'number') {
+    const budgets = isObject(root) && Array.isArray(root.budgets) ? (root.budgets as unknown[]) : [];
+    const budget = budgets[path[1]];
+    const name = isObject(budget) && typeof budget.name === 'string' && budget.name ? budget.name : undefined;
+    where = name ? `budget '${name}'` : `budgets[${path[1]}]`;
+    rest = path.slice(2);
+    level = 'budget';
   }
   if (level === 'rule' && (rest[0] === 'figure' || rest[0] === 'metric') && rest.length === 1)
     level = rest[0];

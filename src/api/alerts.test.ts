@@ -90,7 +90,23 @@ describe('alerts API: active alerts, history, rules and silences', () => {
       pending: 1,
       firing: 1,
     });
-    expect(res.body.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort()).toEqual([
+    expect(
+      res.body.groups
+        .flatMap((g: any) => g.rules.map((r: any) => r.key))
+        .filter((k: string) => k.startsWith('budget:')),
+    ).toEqual([
+      'budget:llm-monthly/BudgetSpent/50',
+      'budget:llm-monthly/BudgetSpent/80',
+      'budget:llm-monthly/BudgetSpent/100',
+      'budget:llm-monthly/BudgetForecast',
+      'budget:tenant-daily/BudgetSpent/80',
+      'budget:tenant-daily/BudgetSpent/100',
+    ]);
+    expect(
+      [...new Set(res.body.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)))].sort(),
+    ).toEqual([
+      'BudgetForecast',
+      'BudgetSpent',
       'CollectorDown',
       'DailyCostOverBudget',
       'GenAiSpansUnclassified',

@@ -10,6 +10,7 @@ import { adminPromptRoutes } from './routes/admin-prompts.ts';
 import { adminTemplateRoutes } from './routes/admin-templates.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
+import { budgetRoutes } from './routes/budgets.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes, readPrompt } from './routes/prompts.ts';
@@ -80,6 +81,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.on(['POST', 'DELETE'], '/api/v1/alerts/silences', requireScope(deps.auth, 'admin'));
   app.use('/api/v1/alerts', requireScope(deps.auth, 'telemetry:read'));
   app.use('/api/v1/alerts/*', requireScope(deps.auth, 'telemetry:read'));
+  app.use('/api/v1/budgets', requireScope(deps.auth, 'telemetry:read'));
+  app.use('/api/v1/budgets/*', requireScope(deps.auth, 'telemetry:read'));
 
   app.use('/api/*', refuseUnstorableText());
 
@@ -91,6 +94,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/executions', executionRoutes(deps));
   app.route('/api/v1/analytics', analyticsRoutes(deps));
   app.route('/api/v1', alertRoutes(deps));
+  app.route('/api/v1/budgets', budgetRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

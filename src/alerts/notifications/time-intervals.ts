@@ -4,6 +4,7 @@
  * (negative = from the month's end), `months` and `years`, in a `location` (IANA zone, default UTC). A route with
  * `mute_time_intervals` sends nothing while one is active; one with `active_time_intervals` sends only then.
  */
+import { wallClock } from '../../platform/wall-clock.ts';
 
 export interface TimePeriod {
   /** Minutes since local midnight: [start, end). */
@@ -110,33 +111,15 @@ export function parsePeriod(raw: RawPeriod, problems: string[], where: string): 
   };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function localParts(at: number, zone: string) {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'long',
-    });
-    formatters.set(zone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
-  const year = Number(parts.year);
-  const month = Number(parts.month);
+  const w = wallClock(at, zone);
   return {
-    year,
-    month,
-    day: Number(parts.day),
-    daysInMonth: new Date(Date.UTC(year, month, 0)).getUTCDate(),
-    weekday: WEEKDAYS.indexOf(String(parts.weekday).toLowerCase()),
-    minute: Number(parts.hour) * 60 + Number(parts.minute),
+    year: w.year,
+    month: w.month,
+    day: w.day,
+    daysInMonth: new Date(Date.UTC(w.year, w.month, 0)).getUTCDate(),
+    weekday: WEEKDAYS.indexOf(w.weekday),
+    minute: w.hour * 60 + w.minute,
   };
 }
 

@@ -58,7 +58,7 @@ const ruleSchema = z
   .object({
     key: z.string(),
     alert: z.string(),
-    query: z.enum(['figure', 'sql', 'metric']),
+    query: z.enum(['figure', 'sql', 'metric', 'budget']),
     condition: z.string(),
     for: z.string(),
     keep_firing_for: z.string(),

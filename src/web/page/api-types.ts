@@ -126,3 +126,25 @@ export interface Execution {
   session_id: string;
   tenant: string;
 }
+
+export interface BudgetGroup {
+  labels: Record<string, string>;
+  spent: string;
+  projected: string | null;
+  remaining: string;
+  spent_share: number;
+  steps_reached: number[];
+}
+
+export interface Budget {
+  name: string;
+  amount: string;
+  period: 'day' | 'month';
+  time_zone: string;
+  period_start: string;
+  period_end: string;
+  by: string[];
+  warn_at: number[];
+  forecast_lookback: string | null;
+  groups: BudgetGroup[];
+}

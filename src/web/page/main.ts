@@ -2,6 +2,7 @@
 // is a module of its own; this one signs in, picks the view from the URL's #fragment and draws it.
 import { abView } from './ab-view.ts';
 import { alertsView } from './alerts-view.ts';
+import { budgetsView } from './budgets-view.ts';
 import { el, main } from './dom.ts';
 import { overview } from './overview.ts';
 import { KEY, signIn } from './session.ts';
@@ -16,6 +17,7 @@ const VIEWS: Record<string, () => Promise<void>> = {
   ab: abView,
   templates: templatesView,
   sessions: sessionsView,
+  budgets: budgetsView,
   alerts: alertsView,
 };
 
