@@ -8,7 +8,13 @@ import type { RunningCollector } from '../collector/collector.ts';
 import { runQuery } from '../src/analytics/figures.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, type TestApi, testClickHouse } from '../test/support/api.ts';
-import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../test/support/collector.ts';
+import {
+  migrateClickHouse,
+  recordServiceBudget,
+  sendCalls,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
 import { dashboardVariables, expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import { DASHBOARDS } from './build.ts';
 
@@ -75,6 +81,8 @@ describe('Grafana dashboards (dashboards/)', () => {
       );
     }
     await sendCalls(collector.url, client, spans, "prompt_name LIKE 'dash-%'", 5, 'protobuf');
+    // A budget's state as the scheduler records it after an evaluation, for the budgets panel.
+    await recordServiceBudget(client, 'dash-svc');
     // An A/B split of dash-ab's production label: variant 1 fails 2 of 40 calls, variant 2 fails 11 of 40.
     const ab = [];
     for (let i = 0; i < 80; i++) {

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { testClickHouse } from '../test/support/api.ts';
-import { migrateClickHouse, sendCalls, spanFactory, testCollector } from '../test/support/collector.ts';
+import {
+  migrateClickHouse,
+  recordServiceBudget,
+  sendCalls,
+  spanFactory,
+  testCollector,
+} from '../test/support/collector.ts';
 import { dashboardVariables, expandGrafanaSql } from '../test/support/grafana-macros.ts';
 import { DASHBOARDS } from './build.ts';
 
@@ -49,6 +55,7 @@ describe('every dashboard panel and variable works for a readonly=1 ClickHouse u
         }),
       );
     await sendCalls(collector.url, client, spans, "prompt_name = 'ro'", 6, 'protobuf');
+    await recordServiceBudget(client, 'readonly-svc');
     await collector.stop();
     expect(await asReadonly("SELECT getSetting('readonly') AS r")).toEqual([{ r: 1 }]);
   });

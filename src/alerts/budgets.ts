@@ -223,7 +223,7 @@ export async function budgetStateAt(
  */
 const recentStates = new Map<string, { state: Promise<BudgetState>; until: number }>();
 
-function sharedState(
+export function sharedState(
   client: ClickHouseClient,
   b: Budget,
   at: number,

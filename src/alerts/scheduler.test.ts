@@ -2,13 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
-import { eventually } from '../../test/support/collector.ts';
+import { eventually, migrateClickHouse } from '../../test/support/collector.ts';
 import { createMigratedTestDatabase } from '../../test/support/databases.ts';
+import { grafanaBudgetsSql } from '../analytics/grafana.ts';
 import { freePort } from '../platform/listen.ts';
 import { silentLogger } from '../platform/log.ts';
 import type { Sql } from '../store/postgres.ts';
 import { PostgresMetricHistory } from './metric-history.ts';
 import { parseNotificationConfig } from './notifications/config.ts';
+import { callRows } from './rule-tests.ts';
 import { parseRuleFile } from './rules.ts';
 import { type SchedulerOptions, startScheduler } from './scheduler.ts';
 
@@ -128,5 +130,66 @@ describe('the scheduler in process', () => {
         [new URL(dead).host, 0],
       ].sort(),
     );
+  }, 30_000);
+});
+
+describe('budgets in the scheduler', () => {
+  it('records each budget group’s state for Grafana after evaluating it', async () => {
+    const db = await createMigratedTestDatabase();
+    const { client } = await testClickHouse();
+    await migrateClickHouse(client);
+    const now = Date.now();
+    await client.insert({
+      table: 'llm_calls',
+      format: 'JSONEachRow',
+      values: callRows(
+        { service: 'budget-sched', tenant: 'acme', from: '0m', to: '2m', per_minute: 5, cost_usd: '0.25' },
+        now - 3 * 60_000,
+        0,
+      ),
+    });
+    const parsed = parseRuleFile(
+      'b.yaml',
+      'budgets:\n  - { name: sched, amount: 100, period: month, by: [tenant], where: { service: budget-sched } }\n',
+    );
+    if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
+    // Evaluated every second here (a budget's shortest interval in a file is 30 s).
+    const groups = parsed.groups.map((g) => ({ ...g, intervalMs: 1000, queryOffsetMs: 0 }));
+    const scheduler = await startScheduler({
+      sql: db.sql,
+      clickhouse: client,
+      notifications: parseNotificationConfig(
+        'n.yaml',
+        'route: { receiver: none }\nreceivers: [{ name: none }]\n',
+        {},
+      ),
+      log: silentLogger,
+      metricsTargets: [],
+      externalUrl: undefined,
+      groups,
+    });
+    try {
+      const rows = await eventually(async () => {
+        const rs = await client.query({ query: grafanaBudgetsSql(), format: 'JSONEachRow' });
+        const found = (await rs.json<Record<string, unknown>>()).filter((r) => r.budget === 'sched');
+        return found.length ? found : undefined;
+      }, 'the budget in budget_status');
+      // 10 calls at $0.25: $2.50 of $100 for acme, this month (UTC)
+      expect(rows).toEqual([
+        {
+          budget: 'sched',
+          group: 'tenant=acme',
+          amount: 100,
+          spent: 2.5,
+          projected: expect.any(Number),
+          remaining: 97.5,
+          spent_share: 0.025,
+          period: 'month (UTC)',
+        },
+      ]);
+    } finally {
+      await scheduler.stop();
+      await db.drop();
+    }
   }, 30_000);
 });

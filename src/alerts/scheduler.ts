@@ -4,6 +4,8 @@ import { ADVISORY_LOCKS } from '../store/advisory-locks.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { LeaderLock } from '../store/leader-lock.ts';
 import type { Sql } from '../store/postgres.ts';
+import { recordBudgetStatus } from './budget-status.ts';
+import { sharedState } from './budgets.ts';
 import { evaluateRule } from './evaluator.ts';
 import {
   type MetricSample,
@@ -109,6 +111,18 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     }
   };
 
+  /** A budget group's state, as its rules just read it, for Grafana (budget_status). */
+  const recordBudgets = async (group: RuleGroup, ts: number) => {
+    const budget = group.rules.find((r) => r.query.kind === 'budget')?.query;
+    if (budget?.kind !== 'budget') return;
+    try {
+      const state = await sharedState(o.clickhouse, budget.budget, ts - group.queryOffsetMs);
+      await recordBudgetStatus(o.clickhouse, state, ts);
+    } catch (error) {
+      log.warn('budget state not recorded', { budget: budget.budget.name, error: (error as Error).message });
+    }
+  };
+
   const evaluateGroup = async (group: RuleGroup, ts: number) => {
     const statuses = await ruleStatuses(o.sql);
     await Promise.all(
@@ -145,6 +159,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
         }
       }),
     );
+    await recordBudgets(group, ts);
     const counts = await o.sql<
       { state: string; n: number }[]
     >`select state, count(*)::int as n from alert_instances

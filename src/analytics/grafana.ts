@@ -191,3 +191,22 @@ export function grafanaPropertySql(filters: readonly Dimension[]): string {
 export function grafanaTenantVariableSql(filters: readonly Dimension[]): string {
   return `SELECT tenant FROM llm_calls WHERE ${grafanaWhere(filters)} AND tenant != '' GROUP BY tenant ORDER BY count() DESC LIMIT 200`;
 }
+
+/**
+ * Every budget group of the current periods, fullest first: the state the active scheduler writes to budget_status
+ * after each evaluation of a budget (src/alerts/budget-status.ts).
+ */
+export function grafanaBudgetsSql(): string {
+  return `SELECT budget,
+       arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v), mapKeys(group_labels), mapValues(group_labels)), ', ') AS group,
+       toFloat64(amount) AS amount,
+       toFloat64(spent) AS spent,
+       toFloat64(projected) AS projected,
+       toFloat64(remaining) AS remaining,
+       spent_share,
+       concat(period, ' (', time_zone, ')') AS period
+FROM budget_status FINAL
+WHERE period_start <= now64(3) AND period_end > now64(3)
+ORDER BY spent_share DESC, budget, group
+LIMIT 200`;
+}

@@ -94,7 +94,8 @@ describe('the otel_traces contract with the clickhouseexporter', () => {
     );
     expect(lookup!.start <= lookup!.end).toBe(true);
     // And back, and forward again (`promptscope migrate down`), with the spans kept each way.
-    expect((await migrator.down(6)).applied).toEqual([
+    expect((await migrator.down(7)).applied).toEqual([
+      '0013_budget_status',
       '0012_llm_calls_every_provider',
       '0011_llm_calls_attribution',
       '0010_prompt_executions_test_run',

@@ -19,6 +19,9 @@ import { otelTracesInsert } from '../../collector/exporter/clickhouse/otel-trace
 import { Spool } from '../../collector/queue/spool.ts';
 import { toRows } from '../../collector/receiver/otlp/spans-to-rows.ts';
 import { compactRow } from '../../collector/span-row.ts';
+import { recordBudgetStatus } from '../../src/alerts/budget-status.ts';
+import { budgetStateAt, budgetsOf } from '../../src/alerts/budgets.ts';
+import { parseRuleFile } from '../../src/alerts/rules.ts';
 import { createLogger, silentLogger } from '../../src/platform/log.ts';
 import type { ClickHouseClient, ClickHouseStore } from '../../src/store/clickhouse.ts';
 import { createUnlockedClickHouseMigrator } from '../../src/store/migrate.ts';
@@ -268,4 +271,15 @@ export async function storeAgainFromAnotherCollector(
     await spool.close();
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A month's budget over one service, its state recorded in budget_status as the scheduler records it. */
+export async function recordServiceBudget(client: ClickHouseClient, service: string): Promise<void> {
+  const parsed = parseRuleFile(
+    'b.yaml',
+    `budgets:\n  - { name: ${service}, amount: 10, period: month, where: { service: ${service} } }\n`,
+  );
+  if (!('groups' in parsed)) throw new Error(JSON.stringify(parsed.problems));
+  const [budget] = budgetsOf(parsed.groups);
+  await recordBudgetStatus(client, await budgetStateAt(client, budget!, Date.now()), Date.now());
 }
