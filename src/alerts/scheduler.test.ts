@@ -131,11 +131,8 @@ describe('the scheduler in process', () => {
       ].sort(),
     );
   }, 30_000);
-});
 
-describe('budgets in the scheduler', () => {
   it('records each budget group’s state for Grafana after evaluating it', async () => {
-    const db = await createMigratedTestDatabase();
     const { client } = await testClickHouse();
     await migrateClickHouse(client);
     const now = Date.now();
@@ -155,19 +152,7 @@ describe('budgets in the scheduler', () => {
     if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
     // Evaluated every second here (a budget's shortest interval in a file is 30 s).
     const groups = parsed.groups.map((g) => ({ ...g, intervalMs: 1000, queryOffsetMs: 0 }));
-    const scheduler = await startScheduler({
-      sql: db.sql,
-      clickhouse: client,
-      notifications: parseNotificationConfig(
-        'n.yaml',
-        'route: { receiver: none }\nreceivers: [{ name: none }]\n',
-        {},
-      ),
-      log: silentLogger,
-      metricsTargets: [],
-      externalUrl: undefined,
-      groups,
-    });
+    const scheduler = await start({ groups });
     try {
       const rows = await eventually(async () => {
         const rs = await client.query({ query: grafanaBudgetsSql(), format: 'JSONEachRow' });
@@ -189,7 +174,6 @@ describe('budgets in the scheduler', () => {
       ]);
     } finally {
       await scheduler.stop();
-      await db.drop();
     }
   }, 30_000);
 });
