@@ -165,6 +165,29 @@ describe('every provider’s calls priced exactly, as other instrumentations sen
     expect(row!.cost_catalog).toMatch(/^genai-prices@\d/);
   });
 
+  it('a call OpenAI served at the flex tier, which no catalog prices, is unpriced and says so', async () => {
+    const span = serviceSpans('every-provider-tiers')({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'openai.request.service_tier': 'auto',
+      'openai.response.service_tier': 'flex',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 100,
+    });
+    await sendCalls(collector.url, client, [span], "service_name = 'every-provider-tiers'", 1);
+    const [row] = await rows<Record<string, string>>(
+      client,
+      "SELECT cost_status, service_tier FROM llm_calls FINAL WHERE service_name = 'every-provider-tiers'",
+    );
+    expect(row).toEqual({ cost_status: 'unpriced', service_tier: 'flex' });
+    const [reason] = await rows<{ r: string }>(
+      client,
+      "SELECT SpanAttributes['promptscope.cost.unpriced_reason'] AS r FROM otel_traces WHERE ServiceName = 'every-provider-tiers'",
+    );
+    expect(reason!.r).toBe("no 'flex' service tier price for model 'gpt-4o-mini' (provider 'openai')");
+  });
+
   it('the calls count in the figures: cost, cache writes and nothing unpriced', async () => {
     const res = await api.call(
       'GET',

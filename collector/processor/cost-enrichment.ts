@@ -68,6 +68,7 @@ export function costEnrichment(catalog: PriceCatalog, onUnclassified: () => void
         model: call.model,
         usage,
         at: Number(startNanos / 1_000_000n),
+        serviceTier: call.serviceTier,
       });
       if (cost.status === 'priced') {
         a[ATTR.usageCostAmount] = cost.amount;

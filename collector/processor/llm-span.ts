@@ -19,6 +19,8 @@ export interface LlmCall {
   reasoning?: string;
   /** Total tokens where the instrumentation reports it (OpenLLMetry, OpenInference). */
   total?: string;
+  /** The service tier the provider served it at (the response's, else the request's). */
+  serviceTier?: string;
 }
 
 const TOKEN_KEYS = [
@@ -79,6 +81,13 @@ export function llmCallOf(a: Record<string, string>): LlmCall | undefined {
       PEER_ATTR.completionReasoning,
     ),
     total: first(a, PEER_ATTR.totalTokens, PEER_ATTR.totalTokenCount),
+    serviceTier: first(
+      a,
+      ATTR.openaiResponseServiceTier,
+      LEGACY_ATTR.openaiResponseServiceTier,
+      ATTR.openaiRequestServiceTier,
+      LEGACY_ATTR.openaiRequestServiceTier,
+    ),
   };
 }
 

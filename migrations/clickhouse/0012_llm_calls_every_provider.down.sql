@@ -96,4 +96,5 @@ ALTER TABLE llm_calls_hourly DROP COLUMN IF EXISTS cache_write_tokens;
 ALTER TABLE llm_calls
     DROP COLUMN IF EXISTS cache_write_tokens,
     DROP COLUMN IF EXISTS cost_price_id,
-    DROP COLUMN IF EXISTS cost_catalog;
+    DROP COLUMN IF EXISTS cost_catalog,
+    DROP COLUMN IF EXISTS service_tier;

@@ -1,13 +1,15 @@
 -- Every provider priced (issue 19): llm_calls records the cache writes of a call (gen_ai.usage.cache_creation.input_tokens,
 -- OpenLLMetry's gen_ai.usage.cache_creation_input_tokens, OpenInference's llm.token_count.prompt_details.cache_write),
 -- reads cache reads and reasoning under those instrumentations' names too, and keeps which catalog entry and catalog
--- priced the call. Provider names other instrumentations write for Bedrock, Azure OpenAI, Mistral and xAI map to the
+-- priced the call, and the service tier the provider served it at (OpenAI's flex, priority: openai.response.service_tier
+-- or the request's). Provider names other instrumentations write for Bedrock, Azure OpenAI, Mistral and xAI map to the
 -- GenAI conventions' values, as the collector's price lookup maps them (PROVIDER_ALIASES). The hourly rollup sums
 -- cache writes too. Existing rows keep 0 and empty values.
 ALTER TABLE llm_calls
     ADD COLUMN IF NOT EXISTS cache_write_tokens UInt64 AFTER cache_read_tokens,
     ADD COLUMN IF NOT EXISTS cost_price_id LowCardinality(String) AFTER cost_status,
-    ADD COLUMN IF NOT EXISTS cost_catalog LowCardinality(String) AFTER cost_price_id;
+    ADD COLUMN IF NOT EXISTS cost_catalog LowCardinality(String) AFTER cost_price_id,
+    ADD COLUMN IF NOT EXISTS service_tier LowCardinality(String) AFTER cost_catalog;
 
 ALTER TABLE llm_calls_hourly ADD COLUMN IF NOT EXISTS cache_write_tokens UInt64 AFTER cache_read_tokens;
 
@@ -83,6 +85,8 @@ SELECT
     status AS cost_status,
     if(status = 'priced', SpanAttributes['promptscope.cost.price_id'], '') AS cost_price_id,
     if(status = 'priced', SpanAttributes['promptscope.cost.catalog'], '') AS cost_catalog,
+    lower(coalesce(nullIf(SpanAttributes['openai.response.service_tier'], ''), nullIf(SpanAttributes['gen_ai.openai.response.service_tier'], ''),
+                   nullIf(SpanAttributes['openai.request.service_tier'], ''), SpanAttributes['gen_ai.openai.request.service_tier'])) AS service_tier,
     Duration AS duration_ns,
     StatusCode AS status_code,
     toUInt8(StatusCode NOT IN ('Error', 'STATUS_CODE_ERROR')) AS success,

@@ -58,6 +58,8 @@ export interface Execution {
   /** The catalog entry and the catalog that priced the call (empty when it came priced or is unpriced). */
   cost_price_id: string;
   cost_catalog: string;
+  /** The provider's service tier when the span names one (OpenAI's flex, priority). */
+  service_tier: string;
   duration_ms: number;
   success: boolean;
   error_type: string;
@@ -112,7 +114,7 @@ export async function listExecutions(
         prompt_name AS template_name, prompt_version AS template_version, prompt_label AS template_label, prompt_source,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
-        cost_price_id, cost_catalog,
+        cost_price_id, cost_catalog, service_tier,
         round(duration_ns / 1e6, 3) AS duration_ms, success AS ok, error_type, finish_reasons,
         user_id, session_id, conversation_id, tenant, properties
       FROM llm_calls FINAL WHERE ${WHERE}

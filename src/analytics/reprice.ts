@@ -47,6 +47,7 @@ interface CallRow {
   cost_status: string;
   cost_price_id: string;
   cost_catalog: string;
+  service_tier: string;
 }
 
 interface Correction {
@@ -87,9 +88,10 @@ function priceNow(catalog: PriceCatalog, row: CallRow) {
   });
   const at = Number(BigInt(row.ns) / 1_000_000n);
   const models = [row.response_model, row.request_model].filter((m, i, all) => m && all.indexOf(m) === i);
-  let cost = computeCost(catalog, { provider: row.provider, model: models[0] ?? '', usage, at });
+  const call = { provider: row.provider, usage, at, serviceTier: row.service_tier };
+  let cost = computeCost(catalog, { ...call, model: models[0] ?? '' });
   for (const model of models.slice(1))
-    if (cost.status === 'unpriced') cost = computeCost(catalog, { provider: row.provider, model, usage, at });
+    if (cost.status === 'unpriced') cost = computeCost(catalog, { ...call, model });
   return cost;
 }
 
@@ -124,7 +126,7 @@ export async function repriceCalls(
           toString(cache_write_tokens) AS cache_write_tokens, toString(output_tokens) AS output_tokens,
           toString(reasoning_tokens) AS reasoning_tokens,
           if(cost_amount IS NULL, NULL, toString(assumeNotNull(cost_amount))) AS cost, cost_currency, cost_status,
-          cost_price_id, cost_catalog
+          cost_price_id, cost_catalog, service_tier
         FROM llm_calls FINAL
         WHERE ${CANDIDATES}
           AND (toUnixTimestamp64Nano(timestamp), span_id) > (toInt64({ns:String}), {span:String})

@@ -37,6 +37,9 @@ export const ATTR = {
   inputMessages: 'gen_ai.input.messages',
   outputMessages: 'gen_ai.output.messages',
   errorType: 'error.type',
+  /** The tier a provider served the call at (OpenAI: default, flex, priority): picks the price. */
+  openaiResponseServiceTier: 'openai.response.service_tier',
+  openaiRequestServiceTier: 'openai.request.service_tier',
   serverAddress: 'server.address',
   serverPort: 'server.port',
   // promptscope's own
@@ -64,6 +67,8 @@ export const LEGACY_ATTR = {
   promptTokens: 'gen_ai.usage.prompt_tokens',
   completionTokens: 'gen_ai.usage.completion_tokens',
   cost: 'gen_ai.usage.cost',
+  openaiResponseServiceTier: 'gen_ai.openai.response.service_tier',
+  openaiRequestServiceTier: 'gen_ai.openai.request.service_tier',
 } as const;
 
 /**

@@ -32,6 +32,11 @@ export interface PriceEntryInput {
   tiers: PriceTierInput[];
   source: string;
   retrieved_at?: string;
+  /**
+   * The service tier this price is for, as the provider names it (OpenAI's `flex`, `priority`): a call served at a
+   * tier is priced only by entries of that tier. Absent: the standard tier.
+   */
+  service_tier?: string;
 }
 
 /** One tier's prices, decimal strings per 1M tokens. */
@@ -61,6 +66,7 @@ const ENTRY_KEYS = new Set([
   'tiers',
   'source',
   'retrieved_at',
+  'service_tier',
 ]);
 const TIER_KEYS = new Set(['up_to_prompt_tokens', ...PRICE_FIELDS]);
 
@@ -90,6 +96,11 @@ export function catalogProblems(json: unknown): string[] {
     if (e.currency !== undefined && (typeof e.currency !== 'string' || e.currency.length !== 3))
       problems.push(`${at}.currency: a three-letter currency code`);
     if (!text(e.source)) problems.push(`${at}.source: where the price comes from`);
+    if (
+      e.service_tier !== undefined &&
+      (typeof e.service_tier !== 'string' || !/^[a-z_]+$/.test(e.service_tier))
+    )
+      problems.push(`${at}.service_tier: a tier name like flex or priority (lowercase)`);
     if (!Array.isArray(e.tiers) || e.tiers.length === 0)
       problems.push(`${at}.tiers: a non-empty list of tiers`);
     else
@@ -129,8 +140,11 @@ export class PriceCatalog {
   }
 
   /** The price that applies to this provider + model at `at`, or undefined. */
-  find(provider: string, model: string, at: number): PriceEntry | undefined {
-    return this.#findOwn(provider, model, at) ?? this.#findReference(provider, model, at);
+  find(provider: string, model: string, at: number, serviceTier?: string): PriceEntry | undefined {
+    const tier = standardTier(serviceTier);
+    const own = this.#findOwn(provider, model, at, tier);
+    // The reference data has standard prices only.
+    return own ?? (tier === undefined ? this.#findReference(provider, model, at) : undefined);
   }
 
   #findReference(provider: string, model: string, at: number): PriceEntry | undefined {
@@ -145,7 +159,7 @@ export class PriceCatalog {
     return found && variantAt(found, at);
   }
 
-  #findOwn(provider: string, model: string, at: number): PriceEntry | undefined {
+  #findOwn(provider: string, model: string, at: number, tier: string | undefined): PriceEntry | undefined {
     let byModel = this.#matches.get(provider);
     if (!byModel) {
       byModel = new Map();
@@ -158,7 +172,7 @@ export class PriceCatalog {
       if (byModel.size > 10_000) byModel.clear();
       byModel.set(model, candidates);
     }
-    for (const e of candidates) if (e.effectiveFrom <= at) return e;
+    for (const e of candidates) if (e.effectiveFrom <= at && e.serviceTier === tier) return e;
     return undefined;
   }
 
@@ -193,6 +207,15 @@ export const PROVIDER_ALIASES: Readonly<Record<string, readonly string[]>> = {
 const ALIAS_TO_PROVIDER = new Map(
   Object.entries(PROVIDER_ALIASES).flatMap(([name, aliases]) => aliases.map((a) => [a, name] as const)),
 );
+
+/** Names providers give their standard tier: such a call is priced like one that names none. */
+const STANDARD_TIERS = new Set(['', 'default', 'auto', 'standard', 'on_demand']);
+
+/** A call's service tier as the catalog matches it: undefined for the standard tier, else its lowercase name. */
+export function standardTier(serviceTier: string | undefined): string | undefined {
+  const t = serviceTier?.trim().toLowerCase() ?? '';
+  return STANDARD_TIERS.has(t) ? undefined : t;
+}
 
 /** Provider names as instrumentations write them, mapped to the semantic-convention values (lowercase). */
 export function canonicalProvider(provider: string): string {
@@ -230,6 +253,7 @@ export function parseCatalog(json: unknown, origin: string, catalog = origin): P
       source: p.source,
       catalog,
       notPriced: [],
+      serviceTier: p.service_tier,
     };
   });
 }
@@ -300,6 +324,7 @@ export function parseReferenceCatalog(json: ReferenceJson): ReferenceCatalog {
       source: e.source,
       catalog: json.catalog_version,
       notPriced: e.not_priced ?? [],
+      serviceTier: undefined,
     };
     model.variants.push({
       entry,

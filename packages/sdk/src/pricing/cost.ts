@@ -1,4 +1,4 @@
-import type { PriceCatalog } from './catalog.ts';
+import { type PriceCatalog, standardTier } from './catalog.ts';
 import { costOfTokens, formatDecimal } from './decimal.ts';
 import type { PriceEntry, PriceTier } from './price-entry.ts';
 import type { UsageBuckets } from './usage.ts';
@@ -31,11 +31,16 @@ export type CostResult =
  */
 export function computeCost(
   catalog: PriceCatalog,
-  call: { provider: string; model: string; usage: UsageBuckets; at: number },
+  call: { provider: string; model: string; usage: UsageBuckets; at: number; serviceTier?: string },
 ): CostResult {
-  const entry = catalog.find(call.provider, call.model, call.at);
-  if (!entry)
-    return { status: 'unpriced', reason: `no price for model '${call.model}' (provider '${call.provider}')` };
+  const entry = catalog.find(call.provider, call.model, call.at, call.serviceTier);
+  if (!entry) {
+    const tier = standardTier(call.serviceTier);
+    return {
+      status: 'unpriced',
+      reason: `no ${tier ? `'${tier}' service tier ` : ''}price for model '${call.model}' (provider '${call.provider}')`,
+    };
+  }
   const tierIndex = entry.tiers.findIndex(
     (t) => t.upToPromptTokens === undefined || call.usage.promptTotal <= t.upToPromptTokens,
   );

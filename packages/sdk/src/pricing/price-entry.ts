@@ -24,4 +24,6 @@ export interface PriceEntry {
   catalog: string;
   /** Prices of the source this entry leaves out (audio, images, searches: counts a span does not carry). */
   notPriced: string[];
+  /** The service tier it prices (`flex`, `priority`…); undefined: the standard tier. */
+  serviceTier: string | undefined;
 }

@@ -153,6 +153,46 @@ describe('prices in force at the call’s time', () => {
   });
 });
 
+describe('service tiers', () => {
+  const flex = loadPriceCatalog({
+    overrides: [
+      {
+        id: 'openai-flex/gpt-4o-mini',
+        providers: ['openai'],
+        models: ['gpt-4o-mini'],
+        effective_from: '2025-01-01',
+        service_tier: 'flex',
+        tiers: [{ input: '0.075', cache_read: '0.0375', output: '0.30' }],
+        source: 'https://platform.openai.com/docs/guides/flex-processing',
+      },
+    ],
+  });
+  const usage = bucketsFromSemconv({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+  it.each([
+    ['flex', 'openai-flex/gpt-4o-mini', '0.375'],
+    ['FLEX', 'openai-flex/gpt-4o-mini', '0.375'],
+    ['default', 'openai/gpt-4o-mini', '0.75'],
+    ['auto', 'openai/gpt-4o-mini', '0.75'],
+    [undefined, 'openai/gpt-4o-mini', '0.75'],
+  ])('a call served at %s is priced by %s: $%s', (serviceTier, priceId, amount) => {
+    expect(
+      computeCost(flex, { provider: 'openai', model: 'gpt-4o-mini', usage, at, serviceTier }),
+    ).toMatchObject({
+      priceId,
+      amount,
+    });
+  });
+
+  it('a tier nobody prices is unpriced, saying which tier, never the standard price', () => {
+    expect(
+      computeCost(flex, { provider: 'openai', model: 'gpt-4o-mini', usage, at, serviceTier: 'priority' }),
+    ).toEqual({
+      status: 'unpriced',
+      reason: "no 'priority' service tier price for model 'gpt-4o-mini' (provider 'openai')",
+    });
+  });
+});
+
 describe('cache writes and reasoning', () => {
   it('a cache write on a model without a cache-write price is unpriced, never $0', () => {
     const usage = bucketsFromSemconv({ inputTokens: 1000, cacheWriteTokens: 500 });
