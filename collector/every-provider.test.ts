@@ -104,6 +104,20 @@ const CASES: [string, Attributes, Record<string, string>][] = [
     },
   ],
   [
+    // Azure OpenAI under the GenAI conventions: the request names the deployment, the response the model it runs.
+    // 3,000 × $2.50 + 500 × $10.00 (gpt-4o, Azure's list falls back to OpenAI's)
+    'GenAI conventions, Azure OpenAI deployment',
+    {
+      'gen_ai.provider.name': 'azure.ai.openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'support-bot-prod',
+      'gen_ai.response.model': 'gpt-4o-2024-11-20',
+      'gen_ai.usage.input_tokens': 3_000,
+      'gen_ai.usage.output_tokens': 500,
+    },
+    { cost_amount: '0.0125', provider: 'azure.ai.openai', cost_price_id: 'openai/gpt-4o' },
+  ],
+  [
     // OpenLIT prices from its own table and writes a float: the catalog's exact price replaces it.
     // 1,000 × $0.15 + 200 × $0.60 (gpt-4o-mini)
     'OpenLIT, OpenAI chat, with its own float cost',
@@ -195,9 +209,9 @@ describe('every provider’s calls priced exactly, as other instrumentations sen
       { key: api.keys.telemetry },
     );
     expect(res.status).toBe(200);
-    // 0.0255 + 0.02145 + 0.009645 + 0.004335 + 0.000875 + 0.00027 + 0.00028
+    // 0.0255 + 0.02145 + 0.009645 + 0.004335 + 0.000875 + 0.0125 + 0.00027 + 0.00028
     expect(res.body.rows).toEqual([
-      { calls: CASES.length, cost: '0.062355', cache_write_tokens: 1_700, unpriced_calls: 0 },
+      { calls: CASES.length, cost: '0.074855', cache_write_tokens: 1_700, unpriced_calls: 0 },
     ]);
   });
 });
