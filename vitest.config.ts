@@ -30,6 +30,7 @@ const UNIT = [
   'src/platform/**/*.test.ts',
   'src/domain-imports.test.ts',
   'src/prompts/**/*.test.ts',
+  'src/rollouts/state-machine.test.ts',
   'test/prices-import.test.ts',
   'test/root-package.test.ts',
 ];

@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../platform/log.ts';
+import { advanceRollouts, ROLLOUT_INTERVAL_MS } from '../rollouts/job.ts';
 import { ADVISORY_LOCKS } from '../store/advisory-locks.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { LeaderLock } from '../store/leader-lock.ts';
@@ -45,6 +46,8 @@ export interface SchedulerOptions {
   externalUrl: string | undefined;
   /** How often a standby tries to become the active evaluator (and the outbox is looked at). */
   pollIntervalMs?: number;
+  /** How often the active scheduler advances guarded rollouts (default 10 s; dividing a minute). */
+  rolloutIntervalMs?: number;
 }
 
 export interface RunningScheduler {
@@ -189,6 +192,22 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
     });
     return task;
   });
+
+  // Guarded rollouts move on the same lock: a restarted or failed-over scheduler carries on from Postgres.
+  const rollouts = cron.schedule(
+    cronForInterval(o.rolloutIntervalMs ?? ROLLOUT_INTERVAL_MS)!,
+    async () => {
+      if (stopped || !(await holdsLock())) return;
+      await track(
+        advanceRollouts({ sql: o.sql, clickhouse: o.clickhouse, log }, Date.now()).catch((error) =>
+          log.error('rollouts not advanced', { error: (error as Error).message }),
+        ),
+      );
+      await track(notify(Date.now()));
+    },
+    { name: 'rollouts', timezone: 'UTC', noOverlap: true },
+  );
+  tasks.push(rollouts);
 
   // Between evaluations: take over as soon as the active evaluator is gone, and keep the outbox moving.
   const poll = setInterval(() => {

@@ -14,6 +14,7 @@ import { budgetRoutes } from './routes/budgets.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { promptRoutes, readPrompt } from './routes/prompts.ts';
+import { rolloutAdminRoutes, rolloutReadRoutes } from './routes/rollouts.ts';
 import { mayHoldUnstorableText, refuseUnstorableText } from './storable-text.ts';
 
 export const API_VERSION = VERSION;
@@ -75,6 +76,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     });
   }
   app.use('/api/v1/prompts/*', requireScope(deps.auth, 'prompts:read'));
+  app.use('/api/v1/rollouts', requireScope(deps.auth, 'prompts:read'));
+  app.use('/api/v1/rollouts/*', requireScope(deps.auth, 'prompts:read'));
   app.use('/api/v1/executions', requireScope(deps.auth, 'telemetry:read'));
   app.use('/api/v1/analytics/*', requireScope(deps.auth, 'telemetry:read'));
   app.on(['POST', 'DELETE'], '/api/v1/alerts/silences/*', requireScope(deps.auth, 'admin'));
@@ -90,7 +93,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/prompts', promptRoutes(deps));
   app.route('/api/v1/admin/prompts', adminPromptRoutes(deps));
   app.route('/api/v1/admin/templates', adminTemplateRoutes(deps));
+  app.route('/api/v1/admin/rollouts', rolloutAdminRoutes(deps));
   app.route('/api/v1/admin', adminMiscRoutes(deps));
+  app.route('/api/v1/rollouts', rolloutReadRoutes(deps));
   app.route('/api/v1/executions', executionRoutes(deps));
   app.route('/api/v1/analytics', analyticsRoutes(deps));
   app.route('/api/v1', alertRoutes(deps));

@@ -55,6 +55,8 @@ export async function moveLabel(
   split: LabelSplit | null;
   previous_version: string | null;
   moved: boolean;
+  /** A rollout of this label that the move paused (a person took over the label). */
+  paused_rollout: string | null;
 }> {
   return sql.begin(async (tx) => {
     const template = await requireTemplate(tx, name);
@@ -85,6 +87,7 @@ export async function moveLabel(
       actor,
       reason,
     );
+    const paused = moved ? await pauseRollout(tx, template.id, label, actor) : null;
     if (moved) {
       await recordAudit(tx, {
         actor,
@@ -102,6 +105,7 @@ export async function moveLabel(
       split: split ?? null,
       previous_version: prev?.version ?? null,
       moved,
+      paused_rollout: paused,
     };
   });
 }
@@ -111,6 +115,7 @@ export async function removeLabel(sql: Sql, name: string, label: string, actor: 
     const template = await requireTemplate(tx, name);
     const removed = await setLabel(tx, template.id, label, null, actor, 'removed');
     if (!removed) throw notFound(`label '${label}' of template '${name}'`);
+    await pauseRollout(tx, template.id, label, actor);
     await recordAudit(tx, {
       actor,
       action: 'label.remove',
@@ -120,6 +125,22 @@ export async function removeLabel(sql: Sql, name: string, label: string, actor: 
     });
     await publishChange(tx, { kind: 'prompt', name });
   });
+}
+
+/**
+ * A person moved a label a rollout is stepping: the rollout pauses (it would otherwise move the label back at its next
+ * step) and says who took over. Returns the paused rollout's id.
+ */
+async function pauseRollout(
+  tx: Queryable,
+  templateId: string,
+  label: string,
+  actor: string,
+): Promise<string | null> {
+  const [row] = await tx<{ id: string }[]>`update rollouts
+    set state = 'paused', reason = ${`paused: ${actor} moved the label by hand`}, updated_at = now()
+    where template_id = ${templateId} and label = ${label} and state = 'running' returning id`;
+  return row ? String(row.id) : null;
 }
 
 /** The weighted split of a label, or null when it points at one version. */
