@@ -10,6 +10,7 @@ import { migrate } from './migrate.ts';
 import { prices } from './prices.ts';
 import { report } from './report.ts';
 import { reprice } from './reprice.ts';
+import { rollout } from './rollout.ts';
 import { scheduler } from './scheduler.ts';
 import { start } from './start.ts';
 import { HELP, helpFor, usageError } from './usage.ts';
@@ -33,6 +34,9 @@ ${ALERTS_USAGE}
   promptscope prices lookup MODEL [--provider NAME] [--at TIME] [--json]
   promptscope prices list [--provider NAME] [--search TEXT] [--json]
                                              what a model costs, and which catalog says so
+  promptscope rollout start TEMPLATE VERSION [--label L] [--step 10:5m …] [--guard error_rate:+0.02 …]
+  promptscope rollout status [ID] | pause ID | resume ID | abort ID
+                                             guarded rollouts of a template version (admin key to change)
   promptscope reprice --from TIME --to TIME [--model M] [--provider P] [--dry-run] [--json] [--url URL]
                                              re-price stored calls with the current catalog (admin key)
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
@@ -119,6 +123,8 @@ function run(
       return prices(config, rest, out);
     case 'reprice':
       return reprice(config, rest, out);
+    case 'rollout':
+      return rollout(config, rest, out);
     default:
       return Promise.resolve(usageError([command], `unknown command '${command}'`));
   }

@@ -85,6 +85,29 @@ calls get a corrected row in llm_calls (figures follow at once, the hourly rollu
 run is recorded in the audit log. Through the API: an admin key from PROMPTSCOPE_API_KEY or the first-start key file.
   --dry-run  count what would change, write nothing
   --json     the API's answer`,
+  rollout: `usage: promptscope rollout start TEMPLATE VERSION [--label L] [--step W:HOLD …] [--guard G …] [--window W]
+       promptscope rollout status [ID] [--json]
+       promptscope rollout pause|resume|abort ID [--reason TEXT]`,
+  'rollout start': `usage: promptscope rollout start TEMPLATE VERSION [--label L] [--step W:HOLD …] [--guard G …] [--window W] [--reason TEXT]
+
+Starts a guarded rollout of VERSION on the label (default production), which must serve one version (the control).
+  --step 10:5m     the candidate's share and how long it holds, repeated (default 10:5m 25:5m 50:5m, then 100 %)
+  --guard G        FIGURE:+N (at most N worse) or FIGURE:xN (at most N times), optionally :min=CALLS, repeated
+                   (default error_rate:+0.02 with a significance test, p95_ms:x1.5, 30 calls each)
+  --window 5m      how far back the guards compare the two versions
+Through the API with an admin key (PROMPTSCOPE_API_KEY or the first-start key file).`,
+  'rollout status': `usage: promptscope rollout status [ID] [--json]
+
+The rollout (or the latest 20): state, step, the candidate's share, and what each guard last said.`,
+  'rollout pause': `usage: promptscope rollout pause ID [--reason TEXT]
+
+Stops stepping; the label keeps its split.`,
+  'rollout resume': `usage: promptscope rollout resume ID [--reason TEXT]
+
+The current step again (its split back on the label), its hold restarted.`,
+  'rollout abort': `usage: promptscope rollout abort ID [--reason TEXT]
+
+The label back to the control at once; the rollout ends.`,
   'gemini-server': `usage: promptscope gemini-server [--port N]
 
 A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,

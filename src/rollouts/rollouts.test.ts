@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
+import { createTestApi, serveTestApi, type TestApi, testClickHouse } from '../../test/support/api.ts';
 import { migrateClickHouse } from '../../test/support/collector.ts';
 import { callRows } from '../alerts/rule-tests.ts';
+import { rollout } from '../cli/rollout.ts';
+import { loadConfig } from '../config.ts';
 import { silentLogger } from '../platform/log.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import { advanceRollouts } from './job.ts';
@@ -187,6 +189,47 @@ describe('guarded rollouts through the API and the job', () => {
     ],
   ])('refuses %s (%d)', async (_case, body, status) => {
     expect((await api.call('POST', '/api/v1/admin/rollouts', { body })).status).toBe(status);
+  });
+
+  it('promptscope rollout start, status and abort, through the API', async () => {
+    const served = await serveTestApi(api);
+    const lines: string[] = [];
+    const cli = (argv: string[]) =>
+      rollout(loadConfig({}), [...argv, '--url', served.url], (s) => lines.push(s));
+    process.env.PROMPTSCOPE_API_KEY = api.keys.admin;
+    try {
+      expect(
+        await cli([
+          'start',
+          'ro-misc',
+          '2.0.0',
+          '--step',
+          '20:1m',
+          '--step',
+          '60:1m',
+          '--guard',
+          'error_rate:+0.05:min=50',
+        ]),
+      ).toBe(0);
+      const id = /^rollout (\d+):/.exec(lines[0]!)![1]!;
+      expect(lines[0]).toBe(
+        `rollout ${id}: ro-misc (production) 1.0.0 → 2.0.0: running, step 1 of 2 (20% on 2.0.0)`,
+      );
+      const status = (await api.call('GET', `/api/v1/rollouts/${id}`, { key: api.keys.reader })).body;
+      expect(status.guards).toEqual([
+        { figure: 'error_rate', max_increase: 0.05, max_ratio: null, min_calls: 50, significance: true },
+      ]);
+      lines.length = 0;
+      expect(await cli(['abort', id, '--reason', 'by the book'])).toBe(0);
+      expect(lines.join('\n')).toBe(
+        `rollout ${id}: ro-misc (production) 1.0.0 → 2.0.0: aborted\n  by the book`,
+      );
+      expect(await cli(['abort', id])).toBe(1);
+      expect(await cli(['start', 'ro-misc'])).toBe(2);
+    } finally {
+      delete process.env.PROMPTSCOPE_API_KEY;
+      await served.close();
+    }
   });
 
   it('one rollout per label at a time, and only admins start one', async () => {
