@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -6,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SHIPPED_ALERTS } from '../src/config.ts';
+import { startPromptscope } from './promptscope-process.ts';
 
 /**
  * `npm run bench -- alerts`: the time from a burst of failing calls acknowledged by the collector to the firing
@@ -49,36 +49,13 @@ export async function run(): Promise<Record<string, unknown>> {
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../src/cli/main.ts'), 'start'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PROMPTSCOPE_DATA_DIR: path.join(dir, 'data'),
-      PORT: '0',
-      PROMPTSCOPE_OTLP_PORT: '0',
-      PROMPTSCOPE_EMBEDDED_PG_PORT: String(40000 + Math.floor(Math.random() * 20000)),
-      PROMPTSCOPE_ALERT_RULES: path.join(dir, 'rules.yaml'),
-      PROMPTSCOPE_ALERT_NOTIFICATIONS: SHIPPED_ALERTS.notifications,
-      PROMPTSCOPE_ALERT_WEBHOOK_URL: hookUrl,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const ps = await startPromptscope(path.join(dir, 'data'), {
+    PROMPTSCOPE_ALERT_RULES: path.join(dir, 'rules.yaml'),
+    PROMPTSCOPE_ALERT_NOTIFICATIONS: SHIPPED_ALERTS.notifications,
+    PROMPTSCOPE_ALERT_WEBHOOK_URL: hookUrl,
   });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
+  const otlp = ps.otlp;
   try {
-    const otlp = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /OTLP\/HTTP\s+(\S+)/.exec(out);
-        if (m && out.includes('Press Ctrl+C')) {
-          clearInterval(timer);
-          resolve(m[1]!);
-        }
-      }, 100);
-      child.once('exit', (code) => reject(new Error(`promptscope start exited with ${code}:\n${out}`)));
-    });
     const latencies: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const template = `bench-${i}-${randomBytes(3).toString('hex')}`;
@@ -109,10 +86,7 @@ export async function run(): Promise<Record<string, unknown>> {
       'worst case by the settings (s)': '10 offset + 15 interval + 10 group_wait + 1 outbox poll',
     };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await ps.stop();
     hook.close();
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
   'read-path': () => import('./read-path.ts'),
   'sdk-overhead': () => import('./sdk-overhead.ts'),
+  rollout: () => import('./rollout.ts'),
   collector: () => import('./collector.ts'),
   'collector-auth': () => import('./collector-auth.ts'),
   analytics: () => import('./analytics.ts'),

@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+export interface RunningPromptscope {
+  child: ChildProcess;
+  api: string;
+  otlp: string;
+  /** The admin key the first start printed. */
+  adminKey: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `promptscope start` as a user runs it (embedded stores in `dataDir`, free ports), for benchmarks and the demo:
+ * resolves once it says it is running, with its API and OTLP URLs and the first-start admin key.
+ */
+export async function startPromptscope(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<RunningPromptscope> {
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../src/cli/main.ts'), 'start'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PROMPTSCOPE_DATA_DIR: dataDir,
+      PORT: '0',
+      PROMPTSCOPE_OTLP_PORT: '0',
+      PROMPTSCOPE_EMBEDDED_PG_PORT: String(40000 + Math.floor(Math.random() * 20000)),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  const started = await new Promise<{ api: string; otlp: string; adminKey: string }>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const api = /API\s+(http\S+)/.exec(out);
+      const otlp = /OTLP\/HTTP\s+(\S+)/.exec(out);
+      const key = /PROMPTSCOPE_KEY=(\S+)/.exec(out);
+      if (api && otlp && key && out.includes('Press Ctrl+C')) {
+        clearInterval(timer);
+        resolve({ api: api[1]!, otlp: otlp[1]!, adminKey: key[1]! });
+      }
+    }, 100);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`promptscope start exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    child,
+    ...started,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}

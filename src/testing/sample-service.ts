@@ -1,0 +1,125 @@
+import { GoogleGenAI } from '@google/genai';
+import { instrumentGoogleGenAI, LlmTelemetry, PromptClient, startTelemetry } from '#sdk';
+import { startGeminiWireServer } from './gemini-wire-server.ts';
+
+/** How the model behaves for one version of a template: its share of failed calls and its latency. */
+export interface VersionBehaviour {
+  errorShare: number;
+  delayMs: number;
+}
+
+export interface SampleServiceOptions {
+  serviceName: string;
+  /** promptscope's API and a key that may read prompts. */
+  api: string;
+  apiKey: string;
+  /** The collector's OTLP/HTTP traces URL. */
+  otlp: string;
+  template: string;
+  label?: string;
+  callsPerSecond: number;
+  /** Decides, per version the call's prompt came from, how the model answers. */
+  behaviour: (version: string) => VersionBehaviour;
+  /** The prompt client's cache (the sdk's default is 60 s). */
+  cacheTtlSeconds?: number;
+  users?: string[];
+  tenants?: string[];
+}
+
+export interface SampleService {
+  /** Calls made, and failed, per version. */
+  stats(): Map<
+    string,
+    { calls: number; failures: number; firstFailureAt: number | undefined; firstCallAt: number }
+  >;
+  stop(): Promise<void>;
+}
+
+/** The version a rendered prompt came from: sample templates end their text with `[v=<version>]`. */
+const VERSION = /\[v=([^\]]+)\]/;
+
+/**
+ * A service as a customer would write one, for benchmarks and the demo: it fetches its template by label with the
+ * real PromptClient, calls Gemini through the real @google/genai SDK instrumented by the sdk (the model played by the
+ * local wire-format server, which fails and lags as `behaviour` says for each version), once per request of a few
+ * users of a few tenants (withAttribution), and exports its spans to the collector.
+ */
+export async function startSampleService(o: SampleServiceOptions): Promise<SampleService> {
+  const gemini = await startGeminiWireServer({
+    reply: (request) => {
+      const text =
+        request.body.contents
+          ?.flatMap((c) => c.parts ?? [])
+          .map((p) => p.text ?? '')
+          .join(' ') ?? '';
+      const b = o.behaviour(VERSION.exec(text)?.[1] ?? '');
+      return Math.random() < b.errorShare
+        ? { status: 400, delayMs: b.delayMs }
+        : { text: 'Here is a helpful answer.', delayMs: b.delayMs };
+    },
+  });
+  const otel = startTelemetry({ serviceName: o.serviceName, endpoint: o.otlp });
+  const telemetry = new LlmTelemetry();
+  const ai = instrumentGoogleGenAI(
+    new GoogleGenAI({ apiKey: 'local', httpOptions: { baseUrl: gemini.url } }),
+    telemetry,
+  );
+  const prompts = new PromptClient({
+    baseUrl: o.api,
+    apiKey: o.apiKey,
+    cacheTtlSeconds: o.cacheTtlSeconds ?? 60,
+  });
+  const users = o.users ?? ['ada', 'grace', 'linus', 'margaret', 'ken'];
+  const tenants = o.tenants ?? ['acme', 'globex'];
+  const stats = new Map<
+    string,
+    { calls: number; failures: number; firstFailureAt: number | undefined; firstCallAt: number }
+  >();
+  const inFlight = new Set<Promise<void>>();
+  let n = 0;
+  const one = async () => {
+    const i = n++;
+    const user = users[i % users.length]!;
+    const tenant = tenants[i % tenants.length]!;
+    await telemetry.withAttribution(
+      { userId: user, tenant, sessionId: `${user}-${Math.floor(i / 20)}` },
+      async () => {
+        const prompt = await prompts.get(o.template, {
+          label: o.label ?? 'production',
+          variantKey: `${user}-${i}`,
+        });
+        const version = prompt.version ?? '';
+        const s = stats.get(version) ?? {
+          calls: 0,
+          failures: 0,
+          firstFailureAt: undefined,
+          firstCallAt: Date.now(),
+        };
+        stats.set(version, s);
+        s.calls++;
+        try {
+          await telemetry.runPrompt(prompt, { question: `question ${i}` }, (rendered) =>
+            ai.models.generateContent({ model: 'gemini-2.5-flash', contents: rendered.text! }),
+          );
+        } catch {
+          s.failures++;
+          s.firstFailureAt ??= Date.now();
+        }
+      },
+    );
+  };
+  const timer = setInterval(() => {
+    const call = one().catch(() => {});
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+  }, 1000 / o.callsPerSecond);
+  return {
+    stats: () => stats,
+    async stop() {
+      clearInterval(timer);
+      await Promise.allSettled([...inFlight]);
+      await otel.shutdown();
+      await gemini.close();
+    },
+  };
+}
