@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SHIPPED_ALERTS } from '../src/config.ts';
-import { startPromptscope } from './promptscope-process.ts';
+import { startPromptscope } from '../src/testing/promptscope-process.ts';
 
 /**
  * `npm run bench -- alerts`: the time from a burst of failing calls acknowledged by the collector to the firing

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startPromptscope } from '../src/testing/promptscope-process.ts';
 import { startSampleService } from '../src/testing/sample-service.ts';
-import { startPromptscope } from './promptscope-process.ts';
 
 /**
  * `npm run bench -- rollout`: from the moment a candidate version starts failing to its label back at the control,
@@ -32,8 +32,11 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const latencies: number[] = [];
     const details: string[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const template = `bench-rollout-${i}-${randomBytes(3).toString('hex')}`;
+    const templates = Array.from(
+      { length: RUNS },
+      (_, i) => `bench-rollout-${i}-${randomBytes(3).toString('hex')}`,
+    );
+    for (const template of templates)
       for (const [version, active] of [
         ['1.0.0', true],
         ['2.0.0', false],
@@ -45,18 +48,21 @@ export async function run(): Promise<Record<string, unknown>> {
           variables: ['question'],
           is_active: active,
         });
-      const service = await startSampleService({
-        serviceName: 'bench-rollout',
-        api: ps.api,
-        apiKey: ps.adminKey,
-        otlp: ps.otlp,
-        template,
-        callsPerSecond: RATE,
-        cacheTtlSeconds: 5,
-        behaviour: (v) =>
-          v === '2.0.0' ? { errorShare: 0.33, delayMs: 150 } : { errorShare: 0.01, delayMs: 50 },
-      });
-      try {
+    // One service (one OpenTelemetry setup per process), moved from template to template.
+    const service = await startSampleService({
+      serviceName: 'bench-rollout',
+      api: ps.api,
+      apiKey: ps.adminKey,
+      otlp: ps.otlp,
+      template: templates[0]!,
+      callsPerSecond: RATE,
+      cacheTtlSeconds: 5,
+      behaviour: (v) =>
+        v === '2.0.0' ? { errorShare: 0.33, delayMs: 150 } : { errorShare: 0.01, delayMs: 50 },
+    });
+    try {
+      for (const template of templates) {
+        service.setTemplate(template);
         // The control's traffic first, then the rollout with every default.
         await new Promise((r) => setTimeout(r, 15_000));
         const { id } = (await call('POST', '/api/v1/admin/rollouts', { template, candidate: '2.0.0' })) as {
@@ -72,14 +78,14 @@ export async function run(): Promise<Record<string, unknown>> {
         }
         if (rollout.state !== 'rolled_back')
           throw new Error(`rollout ${id} ended ${rollout.state}: ${rollout.reason}`);
-        const candidate = service.stats().get('2.0.0');
+        const candidate = service.stats().get(`${template}@2.0.0`);
         if (!candidate?.firstFailureAt) throw new Error('the candidate never failed');
         const latency = (Date.parse(String(rollout.ended_at)) - candidate.firstFailureAt) / 1000;
         latencies.push(latency);
-        details.push(`${latency.toFixed(1)} s (${String(rollout.reason).split(';')[0]})`);
-      } finally {
-        await service.stop();
+        details.push(`${latency.toFixed(1)} s (${String(rollout.reason).split(' (')[0]})`);
       }
+    } finally {
+      await service.stop();
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     return {

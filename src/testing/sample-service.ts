@@ -27,11 +27,13 @@ export interface SampleServiceOptions {
 }
 
 export interface SampleService {
-  /** Calls made, and failed, per version. */
+  /** Calls made, and failed, per `template@version`. */
   stats(): Map<
     string,
     { calls: number; failures: number; firstFailureAt: number | undefined; firstCallAt: number }
   >;
+  /** Sends the following calls to another template (one service, one OpenTelemetry setup per process). */
+  setTemplate(name: string): void;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
   >();
   const inFlight = new Set<Promise<void>>();
   let n = 0;
+  let template = o.template;
   const one = async () => {
     const i = n++;
     const user = users[i % users.length]!;
@@ -84,18 +87,18 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
     await telemetry.withAttribution(
       { userId: user, tenant, sessionId: `${user}-${Math.floor(i / 20)}` },
       async () => {
-        const prompt = await prompts.get(o.template, {
+        const prompt = await prompts.get(template, {
           label: o.label ?? 'production',
           variantKey: `${user}-${i}`,
         });
-        const version = prompt.version ?? '';
-        const s = stats.get(version) ?? {
+        const key = `${prompt.name}@${prompt.version ?? ''}`;
+        const s = stats.get(key) ?? {
           calls: 0,
           failures: 0,
           firstFailureAt: undefined,
           firstCallAt: Date.now(),
         };
-        stats.set(version, s);
+        stats.set(key, s);
         s.calls++;
         try {
           await telemetry.runPrompt(prompt, { question: `question ${i}` }, (rendered) =>
@@ -115,6 +118,9 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
   }, 1000 / o.callsPerSecond);
   return {
     stats: () => stats,
+    setTemplate(name) {
+      template = name;
+    },
     async stop() {
       clearInterval(timer);
       await Promise.allSettled([...inFlight]);
