@@ -44,6 +44,7 @@ const PROCESS = [
   'test/cli-habits.test.ts',
   'test/example.test.ts',
   'test/sdk-package.test.ts',
+  'test/demo.test.ts',
   'test/rollout-e2e.test.ts',
   'test/start.test.ts',
 ];

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface RunningPromptscope {
@@ -40,10 +41,12 @@ export async function startPromptscope(
     const timer = setInterval(() => {
       const api = /API\s+(http\S+)/.exec(out);
       const otlp = /OTLP\/HTTP\s+(\S+)/.exec(out);
-      const key = /PROMPTSCOPE_KEY=(\S+)/.exec(out);
-      if (api && otlp && key && out.includes('Press Ctrl+C')) {
+      if (api && otlp && out.includes('Press Ctrl+C')) {
         clearInterval(timer);
-        resolve({ api: api[1]!, otlp: otlp[1]!, adminKey: key[1]! });
+        // The key is printed on the first start only; later starts find it where that one saved it.
+        const key = /PROMPTSCOPE_KEY=(\S+)/.exec(out)?.[1];
+        const adminKey = key ?? readFileSync(path.join(dataDir, 'admin-key'), 'utf8').trim();
+        resolve({ api: api[1]!, otlp: otlp[1]!, adminKey });
       }
     }, 100);
     child.once('exit', (code) => {

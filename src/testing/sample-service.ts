@@ -15,7 +15,8 @@ export interface SampleServiceOptions {
   apiKey: string;
   /** The collector's OTLP/HTTP traces URL. */
   otlp: string;
-  template: string;
+  /** The template to call, or several: call after call in turn. */
+  template: string | string[];
   label?: string;
   callsPerSecond: number;
   /** Decides, per version the call's prompt came from, how the model answers. */
@@ -79,7 +80,7 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
   >();
   const inFlight = new Set<Promise<void>>();
   let n = 0;
-  let template = o.template;
+  let templates = Array.isArray(o.template) ? o.template : [o.template];
   const one = async () => {
     const i = n++;
     const user = users[i % users.length]!;
@@ -87,7 +88,7 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
     await telemetry.withAttribution(
       { userId: user, tenant, sessionId: `${user}-${Math.floor(i / 20)}` },
       async () => {
-        const prompt = await prompts.get(template, {
+        const prompt = await prompts.get(templates[i % templates.length]!, {
           label: o.label ?? 'production',
           variantKey: `${user}-${i}`,
         });
@@ -119,7 +120,7 @@ export async function startSampleService(o: SampleServiceOptions): Promise<Sampl
   return {
     stats: () => stats,
     setTemplate(name) {
-      template = name;
+      templates = [name];
     },
     async stop() {
       clearInterval(timer);
