@@ -13,6 +13,7 @@ import { reprice } from './reprice.ts';
 import { rollout } from './rollout.ts';
 import { scheduler } from './scheduler.ts';
 import { start } from './start.ts';
+import { templates } from './templates.ts';
 import { HELP, helpFor, usageError } from './usage.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
@@ -37,6 +38,8 @@ ${ALERTS_USAGE}
   promptscope rollout start TEMPLATE VERSION [--label L] [--step 10:5m …] [--guard error_rate:+0.02 …]
   promptscope rollout status [ID] | pause ID | resume ID | abort ID
                                              guarded rollouts of a template version (admin key to change)
+  promptscope templates pull DIR | diff DIR | push DIR [--dry-run]
+                                             prompts as code: versions and labels as files (admin key)
   promptscope reprice --from TIME --to TIME [--model M] [--provider P] [--dry-run] [--json] [--url URL]
                                              re-price stored calls with the current catalog (admin key)
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
@@ -125,6 +128,8 @@ function run(
       return reprice(config, rest, out);
     case 'rollout':
       return rollout(config, rest, out);
+    case 'templates':
+      return templates(config, rest, out);
     default:
       return Promise.resolve(usageError([command], `unknown command '${command}'`));
   }

@@ -108,6 +108,19 @@ The current step again (its split back on the label), its hold restarted.`,
   'rollout abort': `usage: promptscope rollout abort ID [--reason TEXT]
 
 The label back to the control at once; the rollout ends.`,
+  templates: `usage: promptscope templates pull DIR | diff DIR | push DIR [--dry-run] [--url URL]`,
+  'templates pull': `usage: promptscope templates pull DIR [--url URL]
+
+Writes every template as DIR/<template>/<version>.yaml (text or messages, variables, model config, guardrails, commit
+message) and DIR/<template>/labels.yaml (which version each label serves, or its split).`,
+  'templates diff': `usage: promptscope templates diff DIR [--url URL]
+
+What push would do: + a new version, ~ a label move, ! a published version whose file was edited (refused).`,
+  'templates push': `usage: promptscope templates push DIR [--dry-run] [--url URL]
+
+Publishes the new version files (in version order) and moves the labels as labels.yaml says; refuses, changing
+nothing, when a published version's file was edited (versions are immutable). Labels not in labels.yaml are left
+as they are. Through the API with an admin key (PROMPTSCOPE_API_KEY or the first-start key file).`,
   'gemini-server': `usage: promptscope gemini-server [--port N]
 
 A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,
