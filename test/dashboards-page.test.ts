@@ -5,11 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import { overviewDashboard } from '../dashboards/build.ts';
 import { fingerprint } from '../src/alerts/labels.ts';
+import { callRows } from '../src/alerts/rule-tests.ts';
 import { loadRuleFiles } from '../src/alerts/rules.ts';
 import { advance } from '../src/alerts/state-machine.ts';
 import { saveEvaluation } from '../src/alerts/state-store.ts';
 import { runQuery } from '../src/analytics/figures.ts';
 import { SHIPPED_ALERTS } from '../src/config.ts';
+import { silentLogger } from '../src/platform/log.ts';
+import { advanceRollouts } from '../src/rollouts/job.ts';
 import type { ClickHouseClient } from '../src/store/clickhouse.ts';
 import { createTestApi, serveTestApi, type TestApi, testClickHouse } from './support/api.ts';
 import { runCli } from './support/cli.ts';
@@ -306,6 +309,107 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.close();
   }, 60_000);
 
+  it('rollouts: an admin starts one, watches it step and aborts it (confirming what will serve); a reader only sees', async () => {
+    for (const [version, active] of [
+      ['1.0.0', true],
+      ['2.0.0', false],
+    ] as const)
+      expect(
+        (
+          await api.call('POST', '/api/v1/admin/prompts', {
+            body: {
+              name: 'page-roll',
+              version,
+              template_text: `Hi {{who}} ${version}`,
+              variables: ['who'],
+              is_active: active,
+            },
+          })
+        ).status,
+      ).toBe(201);
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/dashboards`);
+    await page.fill('#key', api.keys.admin);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]');
+    await page.goto(`${served.url}/dashboards#rollouts`);
+    await page.waitForSelector('main[data-ready="rollouts"]');
+    await page.fill('#start-rollout input[name="template"]', 'page-roll');
+    await page.fill('#start-rollout input[name="candidate"]', '2.0.0');
+    await page.click('#start-rollout button');
+    const state = () => page.textContent('[data-table="rollouts"] tbody tr:first-child [data-state]');
+    await page.waitForSelector('[data-table="rollouts"] [data-state="running"]');
+    expect(await state()).toBe('running, step 1 of 3 (10% on 2.0.0)');
+    const id = (await api.call('GET', '/api/v1/rollouts?template=page-roll')).body.rollouts[0].id as string;
+
+    // Both versions serve calls; five minutes on, the scheduler's job steps it up and the open page shows it.
+    const now = Date.now();
+    await client.insert({
+      table: 'llm_calls',
+      format: 'JSONEachRow',
+      values: [
+        ...callRows(
+          {
+            template: 'page-roll',
+            version: '1.0.0',
+            label: 'production',
+            from: '0m',
+            to: '4m',
+            per_minute: 60,
+          },
+          now,
+          900,
+        ),
+        ...callRows(
+          {
+            template: 'page-roll',
+            version: '2.0.0',
+            label: 'production',
+            from: '0m',
+            to: '4m',
+            per_minute: 20,
+          },
+          now,
+          901,
+        ),
+      ],
+    });
+    await advanceRollouts({ sql: api.sql, clickhouse: client, log: silentLogger }, now + 5 * 60_000 + 1000);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Browserish).document
+          .querySelector('[data-table="rollouts"] [data-state]')
+          .textContent?.includes('step 2'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(await state()).toBe('running, step 2 of 3 (25% on 2.0.0)');
+
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await page.click(`button[data-action="abort"][data-rollout="${id}"]`);
+    await page.waitForSelector('[data-table="rollouts"] [data-state="aborted"]');
+    expect(dialogs).toEqual([`Abort rollout ${id}? production of page-roll goes back to 1.0.0 at once.`]);
+    expect((await api.call('GET', '/api/v1/admin/templates/page-roll')).body.labels.production).toBe('1.0.0');
+    await page.close();
+
+    // A key that reads templates sees the rollouts, and nothing to change them with.
+    const reader = await browser.newPage();
+    await reader.goto(`${served.url}/dashboards`);
+    await reader.fill('#key', api.keys.reader);
+    await reader.click('#signin button');
+    await reader.waitForSelector('main');
+    await reader.goto(`${served.url}/dashboards#rollouts`);
+    await reader.waitForSelector('main[data-ready="rollouts"]');
+    expect(await reader.textContent('[data-table="rollouts"] [data-state]')).toBe('aborted');
+    expect(await reader.$('#start-rollout')).toBeNull();
+    expect(await reader.$('button[data-action]')).toBeNull();
+    await reader.close();
+  }, 60_000);
+
   it('lists templates with versions, labels (splits with their weights) and what each label move changed', async () => {
     expect(
       (
@@ -480,7 +584,16 @@ describe('the built-in dashboards page in a real browser', () => {
       await page.waitForSelector('main[data-ready="overview"]', { timeout: 15_000 });
       await fs.mkdir(ARTIFACTS, { recursive: true });
       const colours = new Map<string, string[]>();
-      for (const view of ['overview', 'template', 'ab', 'templates', 'sessions', 'budgets', 'alerts']) {
+      for (const view of [
+        'overview',
+        'template',
+        'ab',
+        'templates',
+        'sessions',
+        'budgets',
+        'rollouts',
+        'alerts',
+      ]) {
         await page.evaluate((v) => {
           (globalThis as unknown as Browserish).location.hash = v;
         }, view);

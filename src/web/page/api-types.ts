@@ -148,3 +148,28 @@ export interface Budget {
   forecast_lookback: string | null;
   groups: BudgetGroup[];
 }
+
+export interface GuardVerdict {
+  figure: string;
+  outcome: 'pass' | 'breach' | 'not_enough_calls';
+  candidate: number | null;
+  control: number | null;
+  limit: string;
+  candidate_calls: number;
+  control_calls: number;
+}
+
+export interface RolloutRow {
+  id: string;
+  template: string;
+  label: string;
+  control: string;
+  candidate: string;
+  state: 'running' | 'paused' | 'promoted' | 'rolled_back' | 'aborted';
+  step: number;
+  steps: { weight: number; hold: string }[];
+  candidate_weight: number;
+  reason: string;
+  verdict: GuardVerdict[] | null;
+  updated_at: string;
+}

@@ -5,6 +5,7 @@ import { alertsView } from './alerts-view.ts';
 import { budgetsView } from './budgets-view.ts';
 import { el, main } from './dom.ts';
 import { overview } from './overview.ts';
+import { rolloutsView } from './rollouts-view.ts';
 import { KEY, signIn } from './session.ts';
 import { sessionsView } from './sessions-view.ts';
 import { page } from './state.ts';
@@ -18,6 +19,7 @@ const VIEWS: Record<string, () => Promise<void>> = {
   templates: templatesView,
   sessions: sessionsView,
   budgets: budgetsView,
+  rollouts: rolloutsView,
   alerts: alertsView,
 };
 

@@ -25,6 +25,35 @@ export async function api<T>(path: string): Promise<T> {
   return body;
 }
 
+/**
+ * A change through the API with the key (POST, PUT…): the answer's status and body, so a form can show the API's own
+ * message for a refused change (a 403 for a key that may only read, a 409, a 422 naming the field).
+ */
+export async function send<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ ok: boolean; status: number; body: T & ErrorBody }> {
+  const res = await fetch(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${sessionStorage.getItem(KEY)}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const parsed = (await res.json().catch(() => ({}))) as T & ErrorBody;
+  return { ok: res.ok, status: res.status, body: parsed };
+}
+
+/** Whether the signed-in key may change things (an admin key): asked once per view. */
+export async function canAdminister(): Promise<boolean> {
+  const res = await fetch('/api/v1/admin/rollouts?limit=1', {
+    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` },
+  });
+  return res.ok;
+}
+
 export function signIn(): void {
   const input = el('input', { type: 'password', id: 'key', autocomplete: 'off', placeholder: 'psk_…' });
   const form = el(
