@@ -65,21 +65,33 @@ export function computeCost(
     };
   }
   const p = tier.perToken;
-  // Reasoning is its own bucket only where the model prices it apart; elsewhere it is output like the rest.
-  const reasoning = tier.reasoning === undefined ? 0 : Math.min(u.reasoning, u.output);
-  const counts = [u.inputUncached, u.cacheRead, u.cacheWrite, u.output - reasoning, reasoning];
-  const prices = [p.input, p.cacheRead, p.cacheWrite, p.output, p.reasoning];
-  // Whole pico-units per bucket: exact in a double below 2^53 (billions of tokens at today's prices); BigInt beyond.
-  const parts = counts.map((c, i) => c * prices[i]!);
-  const fast = parts.reduce((a, b) => a + b, 0);
-  const exact = Number.isSafeInteger(fast);
-  const total = exact ? fast : exactParts(counts, tier).reduce((a, b) => a + b, 0n);
-  return new PricedCost(formatDecimal(total), entry, tierIndex, exact ? parts : undefined, counts, tier);
+  const reasoning = reasoningPricedApart(u, tier);
+  // Whole pico-units: exact in a double below 2^53 (billions of tokens at today's prices); BigInt beyond.
+  const fast =
+    u.inputUncached * p.input +
+    u.cacheRead * p.cacheRead +
+    u.cacheWrite * p.cacheWrite +
+    (u.output - reasoning) * p.output +
+    reasoning * p.reasoning;
+  const total = Number.isSafeInteger(fast) ? fast : exactParts(u, tier).reduce((x, y) => x + y, 0n);
+  return new PricedCost(formatDecimal(total), entry, tierIndex, u, tier);
 }
 
-function exactParts(counts: number[], tier: PriceTier): bigint[] {
-  const prices = [tier.input, tier.cacheRead, tier.cacheWrite, tier.output, tier.reasoning ?? tier.output];
-  return counts.map((c, i) => costOfTokens(c, prices[i] ?? 0n));
+/** Reasoning is its own bucket only where the model prices it apart; elsewhere it is output like the rest. */
+function reasoningPricedApart(u: UsageBuckets, tier: PriceTier): number {
+  return tier.reasoning === undefined ? 0 : Math.min(u.reasoning, u.output);
+}
+
+/** Each bucket's cost, exact: input, cache read, cache write, output, reasoning. */
+function exactParts(u: UsageBuckets, tier: PriceTier): bigint[] {
+  const reasoning = reasoningPricedApart(u, tier);
+  return [
+    costOfTokens(u.inputUncached, tier.input),
+    costOfTokens(u.cacheRead, tier.cacheRead ?? 0n),
+    costOfTokens(u.cacheWrite, tier.cacheWrite ?? 0n),
+    costOfTokens(u.output - reasoning, tier.output),
+    costOfTokens(reasoning, tier.reasoning ?? tier.output),
+  ];
 }
 
 /** A priced call. Its breakdown is formatted only when read (the sdk's hot path needs the total alone), by a getter on the prototype rather than one made per call. */
@@ -90,32 +102,23 @@ class PricedCost {
   readonly priceId: string;
   readonly catalog: string;
   readonly tier: number;
-  readonly #parts: number[] | undefined;
-  readonly #counts: number[];
+  readonly #usage: UsageBuckets;
   readonly #prices: PriceTier;
 
-  constructor(
-    amount: string,
-    entry: PriceEntry,
-    tier: number,
-    parts: number[] | undefined,
-    counts: number[],
-    prices: PriceTier,
-  ) {
+  constructor(amount: string, entry: PriceEntry, tier: number, usage: UsageBuckets, prices: PriceTier) {
     this.amount = amount;
     this.currency = entry.currency;
     this.priceId = entry.id;
     this.catalog = entry.catalog;
     this.tier = tier;
-    this.#parts = parts;
-    this.#counts = counts;
+    this.#usage = usage;
     this.#prices = prices;
   }
 
   get breakdown(): CostBreakdown {
-    const [input, cacheRead, cacheWrite, output, reasoning] = (
-      this.#parts ?? exactParts(this.#counts, this.#prices)
-    ).map((x) => formatDecimal(x));
+    const [input, cacheRead, cacheWrite, output, reasoning] = exactParts(this.#usage, this.#prices).map((x) =>
+      formatDecimal(x),
+    );
     return {
       input: input!,
       cache_read: cacheRead!,
