@@ -17,3 +17,67 @@ export async function apiAccess(
     (await readFile(config.bootstrapKeyFile, 'utf8').catch(() => '')).trim();
   return { base, key };
 }
+
+export interface ApiAnswer {
+  ok: boolean;
+  status: number;
+  body: Record<string, unknown> & {
+    error?: { message?: string; details?: { fields?: { field: string; message: string }[] } | null };
+  };
+}
+
+export interface ApiClient {
+  /** One request with the key; throws (saying how to fix it) only when the API cannot be reached. */
+  call(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
+}
+
+/**
+ * The API client of a CLI command that works through the API, or undefined (having said which key it needs) when
+ * there is no key.
+ */
+export async function apiClient(
+  config: Config,
+  url: string | undefined,
+  command: string,
+  needs: string,
+): Promise<ApiClient | undefined> {
+  const { base, key } = await apiAccess(config, url);
+  if (!key) {
+    process.stderr.write(
+      `${command} works through the API and needs ${needs}: set PROMPTSCOPE_API_KEY (no ${config.bootstrapKeyFile} either)\n`,
+    );
+    return undefined;
+  }
+  return {
+    async call(method, path, body) {
+      let res: Response;
+      try {
+        res = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        throw new Error(
+          `cannot reach the promptscope API at ${base} (${(error as Error).message}): is it running? (--url)`,
+        );
+      }
+      return {
+        ok: res.ok,
+        status: res.status,
+        body: (await res.json().catch(() => ({}))) as ApiAnswer['body'],
+      };
+    },
+  };
+}
+
+/** A refused request as a person reads it: the status, the API's message, each field it names. */
+export function refusal(answer: ApiAnswer): string {
+  const fields = (answer.body.error?.details?.fields ?? [])
+    .map((f) => `\n  ${f.field}: ${f.message}`)
+    .join('');
+  return `${answer.status} ${answer.body.error?.message ?? ''}${fields}`;
+}

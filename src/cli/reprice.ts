@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
-import { apiAccess } from './api-access.ts';
+import { type ApiAnswer, apiClient, refusal } from './api-access.ts';
 import { usageError } from './usage.ts';
 
 /**
@@ -24,40 +24,26 @@ export async function reprice(config: Config, argv: string[], out: (s: string) =
   if (positionals.length) return usageError(['reprice'], `unexpected argument '${positionals[0]}'`);
   if (!values.from || !values.to)
     return usageError(['reprice'], 'name the calls to re-price: --from and --to');
-  const { base, key } = await apiAccess(config, values.url);
-  if (!key) {
-    process.stderr.write(
-      `reprice works through the API and needs an admin key: set PROMPTSCOPE_API_KEY (no ${config.bootstrapKeyFile} either)\n`,
-    );
-    return 2;
-  }
-  let res: Response;
+  const client = await apiClient(config, values.url, 'reprice', 'an admin key');
+  if (!client) return 2;
+  let answer: ApiAnswer;
   try {
-    res = await fetch(`${base}/api/v1/admin/reprice`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        from: values.from,
-        to: values.to,
-        ...(values.model ? { model: values.model } : {}),
-        ...(values.provider ? { provider: values.provider } : {}),
-        dry_run: values['dry-run'],
-      }),
+    answer = await client.call('POST', '/api/v1/admin/reprice', {
+      from: values.from,
+      to: values.to,
+      ...(values.model ? { model: values.model } : {}),
+      ...(values.provider ? { provider: values.provider } : {}),
+      dry_run: values['dry-run'],
     });
   } catch (error) {
-    process.stderr.write(
-      `cannot reach the promptscope API at ${base} (${(error as Error).message}): is it running? (--url)\n`,
-    );
+    process.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown> & {
-    error?: { message?: string; details?: { fields?: { field: string; message: string }[] } | null };
-  };
-  if (!res.ok) {
-    const details = (body.error?.details?.fields ?? []).map((d) => `\n  ${d.field}: ${d.message}`).join('');
-    process.stderr.write(`reprice: ${res.status} ${body.error?.message ?? res.statusText}${details}\n`);
-    return res.status === 422 || res.status === 400 ? 2 : 1;
+  if (!answer.ok) {
+    process.stderr.write(`reprice: ${refusal(answer)}\n`);
+    return answer.status === 422 || answer.status === 400 ? 2 : 1;
   }
+  const body = answer.body;
   if (values.json) {
     out(JSON.stringify(body, null, 2));
     return 0;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
-import { apiAccess } from './api-access.ts';
+import { type ApiAnswer, apiClient, refusal } from './api-access.ts';
 import { usageError } from './usage.ts';
 
 interface RolloutAnswer {
@@ -56,39 +56,12 @@ export async function rollout(config: Config, argv: string[], out: (s: string) =
       url: { type: 'string' },
     },
   });
-  const { base, key } = await apiAccess(config, values.url);
-  if (!key) {
-    process.stderr.write(
-      `rollout works through the API and needs a key: set PROMPTSCOPE_API_KEY (no ${config.bootstrapKeyFile} either)\n`,
-    );
-    return 2;
-  }
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown> }> => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-    } catch (error) {
-      throw new Error(
-        `cannot reach the promptscope API at ${base} (${(error as Error).message}): is it running? (--url)`,
-      );
-    }
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  };
-  const show = (answer: { status: number; body: Record<string, unknown> }, ok: number) => {
+  const client = await apiClient(config, values.url, 'rollout', 'a key');
+  if (!client) return 2;
+  const call = client.call;
+  const show = (answer: ApiAnswer, ok: number) => {
     if (answer.status !== ok) {
-      const error = answer.body.error as
-        | { message?: string; details?: { fields?: { field: string; message: string }[] } }
-        | undefined;
-      const fields = (error?.details?.fields ?? []).map((f) => `\n  ${f.field}: ${f.message}`).join('');
-      process.stderr.write(`rollout: ${answer.status} ${error?.message ?? ''}${fields}\n`);
+      process.stderr.write(`rollout: ${refusal(answer)}\n`);
       return answer.status === 422 ? 2 : 1;
     }
     out(

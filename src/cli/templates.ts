@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { guardrailRuleSchema } from '../prompts/guardrail-schema.ts';
 import { stableJson } from '../prompts/stable-json.ts';
 import { variableDeclarationSchema } from '../prompts/variable-schema.ts';
-import { apiAccess } from './api-access.ts';
+import { apiClient, refusal } from './api-access.ts';
 import { usageError } from './usage.ts';
 
 /**
@@ -176,24 +176,12 @@ export async function templates(config: Config, argv: string[], out: (s: string)
   if (!['pull', 'diff', 'push'].includes(sub ?? ''))
     return usageError(['templates'], sub ? `unknown subcommand '${sub}'` : 'name a subcommand');
   if (!dir || extra.length) return usageError(['templates', sub!], 'name the folder');
-  const { base, key } = await apiAccess(config, values.url);
-  if (!key) {
-    process.stderr.write(
-      `templates works through the API and needs an admin key: set PROMPTSCOPE_API_KEY (no ${config.bootstrapKeyFile} either)\n`,
-    );
-    return 2;
-  }
+  const client = await apiClient(config, values.url, 'templates', 'an admin key');
+  if (!client) return 2;
   const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & {
-      error?: { message?: string };
-    };
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${json.error?.message ?? ''}`);
-    return json;
+    const answer = await client.call(method, url, body);
+    if (!answer.ok) throw new Error(`${method} ${url}: ${refusal(answer)}`);
+    return answer.body;
   };
   try {
     const server = new Map<string, ServerTemplate>();
