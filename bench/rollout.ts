@@ -20,14 +20,10 @@ export async function run(): Promise<Record<string, unknown>> {
   await fs.chmod(dir, 0o755); // embedded Postgres runs as its own user when we are root
   const ps = await startPromptscope(path.join(dir, 'data'));
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${ps.api}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${ps.adminKey}`, 'content-type': 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = (await res.json()) as Record<string, unknown>;
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
+    const answer = await ps.call(method, url, body);
+    if (answer.status >= 300)
+      throw new Error(`${method} ${url}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
   };
   try {
     const latencies: number[] = [];

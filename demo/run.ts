@@ -56,14 +56,7 @@ const ps = await startPromptscope(dataDir, {
   PROMPTSCOPE_ALERT_NOTIFICATIONS: path.resolve(import.meta.dirname, 'notifications.yaml'),
   PROMPTSCOPE_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
 });
-const call = async (method: string, url: string, body?: unknown) => {
-  const res = await fetch(`${ps.api}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ps.adminKey}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
+const call = ps.call;
 say(
   `promptscope is up: the page ${ps.api}/dashboards (key: ${ps.adminKey}), the API reference ${ps.api}/docs`,
 );

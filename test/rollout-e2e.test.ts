@@ -31,15 +31,7 @@ describe('a guarded rollout, end to end', () => {
       res.end('ok');
     });
   });
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${ps.api}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${ps.adminKey}`, 'content-type': 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the test reads arbitrary JSON answers
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const call = (method: string, url: string, body?: unknown) => ps.call(method, url, body);
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-rollout-e2e-'));

@@ -9,6 +9,9 @@ export interface RunningPromptscope {
   /** The admin key the first start printed. */
   adminKey: string;
   output(): string;
+  /** One API request with the admin key: the status and the JSON answer. */
+  // biome-ignore lint/suspicious/noExplicitAny: callers read arbitrary JSON answers
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +61,14 @@ export async function startPromptscope(
     child,
     ...started,
     output: () => out,
+    async call(method, url, body) {
+      const res = await fetch(`${started.api}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${started.adminKey}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
