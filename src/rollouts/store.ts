@@ -1,9 +1,8 @@
 import { recordAudit } from '../audit.ts';
 import { DomainError, notFound } from '../domain-error.ts';
 import { formatDuration, parseDuration } from '../platform/duration.ts';
-import { type LabelSplit, setLabel } from '../prompts/store/labels.ts';
+import { type LabelSplit, recordedLabelMove } from '../prompts/store/labels.ts';
 import { requireTemplate } from '../prompts/store/templates.ts';
-import { publishChange } from '../store/change-feed.ts';
 import type { Queryable, Sql } from '../store/postgres.ts';
 import type { Guard, GuardResult } from './guards.ts';
 import { guardsOf, type RolloutRequest, stepsOf } from './spec.ts';
@@ -158,7 +157,7 @@ export function stepSplit(
 
 export const actorOf = (id: string) => `rollout:${id}`;
 
-/** Moves the label for a rollout, in the caller's transaction, and tells every instance's caches. */
+/** Moves the label for a rollout (actor `rollout:<id>`), recorded as every label move is. */
 async function moveFor(
   tx: Queryable,
   r: Pick<Rollout, 'id' | 'templateId' | 'template' | 'label'>,
@@ -166,17 +165,15 @@ async function moveFor(
   reason: string,
   details: Record<string, unknown>,
 ) {
-  const moved = await setLabel(tx, r.templateId, r.label, target, actorOf(r.id), reason);
-  if (moved) {
-    await recordAudit(tx, {
-      actor: actorOf(r.id),
-      action: 'label.move',
-      resourceType: 'template',
-      resourceId: r.template,
-      details: { label: r.label, reason, ...details },
-    });
-    await publishChange(tx, { kind: 'prompt', name: r.template });
-  }
+  await recordedLabelMove(
+    tx,
+    { id: r.templateId, name: r.template },
+    r.label,
+    target,
+    actorOf(r.id),
+    reason,
+    details,
+  );
 }
 
 /**

@@ -40,6 +40,33 @@ export async function setLabel(
   return true;
 }
 
+/**
+ * Moves a label in the caller's transaction and, when it moved, records who moved it in the audit log (with
+ * `details`) and tells every instance's caches. Returns whether it moved.
+ */
+export async function recordedLabelMove(
+  tx: Queryable,
+  template: { id: string; name: string },
+  label: string,
+  target: { versionId: string; split?: LabelSplit },
+  actor: string,
+  reason: string,
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  const moved = await setLabel(tx, template.id, label, target, actor, reason);
+  if (moved) {
+    await recordAudit(tx, {
+      actor,
+      action: 'label.move',
+      resourceType: 'template',
+      resourceId: template.name,
+      details: { label, ...details, reason },
+    });
+    await publishChange(tx, { kind: 'prompt', name: template.name });
+  }
+  return moved;
+}
+
 /** Promote, roll back, or split a label between versions; every move is kept in label_moves. */
 export async function moveLabel(
   sql: Sql,
@@ -79,25 +106,16 @@ export async function moveLabel(
     const primary = wanted[0]!;
     const [prev] = await tx<{ version: string }[]>`select v.version from template_labels l
       join template_versions v on v.id = l.version_id where l.template_id = ${template.id} and l.label = ${label}`;
-    const moved = await setLabel(
+    const moved = await recordedLabelMove(
       tx,
-      template.id,
+      { id: template.id, name },
       label,
       { versionId: byVersion.get(primary.version)!, split },
       actor,
       reason,
+      { from: prev?.version ?? null, to: primary.version, split: split ?? null },
     );
     const paused = moved ? await pauseRollout(tx, template.id, label, actor) : null;
-    if (moved) {
-      await recordAudit(tx, {
-        actor,
-        action: 'label.move',
-        resourceType: 'template',
-        resourceId: name,
-        details: { label, from: prev?.version ?? null, to: primary.version, split: split ?? null, reason },
-      });
-      await publishChange(tx, { kind: 'prompt', name });
-    }
     return {
       label,
       version: primary.version,
