@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ATTRIBUTION_KEY_NAMES, DIMENSION_NAMES, isKey, type Key } from '../analytics/figures.ts';
 import { parseDuration } from '../platform/duration.ts';
 import { isTimeZone } from './budget-period.ts';
+import { keyFilters, keyList } from './key-schema.ts';
 
 /**
  * Budgets as code, in a rule file's `budgets` list beside its `groups`: an amount per day or month (UTC or a named
@@ -10,10 +10,6 @@ import { isTimeZone } from './budget-period.ts';
  * any rule.
  */
 
-const KEYS_EXPECTED = `${[...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].join(', ')} or property.<name>`;
-const key = z
-  .string({ error: `one of ${KEYS_EXPECTED}` })
-  .refine(isKey, { error: `one of ${KEYS_EXPECTED}` }) as unknown as z.ZodType<Key>;
 const AMOUNT = /^\d{1,12}(\.\d{1,6})?$/;
 const DURATION_SPEC = 'a duration like 6h or 7d';
 const duration = z.string({ error: DURATION_SPEC }).refine((t) => {
@@ -41,17 +37,10 @@ export const budgetSchema = z
         .refine(isTimeZone, 'an IANA time zone like Europe/Berlin or UTC')
         .default('UTC')
         .describe('where the period starts and ends (default UTC)'),
-      by: z
-        .array(key, { error: `a list of ${KEYS_EXPECTED}` })
-        .refine((by) => new Set(by).size === by.length, 'a key is named twice')
-        .default([])
-        .describe('one budget per value (e.g. [tenant]): each tenant has the whole amount'),
-      where: z
-        .record(key as unknown as z.ZodString, z.string(), {
-          error: `a map from ${KEYS_EXPECTED} to a value`,
-        })
-        .default({})
-        .describe('only these calls count'),
+      by: keyList('a key is named twice').describe(
+        'one budget per value (e.g. [tenant]): each tenant has the whole amount',
+      ),
+      where: keyFilters().describe('only these calls count'),
       warn_at: z
         .array(z.number({ error: 'a percentage, like 80' }).positive().max(1000), {
           error: 'a list of percentages, like [50, 80, 100]',

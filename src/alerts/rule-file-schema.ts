@@ -1,20 +1,8 @@
 import { z } from 'zod';
-import {
-  ATTRIBUTION_KEY_NAMES,
-  DIMENSION_NAMES,
-  isKey,
-  type Key,
-  USAGE_FIGURES,
-  type UsageFigure,
-} from '../analytics/figures.ts';
-
-const KEYS_EXPECTED = `${[...DIMENSION_NAMES, ...ATTRIBUTION_KEY_NAMES].join(', ')} or property.<name>`;
-const key = z
-  .string({ error: `one of ${KEYS_EXPECTED}` })
-  .refine(isKey, { error: `one of ${KEYS_EXPECTED}` }) as unknown as z.ZodType<Key>;
-
+import { USAGE_FIGURES, type UsageFigure } from '../analytics/figures.ts';
 import { parseDuration } from '../platform/duration.ts';
 import { BUDGET_KEYS, budgetSchema } from './budget-schema.ts';
+import { keyFilters, keyList } from './key-schema.ts';
 import { checkTemplate } from './templates.ts';
 
 /**
@@ -118,16 +106,10 @@ const figureSchema = z.strictObject(
         },
       )
       .describe("how far back from the evaluation time, or 'today' (since UTC midnight)"),
-    by: z
-      .array(key, { error: `a list of ${KEYS_EXPECTED}` })
-      .refine((by) => new Set(by).size === by.length, 'a dimension is named twice')
-      .default([])
-      .describe(
-        'dimensions, attribution keys (user, session, conversation, tenant) or property.<name>: one alert per value',
-      ),
-    where: z
-      .record(key as unknown as z.ZodString, z.string(), { error: `a map from ${KEYS_EXPECTED} to a value` })
-      .default({}),
+    by: keyList('a dimension is named twice').describe(
+      'dimensions, attribution keys (user, session, conversation, tenant) or property.<name>: one alert per value',
+    ),
+    where: keyFilters(),
     min_calls: z
       .int({ error: 'a whole number ≥ 1' })
       .min(1, 'a whole number ≥ 1')
