@@ -1,6 +1,7 @@
 import type { PriceCatalog } from '#sdk/pricing';
 import { bucketsFromSemconv, computeCost, formatDecimal, parseDecimal } from '#sdk/pricing';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
+import { PARAMETER_RANGE } from './figures.ts';
 
 export interface RepriceRange {
   /** Unix ms, inclusive. */
@@ -61,7 +62,7 @@ interface Correction {
 
 const PAGE = 2000;
 
-const RANGE = `timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+const RANGE = `timestamp >= ${PARAMETER_RANGE.from} AND timestamp < ${PARAMETER_RANGE.to}`;
 
 /**
  * Which calls re-pricing may touch: ones a catalog priced (the sdk or the collector recorded the entry: in llm_calls
@@ -72,7 +73,7 @@ const CANDIDATES = `${RANGE}
   AND cost_status != 'not_billed' AND (input_tokens > 0 OR output_tokens > 0)
   AND (cost_status = 'unpriced' OR cost_price_id != '' OR (trace_id, span_id) IN (
     SELECT TraceId, SpanId FROM otel_traces
-    WHERE Timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND Timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+    WHERE Timestamp >= ${PARAMETER_RANGE.from} AND Timestamp < ${PARAMETER_RANGE.to}
       AND SpanAttributes['promptscope.cost.price_id'] != ''))
   AND ({model:String} = '' OR request_model = {model:String} OR response_model = {model:String})
   AND ({provider:String} = '' OR provider = {provider:String})`;
