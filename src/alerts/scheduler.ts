@@ -19,6 +19,7 @@ import { AlertmanagerForwarder } from './notifications/alertmanager-forwarder.ts
 import type { NotificationConfig } from './notifications/config.ts';
 import { Dispatcher } from './notifications/dispatcher.ts';
 import { OutboxSender } from './notifications/outbox.ts';
+import { routeTemplateEvents } from './notifications/template-event-router.ts';
 import { type MetricReader, RuleQueryError, type Sample } from './rule-query.ts';
 import { cronForInterval, type RuleGroup } from './rules.ts';
 import {
@@ -104,6 +105,7 @@ export async function startScheduler(o: SchedulerOptions): Promise<RunningSchedu
       const instances = await allInstances(o.sql);
       await dispatcher.tick(now, instances);
       await forwarder.tick(now, instances);
+      await routeTemplateEvents(o.sql, o.notifications, log, o.externalUrl ?? '', now);
       await outbox.deliverDue(now);
       if (now - prunedAt > 3_600_000) {
         prunedAt = now;

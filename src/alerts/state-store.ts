@@ -171,9 +171,11 @@ export async function alertHistory(
 /** How long delivered or given-up notifications and state changes are kept. */
 export const KEEP = { outboxMs: 7 * 86_400_000, historyMs: 90 * 86_400_000 };
 
-/** Forgets old notifications and history, so the alert tables stay bounded. */
+/** Forgets old notifications, routed template events and history, so the alert tables stay bounded. */
 export async function pruneAlertRecords(sql: Queryable, now: number): Promise<void> {
   const outbox = new Date(now - KEEP.outboxMs);
   await sql`delete from alert_outbox where delivered_at < ${outbox} or failed_at < ${outbox}`;
   await sql`delete from alert_history where at < ${new Date(now - KEEP.historyMs)}`;
+  // A routed template event lives on in the outbox, the label history and the audit log.
+  await sql`delete from template_events where routed_at < ${outbox}`;
 }

@@ -292,7 +292,7 @@ describe('admin prompts API', () => {
       expect(admin.status).toBe(403);
       expect(admin.body.error).toMatchObject({
         code: 'forbidden',
-        message: "this API key lacks the 'admin' scope",
+        message: "this API key lacks the 'prompts:write' scope",
       });
       const read = await api.call('GET', '/api/v1/prompts/support-answer', { key: api.keys.reader });
       expect(read.status).toBe(200);

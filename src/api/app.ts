@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { VERSION } from '../version.ts';
 import { servePages } from '../web/assets.ts';
-import { requireScope } from './auth-middleware.ts';
+import { adminPathScope, requireScope } from './auth-middleware.ts';
 import { type ApiDeps, type AppEnv, createRouter, header } from './context.ts';
 import { ApiError, errorBody, handleError } from './errors.ts';
 import { adminMiscRoutes } from './routes/admin-misc.ts';
@@ -61,7 +61,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     return limitBody(c, next);
   });
 
-  app.use('/api/v1/admin/*', requireScope(deps.auth, 'admin'));
+  app.use('/api/v1/admin/*', requireScope(deps.auth, adminPathScope));
   if (deps.changes) {
     deps.changes.on((event) =>
       event.kind === 'prompt' ? deps.promptCache.invalidate(event.name) : deps.auth.invalidate(event.id),

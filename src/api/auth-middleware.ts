@@ -3,10 +3,26 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { Scope } from '../auth/keys.ts';
 import type { AppEnv } from './context.ts';
 
-/** Rejects requests whose bearer key is missing (401) or lacks the scope (403). */
-export function requireScope(auth: Authenticator, scope: Scope): MiddlewareHandler<AppEnv> {
+/** Rejects requests whose bearer key is missing (401) or lacks the scope (403); `scope` may depend on the request. */
+export function requireScope(
+  auth: Authenticator,
+  scope: Scope | ((method: string, path: string) => Scope),
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set('principal', await auth.authenticate(c.req.header('authorization'), scope));
+    const needed = typeof scope === 'function' ? scope(c.req.method, c.req.path) : scope;
+    c.set('principal', await auth.authenticate(c.req.header('authorization'), needed));
     await next();
   };
+}
+
+/**
+ * What an admin path needs: publishing versions, moving labels and reading templates through the admin routes is
+ * prompts:write (a CI pipeline's key), which may also read the protected labels; archiving a template and everything
+ * else under /admin is admin.
+ */
+export function adminPathScope(method: string, path: string): Scope {
+  if (method === 'GET' && path === '/api/v1/admin/protected-labels') return 'prompts:write';
+  if (/^\/api\/v1\/admin\/templates\/[^/]+\/(archive|unarchive)$/.test(path)) return 'admin';
+  if (/^\/api\/v1\/admin\/(prompts|templates)(\/|$)/.test(path)) return 'prompts:write';
+  return 'admin';
 }

@@ -134,6 +134,11 @@ export class Authenticator {
 }
 
 /** How a principal is named in the audit log. */
+/** Whether the caller may move protected labels. */
+export function mayPromote(p: Principal): boolean {
+  return hasScope(p.scopes, 'prompts:promote');
+}
+
 export function actorName(p: Principal): string {
   return `key:${p.keyId}(${p.name})`;
 }

@@ -1,11 +1,20 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * `admin`: everything. `prompts:read`: resolve templates (what every service holds). `telemetry:read`: read the
- * recorded LLM calls and analytics, which span every service, so it is not implied by `prompts:read`.
- * `telemetry:write`: send spans to the OTLP collector (when it asks for a key, see PROMPTSCOPE_OTLP_AUTH).
+ * `admin`: everything. `prompts:read`: resolve templates (what every service holds). `prompts:write`: publish
+ * versions and move labels that are not protected (a CI pipeline's key). `prompts:promote`: that, and move protected
+ * labels too. `telemetry:read`: read the recorded LLM calls and analytics, which span every service, so it is not
+ * implied by `prompts:read`. `telemetry:write`: send spans to the OTLP collector (when it asks for a key, see
+ * PROMPTSCOPE_OTLP_AUTH).
  */
-export const SCOPES = ['admin', 'prompts:read', 'telemetry:read', 'telemetry:write'] as const;
+export const SCOPES = [
+  'admin',
+  'prompts:read',
+  'prompts:write',
+  'prompts:promote',
+  'telemetry:read',
+  'telemetry:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ParsedKey {
@@ -37,7 +46,17 @@ export function secretMatches(secret: string, storedHash: Uint8Array): boolean {
   return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
 }
 
-/** `admin` may do everything; other scopes grant exactly themselves. */
+/** The scopes a scope brings with it: who may promote may write, who may write may read. */
+const IMPLIED: Partial<Record<Scope, readonly Scope[]>> = {
+  'prompts:promote': ['prompts:write', 'prompts:read'],
+  'prompts:write': ['prompts:read'],
+};
+
+/** `admin` may do everything; the prompt scopes bring the lesser ones; the others grant exactly themselves. */
 export function hasScope(granted: readonly string[], needed: Scope): boolean {
-  return granted.includes('admin') || granted.includes(needed);
+  return (
+    granted.includes('admin') ||
+    granted.includes(needed) ||
+    granted.some((g) => IMPLIED[g as Scope]?.includes(needed) ?? false)
+  );
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createTestApi, serveTestApi, type TestApi } from '../../test/support/api.ts';
+import { createApiKey } from '../auth/key-store.ts';
 import { loadConfig } from '../config.ts';
 import { templates } from './templates.ts';
 
@@ -127,6 +128,31 @@ describe('prompts as code: promptscope templates pull, diff, push', () => {
     expect((await run('push', dir)).code).toBe(1);
     const versions = (await api.call('GET', '/api/v1/admin/templates/faq/versions')).body.versions;
     expect(versions.map((v: { version: string }) => v.version)).toEqual(['1.2.0', '1.1.0', '1.0.0']);
+  });
+
+  it('with a prompts:write key, a protected label is marked in the diff, left alone by push (named, exit 1), the rest pushed', async () => {
+    await fs.rm(path.join(dir, 'faq', '1.3.0.yaml'));
+    await run('pull', dir);
+    expect((await api.call('PUT', '/api/v1/admin/protected-labels/production')).status).toBe(200);
+    const ci = await createApiKey(api.sql, { name: 'ci', scopes: ['prompts:write'], createdBy: 'test' });
+    process.env.PROMPTSCOPE_API_KEY = ci.key;
+    try {
+      await fs.writeFile(path.join(dir, 'faq', 'labels.yaml'), 'production: 1.1.0\nstaging: 1.2.0\n');
+      const planned = [
+        '~ faq production: 1.2.0 → 1.1.0 (protected: needs prompts:promote)',
+        '~ faq staging: 1.0.0 50% / 1.1.0 50% → 1.2.0',
+      ];
+      expect(await run('diff', dir)).toEqual({ code: 0, out: planned });
+      expect(await run('push', dir)).toEqual({
+        code: 1,
+        out: [...planned, 'pushed: 0 versions published, 1 labels moved'],
+      });
+      const labels = (await api.call('GET', '/api/v1/admin/templates/faq')).body.labels;
+      expect(labels).toMatchObject({ production: '1.2.0', staging: '1.2.0' });
+    } finally {
+      process.env.PROMPTSCOPE_API_KEY = api.keys.admin;
+      await api.call('DELETE', '/api/v1/admin/protected-labels/production');
+    }
   });
 
   it.each([[['pull']], [['sync', '/tmp']], [['push', 'a', 'b']]])('%j is a usage error', async (argv) => {

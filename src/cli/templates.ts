@@ -16,7 +16,8 @@ import { usageError } from './usage.ts';
  * says what pushing would change, `push DIR [--dry-run]` publishes new versions and moves labels. One YAML file per
  * version (`DIR/<template>/<version>.yaml`: text or messages, variables, model config, guardrails, commit message)
  * and one per template for its labels (`DIR/<template>/labels.yaml`: `production: 1.2.0`, or a split). Versions are
- * immutable: a file that differs from its published version is refused, never pushed. Through the API (admin key).
+ * immutable: a file that differs from its published version is refused, never pushed. Through the API (a
+ * prompts:write key; moving a protected label needs prompts:promote).
  */
 
 /** A version as its file holds it: what makes it that version, nothing the server decides. */
@@ -176,7 +177,7 @@ export async function templates(config: Config, argv: string[], out: (s: string)
   if (!['pull', 'diff', 'push'].includes(sub ?? ''))
     return usageError(['templates'], sub ? `unknown subcommand '${sub}'` : 'name a subcommand');
   if (!dir || extra.length) return usageError(['templates', sub!], 'name the folder');
-  const client = await apiClient(config, values.url, 'templates', 'an admin key');
+  const client = await apiClient(config, values.url, 'templates', 'a prompts:write key');
   if (!client) return 2;
   const api = async (method: string, url: string, body?: unknown) => {
     const answer = await client.call(method, url, body);
@@ -234,12 +235,20 @@ export async function templates(config: Config, argv: string[], out: (s: string)
     }
 
     const p = plan(await readDir(dir), server);
+    const protectedLabels = new Set(
+      ((await api('GET', '/api/v1/admin/protected-labels')) as { labels: { label: string }[] }).labels.map(
+        (l) => l.label,
+      ),
+    );
     for (const e of p.edited)
       out(
         `! ${e.template} ${e.version}: edited (${e.fields.join(', ')}): published versions are immutable; add it as a new version`,
       );
     for (const n of p.publish) out(`+ ${n.template} ${n.file.version}: new version`);
-    for (const m of p.move) out(`~ ${m.template} ${m.label}: ${targetText(m.from)} → ${targetText(m.to)}`);
+    for (const m of p.move)
+      out(
+        `~ ${m.template} ${m.label}: ${targetText(m.from)} → ${targetText(m.to)}${protectedLabels.has(m.label) ? ' (protected: needs prompts:promote)' : ''}`,
+      );
     if (!p.edited.length && !p.publish.length && !p.move.length) out(`${dir} and the registry agree`);
     if (sub === 'diff') return 0;
     if (p.edited.length) {
@@ -268,8 +277,10 @@ export async function templates(config: Config, argv: string[], out: (s: string)
           `  ${n.template}: ${f.version}.yaml was published as version ${published.version} (numbered by the registry)`,
         );
     }
-    for (const m of p.move)
-      await api(
+    // A move the key may not make (a protected label) does not stop the others; it is named and fails the push.
+    const refused: string[] = [];
+    for (const m of p.move) {
+      const answer = await client.call(
         'PUT',
         `/api/v1/admin/templates/${encodeURIComponent(m.template)}/labels/${encodeURIComponent(m.label)}`,
         {
@@ -277,7 +288,14 @@ export async function templates(config: Config, argv: string[], out: (s: string)
           reason: 'promptscope templates push',
         },
       );
-    out(`pushed: ${p.publish.length} versions published, ${p.move.length} labels moved`);
+      if (answer.status === 403) refused.push(`${m.template} ${m.label}: ${refusal(answer)}`);
+      else if (!answer.ok) throw new Error(`moving ${m.template} ${m.label}: ${refusal(answer)}`);
+    }
+    out(`pushed: ${p.publish.length} versions published, ${p.move.length - refused.length} labels moved`);
+    if (refused.length) {
+      process.stderr.write(`labels not moved:\n${refused.map((r) => `  ${r}\n`).join('')}`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`templates ${sub}: ${(error as Error).message}\n`);

@@ -120,7 +120,8 @@ What push would do: + a new version, ~ a label move, ! a published version whose
 
 Publishes the new version files (in version order) and moves the labels as labels.yaml says; refuses, changing
 nothing, when a published version's file was edited (versions are immutable). Labels not in labels.yaml are left
-as they are. Through the API with an admin key (PROMPTSCOPE_API_KEY or the first-start key file).`,
+as they are. Through the API with a prompts:write key (PROMPTSCOPE_API_KEY or the first-start key file); a protected
+label needs prompts:promote: a move refused for that is named, the rest go ahead, and the push exits 1.`,
   'gemini-server': `usage: promptscope gemini-server [--port N]
 
 A local server that speaks the Gemini API and Vertex AI wire format, for demos and tests.`,

@@ -12,6 +12,13 @@ import {
   deleteGlobalGuardrail,
   listGlobalGuardrails,
 } from '../../prompts/store/global-guardrails.ts';
+import {
+  listProtectedLabels,
+  type ProtectedLabel,
+  protectLabel,
+  unprotectLabel,
+} from '../../prompts/store/protected-labels.ts';
+import { labelNameSchema } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import {
@@ -123,7 +130,36 @@ const reprice = createRoute({
   responses: { 200: jsonResponse(anyJson, 'What changed'), ...errorResponses },
 });
 
-/** Global guardrails, API keys, re-pricing and the audit log. */
+const protectedList = createRoute({
+  method: 'get',
+  path: '/protected-labels',
+  tags: ['admin: protected labels'],
+  security: requires('prompts:write'),
+  summary: 'Labels only a key with prompts:promote (or admin) may move, on every template',
+  responses: { 200: jsonResponse(anyJson, 'The protected labels'), ...errorResponses },
+});
+const protectedPut = createRoute({
+  method: 'put',
+  path: '/protected-labels/{label}',
+  tags: ['admin: protected labels'],
+  security,
+  summary: 'Protect a label: a prompts:write key can no longer move it (publishing onto it included)',
+  request: { params: z.object({ label: labelNameSchema }) },
+  responses: { 200: jsonResponse(anyJson, 'The protected label'), ...errorResponses },
+});
+const protectedDelete = createRoute({
+  method: 'delete',
+  path: '/protected-labels/{label}',
+  tags: ['admin: protected labels'],
+  security,
+  summary: 'Stop protecting a label',
+  request: { params: z.object({ label: labelNameSchema }) },
+  responses: { 204: { description: 'No longer protected' }, ...errorResponses, ...notFoundResponse },
+});
+
+const protectedJson = (p: ProtectedLabel) => ({ ...p, protected_at: p.protected_at.toISOString() });
+
+/** Global guardrails, API keys, protected labels, re-pricing and the audit log. */
 export function adminMiscRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(guardrailsList, async (c) => c.json({ guardrails: await listGlobalGuardrails(deps.sql) }, 200))
@@ -133,6 +169,17 @@ export function adminMiscRoutes(deps: ApiDeps) {
     })
     .openapi(guardrailsDelete, async (c) => {
       await deleteGlobalGuardrail(deps.sql, c.req.valid('param').id, actorName(c.get('principal')));
+      return c.body(null, 204);
+    })
+    .openapi(protectedList, async (c) =>
+      c.json({ labels: (await listProtectedLabels(deps.sql)).map(protectedJson) }, 200),
+    )
+    .openapi(protectedPut, async (c) => {
+      const row = await protectLabel(deps.sql, c.req.valid('param').label, actorName(c.get('principal')));
+      return c.json(protectedJson(row), 200);
+    })
+    .openapi(protectedDelete, async (c) => {
+      await unprotectLabel(deps.sql, c.req.valid('param').label, actorName(c.get('principal')));
       return c.body(null, 204);
     })
     .openapi(keysList, async (c) => {

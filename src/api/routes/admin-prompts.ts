@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { versionStats } from '../../analytics/version-stats.ts';
-import { actorName } from '../../auth/authenticator.ts';
+import { actorName, mayPromote } from '../../auth/authenticator.ts';
 import { executePrompt } from '../../prompt-test/execute.ts';
 import { renderTest, testRequestSchema } from '../../prompt-test/render-report.ts';
+import { refuseProtectedMove } from '../../prompts/store/protected-labels.ts';
 import { createVersion, getVersionById, listVersions, resolveVersion } from '../../prompts/store/versions.ts';
 import { createVersionSchema, validateVersion } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
@@ -18,7 +19,7 @@ import {
   versionSchema,
 } from '../schemas.ts';
 
-const security = requires('admin');
+const security = requires('prompts:write');
 
 const tags = ['admin: prompts'];
 
@@ -108,6 +109,11 @@ export function adminPromptRoutes(deps: ApiDeps) {
           checked.problems.map((p) => ({ field: p.path, message: p.message })),
         );
       }
+      await refuseProtectedMove(
+        deps.sql,
+        [...(input.is_active ? ['production'] : []), ...input.labels],
+        mayPromote(c.get('principal')),
+      );
       const version = await createVersion(deps.sql, input, checked.value, actorName(c.get('principal')));
       c.header('Location', `/api/v1/admin/prompts/${version.id}`);
       return c.json(version, 201);

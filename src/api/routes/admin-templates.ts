@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { versionStats } from '../../analytics/version-stats.ts';
-import { actorName } from '../../auth/authenticator.ts';
+import { actorName, mayPromote } from '../../auth/authenticator.ts';
 import { diffFields, diffText } from '../../prompts/diff.ts';
 import { labelHistory, moveLabel, removeLabel } from '../../prompts/store/labels.ts';
+import { refuseProtectedMove } from '../../prompts/store/protected-labels.ts';
 import { getTemplate, setArchived } from '../../prompts/store/templates.ts';
 import { listVersionsOf, resolveVersion, type VersionView } from '../../prompts/store/versions.ts';
 import { AUTOMATIC_LABELS, labelNameSchema } from '../../prompts/version-input.ts';
@@ -17,7 +18,7 @@ import {
   versionSchema,
 } from '../schemas.ts';
 
-const security = requires('admin');
+const security = requires('prompts:write');
 
 const tags = ['admin: templates'];
 const name = z.object({ name: z.string().min(1) });
@@ -83,7 +84,8 @@ const putLabel = createRoute({
   path: '/{name}/labels/{label}',
   tags,
   security,
-  summary: 'Point a label at a version (promote, roll back) or split it between versions by weight (A/B)',
+  summary:
+    'Point a label at a version (promote, roll back) or split it between versions by weight (A/B); a protected label needs prompts:promote',
   request: {
     params: nameAndLabel,
     ...jsonBody(moveLabelBody),
@@ -120,7 +122,7 @@ const archive = (archived: boolean) =>
     method: 'post',
     path: `/{name}/${archived ? 'archive' : 'unarchive'}`,
     tags,
-    security,
+    security: requires('admin'),
     summary: archived
       ? 'Archive a template: versions stay readable; publishing and label moves are refused'
       : 'Restore an archived template',
@@ -180,6 +182,7 @@ export function adminTemplateRoutes(deps: ApiDeps) {
     .openapi(putLabel, async (c) => {
       const { name, label } = c.req.valid('param');
       refuseAutomaticLabel(label, 'moved');
+      await refuseProtectedMove(deps.sql, [label], mayPromote(c.get('principal')));
       const body = c.req.valid('json');
       const result = await moveLabel(
         deps.sql,
@@ -194,6 +197,7 @@ export function adminTemplateRoutes(deps: ApiDeps) {
     .openapi(deleteLabel, async (c) => {
       const { name, label } = c.req.valid('param');
       refuseAutomaticLabel(label, 'removed');
+      await refuseProtectedMove(deps.sql, [label], mayPromote(c.get('principal')));
       await removeLabel(deps.sql, name, label, actorName(c.get('principal')));
       return c.body(null, 204);
     })

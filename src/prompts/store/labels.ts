@@ -2,6 +2,8 @@ import { recordAudit } from '../../audit.ts';
 import { DomainError, notFound } from '../../domain-error.ts';
 import { publishChange } from '../../store/change-feed.ts';
 import type { Queryable, Sql } from '../../store/postgres.ts';
+import { AUTOMATIC_LABELS } from '../version-input.ts';
+import { recordTemplateEvent } from './template-events.ts';
 import { requireTemplate } from './templates.ts';
 
 /** A label split between versions by weight (A/B); the first entry is also the label's plain target. */
@@ -37,6 +39,29 @@ export async function setLabel(
   }
   await tx`insert into label_moves (template_id, label, from_version_id, to_version_id, split, reason, moved_by)
     values (${templateId}, ${label}, ${previous?.version_id ?? null}, ${target?.versionId ?? null}, ${split}, ${reason}, ${actor})`;
+  // `latest` follows every publish: the published event already says so.
+  if (!(AUTOMATIC_LABELS as readonly string[]).includes(label)) {
+    const [from] = previous
+      ? await tx<
+          { version: string }[]
+        >`select version from template_versions where id = ${previous.version_id}`
+      : [];
+    const [to] = target
+      ? await tx<{ version: string }[]>`select version from template_versions where id = ${target.versionId}`
+      : [];
+    await recordTemplateEvent(tx, {
+      type: 'template.label.moved',
+      templateId,
+      actor,
+      data: {
+        label,
+        from_version: from?.version ?? null,
+        to_version: to?.version ?? null,
+        split: target?.split?.map((s) => ({ version: s.version, weight: s.weight })) ?? null,
+        reason,
+      },
+    });
+  }
   return true;
 }
 

@@ -5,6 +5,7 @@ import { publishChange } from '../../store/change-feed.ts';
 import type { Sql } from '../../store/postgres.ts';
 import type { CreateVersionInput, ValidatedVersion } from '../version-input.ts';
 import { setLabel } from './labels.ts';
+import { recordTemplateEvent } from './template-events.ts';
 import { requireTemplate } from './templates.ts';
 
 /** A template version as the API returns it (the seed's fields first). */
@@ -205,6 +206,19 @@ export async function createVersion(
         ${valid.contentHash}, ${actor})
       returning id`;
     const labels = ['latest', ...(input.is_active ? ['production'] : []), ...input.labels];
+    // Published first, then the labels it took: a receiver hears them in that order.
+    await recordTemplateEvent(tx, {
+      type: 'template.version.published',
+      templateId: template!.id,
+      actor,
+      data: {
+        version,
+        version_id: row!.id,
+        labels: [...new Set(labels)],
+        commit_message: input.commit_message,
+        content_hash: valid.contentHash,
+      },
+    });
     for (const label of new Set(labels))
       await setLabel(tx, template!.id, label, { versionId: row!.id }, actor, 'published');
     await recordAudit(tx, {

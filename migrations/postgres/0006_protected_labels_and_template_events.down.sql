@@ -1,0 +1,2 @@
+drop table template_events;
+drop table protected_labels;
