@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { scopeChdbSettings } from './chdb-settings-scope.ts';
 import { isAlive } from './process-alive.ts';
 import { redactUrl } from './redact-url.ts';
 
@@ -48,7 +49,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   const release = await claimDataDir(path.join(options.dataDir, 'clickhouse.owner.json'), dir);
   // The first session on a folder starts the engine with its server settings; later ones share it.
   const engine = new chdb.Session(dir, { connectionArgs: ENGINE_ARGS });
-  const connection = chdb.createChdbConnection({ path: dir });
+  const connection = scopeChdbSettings(chdb.createChdbConnection({ path: dir }));
   // chDB keeps no per-request database: create it and make it the session's current one.
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
