@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../collector/collector.ts';
 import { overviewDashboard } from '../dashboards/build.ts';
@@ -10,6 +10,7 @@ import { loadRuleFiles } from '../src/alerts/rules.ts';
 import { advance } from '../src/alerts/state-machine.ts';
 import { saveEvaluation } from '../src/alerts/state-store.ts';
 import { runQuery } from '../src/analytics/figures.ts';
+import { createApiKey } from '../src/auth/key-store.ts';
 import { SHIPPED_ALERTS } from '../src/config.ts';
 import { silentLogger } from '../src/platform/log.ts';
 import { advanceRollouts } from '../src/rollouts/job.ts';
@@ -101,6 +102,38 @@ describe('the built-in dashboards page in a real browser', () => {
     await collector.stop();
     await api.close();
   });
+
+  let seeds = 900;
+  /** Both versions of a template serve calls (the candidate fewer); five minutes on, the scheduler's job steps it up. */
+  async function stepRollout(template: string, control: string, candidate: string): Promise<void> {
+    const now = Date.now();
+    const calls = (version: string, perMinute: number, seed: number) =>
+      callRows(
+        { template, version, label: 'production', from: '0m', to: '4m', per_minute: perMinute },
+        now,
+        seed,
+      );
+    await client.insert({
+      table: 'llm_calls',
+      format: 'JSONEachRow',
+      // Seeds of their own: rows with the ids of another test's rows would replace them (ReplacingMergeTree).
+      values: [...calls(control, 60, seeds++), ...calls(candidate, 20, seeds++)],
+    });
+    await advanceRollouts({ sql: api.sql, clickhouse: client, log: silentLogger }, now + 5 * 60_000 + 1000);
+  }
+
+  /** stepRollout, then the open Rollouts view shows the second step (it reads the rollouts again every 3 s). */
+  async function stepRolloutOnPage(page: Page, template: string, control: string, candidate: string) {
+    await stepRollout(template, control, candidate);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Browserish).document
+          .querySelector('[data-table="rollouts"] [data-state]')
+          .textContent?.includes('step 2'),
+      undefined,
+      { timeout: 10_000 },
+    );
+  }
 
   it('signs in with a key kept out of the URL, draws every chart, and shows the API\u2019s numbers', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
@@ -343,46 +376,7 @@ describe('the built-in dashboards page in a real browser', () => {
     const id = (await api.call('GET', '/api/v1/rollouts?template=page-roll')).body.rollouts[0].id as string;
 
     // Both versions serve calls; five minutes on, the scheduler's job steps it up and the open page shows it.
-    const now = Date.now();
-    await client.insert({
-      table: 'llm_calls',
-      format: 'JSONEachRow',
-      values: [
-        ...callRows(
-          {
-            template: 'page-roll',
-            version: '1.0.0',
-            label: 'production',
-            from: '0m',
-            to: '4m',
-            per_minute: 60,
-          },
-          now,
-          900,
-        ),
-        ...callRows(
-          {
-            template: 'page-roll',
-            version: '2.0.0',
-            label: 'production',
-            from: '0m',
-            to: '4m',
-            per_minute: 20,
-          },
-          now,
-          901,
-        ),
-      ],
-    });
-    await advanceRollouts({ sql: api.sql, clickhouse: client, log: silentLogger }, now + 5 * 60_000 + 1000);
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as Browserish).document
-          .querySelector('[data-table="rollouts"] [data-state]')
-          .textContent?.includes('step 2'),
-      undefined,
-      { timeout: 10_000 },
-    );
+    await stepRolloutOnPage(page, 'page-roll', '1.0.0', '2.0.0');
     expect(await state()).toBe('running, step 2 of 3 (25% on 2.0.0)');
 
     const dialogs: string[] = [];
@@ -410,34 +404,146 @@ describe('the built-in dashboards page in a real browser', () => {
     await reader.close();
   }, 60_000);
 
-  it('lists templates with versions, labels (splits with their weights) and what each label move changed', async () => {
-    expect(
-      (
-        await api.call('POST', '/api/v1/admin/prompts', {
-          body: { name: 'page-a', version: '1.1.0', template_text: 'Hello {{who}}', variables: ['who'] },
-        })
-      ).status,
-    ).toBe(201);
-    const split = await api.call('PUT', '/api/v1/admin/templates/page-a/labels/production', {
-      body: {
-        split: [
-          { version: '1', weight: 50 },
-          { version: '1.1.0', weight: 50 },
-        ],
-        reason: 'try hello',
-      },
+  it('template admin: search, create (the API\u2019s validation messages), publish v2, diff, promote with a confirmation, roll out and abort', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
     });
-    expect(split.status).toBe(200);
-    const page = await browser.newPage();
     await page.goto(`${served.url}/dashboards#templates`);
     await page.fill('#key', api.keys.admin);
     await page.click('#signin button');
-    await page.waitForSelector('main[data-ready="templates"]', { timeout: 15_000 });
-    const card = (await page.textContent('[data-template="page-a"]'))!;
-    expect(card).toContain('production (split, weight 50)');
-    expect(card).toContain('1 → 1 50% / 1.1.0 50%');
-    expect(card).toContain('try hello');
+    await page.waitForSelector('[data-table="templates"] [data-open="page-a"]');
+
+    // Create a template whose text uses a variable it does not declare: the API's message, beside the field.
+    await page.click('#new-template summary');
+    await page.fill('#publish input[name="name"]', 'page-admin');
+    await page.fill('#publish textarea[name="template_text"]', 'Hi {{who}}');
+    await page.click('#publish button[type="submit"]');
+    const refused = await api.call('POST', '/api/v1/admin/prompts', {
+      body: {
+        name: 'page-admin',
+        template_text: 'Hi {{who}}',
+        variables: [],
+        commit_message: '',
+        labels: [],
+      },
+    });
+    expect(refused.status).toBe(422);
+    await page.waitForSelector('[data-problem="summary"]:not([hidden])');
+    expect(await page.textContent('[data-problem="summary"]')).toBe(refused.body.error.message);
+    const fields = refused.body.error.details.fields as { field: string; message: string }[];
+    expect(await page.textContent('[data-problem-for="variables"]')).toBe(
+      fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+    );
+
+    await page.fill('#publish input[name="variables"]', 'who');
+    await page.fill('#publish input[name="commit_message"]', 'first');
+    await page.fill('#publish input[name="labels"]', 'production');
+    await page.click('#publish button[type="submit"]');
+    await page.waitForSelector('[data-template-name="page-admin"]');
+    expect(await page.textContent('[data-label="production"]')).toBe('1');
+
+    // Publish v2 from the template's page: the form starts from v1's text and variables.
+    expect(await page.inputValue('#publish textarea[name="template_text"]')).toBe('Hi {{who}}');
+    await page.fill('#publish textarea[name="template_text"]', 'Hello {{who}}, welcome');
+    await page.fill('#publish input[name="commit_message"]', 'warmer');
+    await page.click('#publish button[type="submit"]');
+    await page.waitForSelector('[data-notice]');
+    expect(await page.textContent('[data-notice]')).toBe('Published 2.');
+    const versions = await page.$$eval('[data-table="versions"] tbody tr td:first-child', (tds) =>
+      tds.map((td) => td.textContent),
+    );
+    expect(versions).toEqual(['2', '1']);
+    // The diff opens on the two newest: the text's lines, and the commit message that changed.
+    await page.waitForSelector('pre.diff');
+    expect(await page.textContent('pre.diff .del')).toBe('-Hi {{who}}\n');
+    expect(await page.textContent('pre.diff .add')).toBe('+Hello {{who}}, welcome\n');
+    expect(await page.textContent('[data-field="commit_message"]')).toBe(
+      'commit_message: "first" → "warmer"',
+    );
+
+    // Promote to staging: the confirmation names what will serve; the history says who.
+    await page.fill('#move-label input[name="label"]', 'staging');
+    await page.selectOption('#move-label select[name="version"]', '2');
+    await page.fill('#move-label input[name="reason"]', 'try it');
+    await page.click('#move-label button');
+    await page.waitForSelector('[data-label="staging"]');
+    expect(dialogs.at(-1)).toBe('staging of page-admin will serve 2 (a new label). Move it?');
+    expect(await page.textContent('[data-label="staging"]')).toBe('2');
+    const history = (await page.textContent('[data-table="history"] tbody tr:first-child'))!;
+    expect(history).toContain('(none) → 2');
+    expect(history).toContain('key:');
+    expect(history).toContain('(test-admin)');
+    expect(history).toContain('try it');
+
+    // Roll v2 out on production: the Rollouts view shows it stepping; abort it there.
+    await page.click('button[data-rollout-version="2"]');
+    await page.waitForSelector('[data-table="rollouts"] [data-state="running"]');
+    expect(dialogs.at(-1)).toBe('Roll 2 out on production of page-admin, stepped up while its guards hold?');
+    const state = () => page.textContent('[data-table="rollouts"] tbody tr:first-child [data-state]');
+    expect(await state()).toBe('running, step 1 of 3 (10% on 2)');
+    const id = (await api.call('GET', '/api/v1/rollouts?template=page-admin')).body.rollouts[0].id as string;
+    await stepRolloutOnPage(page, 'page-admin', '1', '2');
+    expect(await state()).toBe('running, step 2 of 3 (25% on 2)');
+    await page.click(`button[data-action="abort"][data-rollout="${id}"]`);
+    await page.waitForSelector('[data-table="rollouts"] [data-state="aborted"]');
+    expect(dialogs.at(-1)).toBe(`Abort rollout ${id}? production of page-admin goes back to 1 at once.`);
+    expect((await api.call('GET', '/api/v1/admin/templates/page-admin')).body.labels.production).toBe('1');
+
+    // Search: as you type, only what matches.
+    await page.goto(`${served.url}/dashboards#templates`);
+    await page.fill('#template-search', 'admin');
+    await page.waitForFunction(
+      () =>
+        [
+          ...(globalThis as unknown as Browserish).document.querySelectorAll(
+            '[data-table="templates"] [data-open]',
+          ),
+        ].length === 1,
+    );
+    expect(await page.textContent('[data-table="templates"] [data-open]')).toBe('page-admin');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboards-templates.png'), fullPage: true });
     await page.close();
+  }, 60_000);
+
+  it('template admin follows the key: a prompts:write key is refused a protected label with the API\u2019s reason; a reader only sees', async () => {
+    expect((await api.call('PUT', '/api/v1/admin/protected-labels/production')).status).toBe(200);
+    try {
+      const ci = await createApiKey(api.sql, { name: 'ci', scopes: ['prompts:write'], createdBy: 'test' });
+      const writer = await browser.newPage();
+      writer.on('dialog', (d) => void d.accept());
+      await writer.goto(`${served.url}/dashboards#templates/page-a`);
+      await writer.fill('#key', ci.key);
+      await writer.click('#signin button');
+      await writer.waitForSelector('[data-template-name="page-a"]');
+      expect(await writer.textContent('[data-table="labels"]')).toContain('production (protected)');
+      await writer.selectOption('#move-label select[name="version"]', '1');
+      await writer.click('#move-label button');
+      await writer.waitForSelector('[data-notice]');
+      expect(await writer.textContent('[data-notice]')).toBe(
+        "label 'production' is protected: moving it needs a key with the prompts:promote scope (or admin)",
+      );
+      expect(await writer.$('button[data-rollout-version]')).toBeNull();
+      await writer.close();
+
+      const reader = await browser.newPage();
+      await reader.goto(`${served.url}/dashboards#templates/page-a`);
+      await reader.fill('#key', api.keys.reader);
+      await reader.click('#signin button');
+      await reader.waitForSelector('[data-template-name="page-a"]');
+      expect(await reader.$('[data-table="versions"]')).not.toBeNull();
+      expect(await reader.$('[data-table="history"]')).not.toBeNull();
+      for (const form of ['#publish', '#move-label', 'button[data-rollout-version]'])
+        expect(await reader.$(form)).toBeNull();
+      await reader.goto(`${served.url}/dashboards#templates`);
+      await reader.waitForSelector('[data-table="templates"] [data-open="page-a"]');
+      expect(await reader.$('#new-template')).toBeNull();
+      await reader.close();
+    } finally {
+      await api.call('DELETE', '/api/v1/admin/protected-labels/production');
+    }
   });
 
   it('shows the firing alerts, the rules with their health and recent changes', async () => {

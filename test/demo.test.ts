@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { startPromptscope } from '../src/testing/promptscope-process.ts';
 
 /** `npm run demo` as a newcomer runs it: it tells the whole story within its time bound and exits 0. */
 describe('npm run demo', () => {
@@ -49,8 +51,99 @@ describe('npm run demo', () => {
       expect(code).toBe(0);
       // The data stays: the admin key and the stores are where `npm start` looks with that data dir.
       await expect(fs.stat(path.join(dir, 'data', 'admin-key'))).resolves.toBeTruthy();
+      await tour(path.join(dir, 'data'));
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 420_000);
 });
+
+/** Debian's chromium (.ci/run installs it when missing). */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts/tour');
+const DOCS = path.resolve(import.meta.dirname, '../docs/tour');
+
+/**
+ * The README's tour: `npm start` on the demo's data, the page as a person opens it after the demo, one screenshot per
+ * view (test-artifacts/tour; UPDATE_SCREENSHOTS=1 writes docs/tour too), each checked to show what its caption says.
+ */
+async function tour(dataDir: string): Promise<void> {
+  const ps = await startPromptscope(dataDir);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(`${ps.api}/dashboards`);
+    await page.fill('#key', ps.adminKey);
+    await page.click('#signin button');
+    await page.waitForSelector('main[data-ready="overview"]');
+    await page.selectOption('#range', '1h');
+    await page.waitForSelector('[data-chart] .uplot');
+    const shots: [string, string, () => Promise<void>][] = [
+      [
+        'overview',
+        '#overview',
+        async () =>
+          expect(
+            Number((await page.getAttribute('[data-stat="calls"] .value', 'title')) ?? 0),
+          ).toBeGreaterThan(100),
+      ],
+      [
+        'template',
+        '#template',
+        async () => {
+          await page.selectOption('#template', 'support-answer');
+          await page.waitForFunction(() =>
+            [
+              ...(
+                globalThis as unknown as {
+                  document: { querySelectorAll(s: string): { textContent: string }[] };
+                }
+              ).document.querySelectorAll('[data-table="versions"] tbody tr td:first-child'),
+            ].some((td) => td.textContent === '2'),
+          );
+        },
+      ],
+      // The candidate against the control while it served: its error rate marked significantly higher.
+      [
+        'ab',
+        '#ab',
+        async () => expect(await page.textContent('[data-significant="true"]')).toMatch(/^\+[\d.]+ pp/),
+      ],
+      [
+        'rollout',
+        '#rollouts',
+        async () =>
+          expect(await page.textContent('[data-table="rollouts"] [data-state]')).toBe('rolled back'),
+      ],
+      [
+        'alerts',
+        '#alerts',
+        async () => expect(await page.textContent('main')).toContain('RolloutRolledBack'),
+      ],
+      [
+        'template-admin',
+        '#templates/support-answer',
+        async () => expect(await page.textContent('[data-table="history"]')).toContain('rollout:1'),
+      ],
+    ];
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+    for (const [name, hash, check] of shots) {
+      await page.evaluate((h) => {
+        (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+      }, hash);
+      const view = hash.slice(1).split('/')[0]!;
+      await page.waitForSelector(`main[data-ready="${view}"]`);
+      await page.waitForLoadState('networkidle');
+      await check();
+      const file = path.join(ARTIFACTS, `${name}.png`);
+      await page.screenshot({ path: file });
+      if (process.env.UPDATE_SCREENSHOTS) {
+        await fs.mkdir(DOCS, { recursive: true });
+        await fs.copyFile(file, path.join(DOCS, `${name}.png`));
+      }
+    }
+  } finally {
+    await browser.close();
+    await ps.stop();
+  }
+}

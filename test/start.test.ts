@@ -210,7 +210,7 @@ describe('promptscope start on embedded stores', () => {
     const key = /\n(psk_\S+)/.exec(created.out)![1]!;
     const id = /created key (\w+)/.exec(created.out)![1]!;
     expect((await api(running!, '/api/v1/prompts/none', key)).status).toBe(404);
-    expect((await api(running!, '/api/v1/admin/prompts', key)).status).toBe(403);
+    expect((await api(running!, '/api/v1/admin/keys', key)).status).toBe(403);
     expect((await cli('keys', 'list')).out).toContain('svc');
     expect((await cli('keys', 'revoke', id)).code).toBe(0);
     // The running server hears of the revocation through Postgres NOTIFY, well inside its 5 s key cache.

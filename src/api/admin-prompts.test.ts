@@ -287,8 +287,14 @@ describe('admin prompts API', () => {
       }
     });
 
-    it('answers 403 when a prompts:read key calls an admin endpoint, and lets it read prompts', async () => {
-      const admin = await api.call('GET', '/api/v1/admin/prompts', { key: api.keys.reader });
+    it('answers 403 when a prompts:read key publishes or calls an admin endpoint, and lets it read prompts', async () => {
+      const keys = await api.call('GET', '/api/v1/admin/keys', { key: api.keys.reader });
+      expect(keys.status).toBe(403);
+      expect(keys.body.error.message).toBe("this API key lacks the 'admin' scope");
+      const admin = await api.call('POST', '/api/v1/admin/prompts', {
+        key: api.keys.reader,
+        body: { name: 'nope', template_text: 'x' },
+      });
       expect(admin.status).toBe(403);
       expect(admin.body.error).toMatchObject({
         code: 'forbidden',
@@ -296,6 +302,8 @@ describe('admin prompts API', () => {
       });
       const read = await api.call('GET', '/api/v1/prompts/support-answer', { key: api.keys.reader });
       expect(read.status).toBe(200);
+      const versions = await api.call('GET', '/api/v1/admin/prompts', { key: api.keys.reader });
+      expect(versions.status).toBe(200);
     });
 
     it('an admin creates a key shown once, lists it without its secret, and a revoked key stops working', async () => {

@@ -20,6 +20,9 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
       model_config: { provider: 'vertex_ai', model_name: 'gemini-2.5-flash', temperature: 0.2 },
       commit_message: 'offer help',
     });
+    await api.call('POST', '/api/v1/admin/prompts', {
+      body: { name: 'order-status', template_text: 'Where is it?', tags: ['shipping'] },
+    });
   });
   afterAll(() => api.close());
 
@@ -32,6 +35,32 @@ describe('managing templates: labels, rollback, diff, history, archive', () => {
       archived: false,
       labels: { latest: '2', production: '1' },
     });
+  });
+
+  it.each([
+    ['', ['greeting', 'order-status']],
+    ['GREET', ['greeting']],
+    ['shipping', ['order-status']],
+    ['100%', []],
+  ])('lists templates by name, searching name, description and tags for %j', async (search, names) => {
+    const res = await api.call('GET', `/api/v1/admin/templates?search=${encodeURIComponent(search)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.templates.map((t: { name: string }) => t.name)).toEqual(names);
+    expect(res.body.total).toBe(names.length);
+    if (names[0] === 'greeting')
+      expect(res.body.templates[0]).toMatchObject({
+        version_count: 2,
+        latest_version: '2',
+        labels: { latest: '2', production: '1' },
+        archived: false,
+        updated_at: expect.any(String),
+      });
+  });
+
+  it('tells a key who it is and what it may do (GET /api/v1/me), whatever its scopes', async () => {
+    const res = await api.call('GET', '/api/v1/me', { key: api.keys.telemetry });
+    expect(res.body).toEqual({ id: expect.any(String), name: 'test-telemetry', scopes: ['telemetry:read'] });
+    expect((await api.call('GET', '/api/v1/me', { key: null })).status).toBe(401);
   });
 
   it('lists every version newest first', async () => {

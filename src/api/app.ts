@@ -13,6 +13,7 @@ import { analyticsRoutes } from './routes/analytics.ts';
 import { budgetRoutes } from './routes/budgets.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
 import { promptRoutes, readPrompt } from './routes/prompts.ts';
 import { rolloutAdminRoutes, rolloutReadRoutes } from './routes/rollouts.ts';
 import { mayHoldUnstorableText, refuseUnstorableText } from './storable-text.ts';
@@ -96,6 +97,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1/admin/rollouts', rolloutAdminRoutes(deps));
   app.route('/api/v1/admin', adminMiscRoutes(deps));
   app.route('/api/v1/rollouts', rolloutReadRoutes(deps));
+  app.route('/api/v1/me', meRoutes(deps));
   app.route('/api/v1/executions', executionRoutes(deps));
   app.route('/api/v1/analytics', analyticsRoutes(deps));
   app.route('/api/v1', alertRoutes(deps));

@@ -16,13 +16,14 @@ export function requireScope(
 }
 
 /**
- * What an admin path needs: publishing versions, moving labels and reading templates through the admin routes is
- * prompts:write (a CI pipeline's key), which may also read the protected labels; archiving a template and everything
+ * What an admin path needs: reading templates (versions, diffs, label history, the protected labels) is prompts:read;
+ * publishing versions and moving labels is prompts:write (a CI pipeline's key); archiving a template and everything
  * else under /admin is admin.
  */
 export function adminPathScope(method: string, path: string): Scope {
-  if (method === 'GET' && path === '/api/v1/admin/protected-labels') return 'prompts:write';
   if (/^\/api\/v1\/admin\/templates\/[^/]+\/(archive|unarchive)$/.test(path)) return 'admin';
-  if (/^\/api\/v1\/admin\/(prompts|templates)(\/|$)/.test(path)) return 'prompts:write';
+  const templates = /^\/api\/v1\/admin\/(prompts|templates)(\/|$)/.test(path);
+  if (method === 'GET' && (templates || path === '/api/v1/admin/protected-labels')) return 'prompts:read';
+  if (templates) return 'prompts:write';
   return 'admin';
 }

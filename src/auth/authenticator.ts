@@ -71,6 +71,11 @@ export class Authenticator {
     return principal;
   }
 
+  /** Resolves the caller whatever its scopes, or throws 401 (no/unknown/revoked key). */
+  identify(authorization: string | undefined): Promise<Principal> {
+    return this.#identify(authorization);
+  }
+
   /**
    * The caller, when this key was verified lately and has the scope; undefined otherwise (then `authenticate` decides,
    * with its errors). Synchronous: the read path answers from memory without a promise.

@@ -53,7 +53,7 @@ export function eventSummary(e: Pick<TemplateEvent, 'type' | 'template' | 'actor
  * for Slack a message. PagerDuty is not told: a template change is not an incident.
  */
 export function eventPayload(integration: Integration, e: TemplateEvent, externalUrl: string): unknown {
-  const link = externalUrl ? `${externalUrl}/dashboards#admin` : '';
+  const link = externalUrl ? `${externalUrl}/dashboards#templates/${encodeURIComponent(e.template)}` : '';
   if (integration.kind === 'slack') {
     const text = eventSummary(e);
     return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(text) } }] };

@@ -121,7 +121,7 @@ describe('template change events: publishing and moving a label are told through
           version: '1',
           labels: ['latest', 'production'],
           commit_message: 'first',
-          url: 'https://ps.example/dashboards#admin',
+          url: 'https://ps.example/dashboards#templates/support-reply',
         }),
       },
       {

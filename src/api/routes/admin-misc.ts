@@ -134,7 +134,7 @@ const protectedList = createRoute({
   method: 'get',
   path: '/protected-labels',
   tags: ['admin: protected labels'],
-  security: requires('prompts:write'),
+  security: requires('prompts:read'),
   summary: 'Labels only a key with prompts:promote (or admin) may move, on every template',
   responses: { 200: jsonResponse(anyJson, 'The protected labels'), ...errorResponses },
 });

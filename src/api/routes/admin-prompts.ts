@@ -19,7 +19,8 @@ import {
   versionSchema,
 } from '../schemas.ts';
 
-const security = requires('prompts:write');
+const reads = requires('prompts:read');
+const writes = requires('prompts:write');
 
 const tags = ['admin: prompts'];
 
@@ -27,7 +28,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags,
-  security,
+  security: reads,
   summary: 'List template versions, newest first',
   request: {
     query: z.object({
@@ -51,7 +52,7 @@ const create = createRoute({
   method: 'post',
   path: '/',
   tags,
-  security,
+  security: writes,
   summary: 'Publish a new immutable version (creates the template on first use)',
   request: jsonBody(createVersionSchema),
   responses: {
@@ -65,7 +66,7 @@ const get = createRoute({
   method: 'get',
   path: '/{id}',
   tags,
-  security,
+  security: reads,
   summary: 'One template version in full, with its labels',
   request: { params: z.object({ id: z.string() }) },
   responses: { 200: jsonResponse(versionSchema, 'The version'), ...errorResponses, ...notFoundResponse },
@@ -75,7 +76,7 @@ const test = createRoute({
   method: 'post',
   path: '/test',
   tags,
-  security,
+  security: writes,
   summary: 'Render a template (given inline or stored) and report found, missing and unused variables',
   request: jsonBody(testRequestSchema),
   responses: {

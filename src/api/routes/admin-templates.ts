@@ -4,7 +4,7 @@ import { actorName, mayPromote } from '../../auth/authenticator.ts';
 import { diffFields, diffText } from '../../prompts/diff.ts';
 import { labelHistory, moveLabel, removeLabel } from '../../prompts/store/labels.ts';
 import { refuseProtectedMove } from '../../prompts/store/protected-labels.ts';
-import { getTemplate, setArchived } from '../../prompts/store/templates.ts';
+import { getTemplate, listTemplates, setArchived } from '../../prompts/store/templates.ts';
 import { listVersionsOf, resolveVersion, type VersionView } from '../../prompts/store/versions.ts';
 import { AUTOMATIC_LABELS, labelNameSchema } from '../../prompts/version-input.ts';
 import { type ApiDeps, createRouter } from '../context.ts';
@@ -14,22 +14,41 @@ import {
   jsonBody,
   jsonResponse,
   notFoundResponse,
+  paging,
   requires,
   versionSchema,
 } from '../schemas.ts';
 
-const security = requires('prompts:write');
+const reads = requires('prompts:read');
+const writes = requires('prompts:write');
 
 const tags = ['admin: templates'];
 const name = z.object({ name: z.string().min(1) });
 const nameAndLabel = z.object({ name: z.string().min(1), label: labelNameSchema });
 const anyJson = z.record(z.string(), z.unknown());
 
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  security: reads,
+  summary:
+    'Templates by name: labels, version count, latest version, last change; search by name, description or tag',
+  request: {
+    query: z.object({
+      search: z.string().max(200).optional(),
+      include_archived: z.enum(['true', 'false']).default('false'),
+      ...paging,
+    }),
+  },
+  responses: { 200: jsonResponse(anyJson, 'A page of templates'), ...errorResponses },
+});
+
 const summary = createRoute({
   method: 'get',
   path: '/{name}',
   tags,
-  security,
+  security: reads,
   summary: 'A template: description, tags, archive state, labels and version count',
   request: { params: name },
   responses: { 200: jsonResponse(anyJson, 'The template'), ...errorResponses, ...notFoundResponse },
@@ -39,7 +58,7 @@ const versions = createRoute({
   method: 'get',
   path: '/{name}/versions',
   tags,
-  security,
+  security: reads,
   summary: 'Every version of a template, newest first',
   request: { params: name },
   responses: {
@@ -53,7 +72,7 @@ const diff = createRoute({
   method: 'get',
   path: '/{name}/diff',
   tags,
-  security,
+  security: reads,
   summary: 'Diff two versions: text line by line, other fields by value',
   request: { params: name, query: z.object({ from: z.string().min(1), to: z.string().min(1) }) },
   responses: { 200: jsonResponse(anyJson, 'The diff'), ...errorResponses, ...notFoundResponse },
@@ -83,7 +102,7 @@ const putLabel = createRoute({
   method: 'put',
   path: '/{name}/labels/{label}',
   tags,
-  security,
+  security: writes,
   summary:
     'Point a label at a version (promote, roll back) or split it between versions by weight (A/B); a protected label needs prompts:promote',
   request: {
@@ -101,7 +120,7 @@ const deleteLabel = createRoute({
   method: 'delete',
   path: '/{name}/labels/{label}',
   tags,
-  security,
+  security: writes,
   summary: 'Remove a label',
   request: { params: nameAndLabel },
   responses: { 204: { description: 'Removed' }, ...errorResponses, ...notFoundResponse },
@@ -111,7 +130,7 @@ const history = createRoute({
   method: 'get',
   path: '/{name}/labels/history',
   tags,
-  security,
+  security: reads,
   summary: 'Every label move of a template, newest first',
   request: { params: name, query: z.object({ label: z.string().optional() }) },
   responses: { 200: jsonResponse(anyJson, 'The moves'), ...errorResponses, ...notFoundResponse },
@@ -144,6 +163,16 @@ const refersTo = (ref: string) =>
 /** Managing a template by name: versions, diff, labels, history, archive. */
 export function adminTemplateRoutes(deps: ApiDeps) {
   return createRouter()
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      const page = await listTemplates(deps.sql, {
+        search: q.search,
+        includeArchived: q.include_archived === 'true',
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return c.json(page, 200);
+    })
     .openapi(history, async (c) => {
       const { name } = c.req.valid('param');
       return c.json({ name, moves: await labelHistory(deps.sql, name, c.req.valid('query').label) }, 200);

@@ -92,3 +92,62 @@ export async function setArchived(
   });
   return getTemplate(sql, name);
 }
+
+export interface TemplateListEntry {
+  name: string;
+  description: string;
+  tags: string[];
+  archived: boolean;
+  version_count: number;
+  latest_version: string | null;
+  /** When the newest version was published, or a label last moved. */
+  updated_at: string;
+  labels: Record<string, string>;
+}
+
+/** Templates by name, those whose name, description or tags hold `search` (case-insensitive), a page at a time. */
+export async function listTemplates(
+  sql: Sql,
+  o: { search?: string; includeArchived: boolean; limit: number; offset: number },
+): Promise<{ templates: TemplateListEntry[]; total: number }> {
+  const pattern = o.search ? `%${o.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const where = sql`where (${o.includeArchived} or t.archived_at is null)
+    and (${pattern}::text is null or t.name ilike ${pattern} or t.description ilike ${pattern}
+      or exists (select 1 from unnest(t.tags) tag where tag ilike ${pattern}))`;
+  const rows = await sql<
+    {
+      name: string;
+      description: string;
+      tags: string[];
+      archived_at: Date | null;
+      version_count: number;
+      latest_version: string | null;
+      updated_at: Date;
+      labels: Record<string, string> | null;
+    }[]
+  >`
+    select t.name, t.description, t.tags, t.archived_at,
+      (select count(*)::int from template_versions v where v.template_id = t.id) as version_count,
+      (select v.version from template_versions v where v.template_id = t.id order by v.version_number desc limit 1)
+        as latest_version,
+      greatest(t.created_at,
+        (select max(v.created_at) from template_versions v where v.template_id = t.id),
+        (select max(m.moved_at) from label_moves m where m.template_id = t.id)) as updated_at,
+      (select jsonb_object_agg(l.label, v.version) from template_labels l
+        join template_versions v on v.id = l.version_id where l.template_id = t.id) as labels
+    from templates t ${where} order by t.name limit ${o.limit} offset ${o.offset}`;
+  const [count] = await sql<{ n: number }[]>`select count(*)::int as n from templates t ${where}`;
+  return {
+    templates: rows.map((r) => ({
+      name: r.name,
+      description: r.description,
+      tags: r.tags,
+      archived: r.archived_at !== null,
+      version_count: r.version_count,
+      latest_version: r.latest_version,
+      updated_at: r.updated_at.toISOString(),
+      labels: r.labels ?? {},
+    })),
+    total: count!.n,
+  };
+}

@@ -66,11 +66,53 @@ export interface AbComparison {
 }
 
 export interface TemplateVersion {
+  id: string;
+  name: string;
   version: string;
   labels: string[];
   split_labels: { label: string; weight: number }[];
+  template_text: string | null;
+  messages: { role: string; content: string }[] | null;
+  variables: string[];
+  variable_definitions: {
+    name: string;
+    type: string;
+    required: boolean;
+    default?: unknown;
+    description?: string;
+  }[];
+  model_config: Record<string, unknown>;
+  guardrails: Record<string, unknown>[];
+  commit_message: string;
   created_at: string;
-  stats?: { last_24h: { calls: number; p95_ms: number | null } };
+  created_by: string;
+  stats?: { last_24h: { calls: number; p95_ms: number | null } } | null;
+}
+
+export interface TemplateListEntry {
+  name: string;
+  description: string;
+  tags: string[];
+  archived: boolean;
+  version_count: number;
+  latest_version: string | null;
+  updated_at: string;
+  labels: Record<string, string>;
+}
+
+export interface TemplateSummary {
+  name: string;
+  description: string;
+  tags: string[];
+  archived: boolean;
+  labels: Record<string, string>;
+  splits: Record<string, { version: string; weight: number }[]>;
+}
+
+export interface VersionDiff {
+  identical: boolean;
+  text: { unified: string; added: number; removed: number };
+  fields: Record<string, { from: unknown; to: unknown }>;
 }
 
 export interface LabelMove {
@@ -78,6 +120,7 @@ export interface LabelMove {
   change: string;
   reason: string;
   moved_at: string;
+  moved_by: string;
 }
 
 export interface Alert {

@@ -46,12 +46,26 @@ export async function send<T>(
   return { ok: res.ok, status: res.status, body: parsed };
 }
 
+/** What the signed-in key may do, as GET /api/v1/me says: asked once per view. */
+export async function scopesOfKey(): Promise<{
+  admin: boolean;
+  write: boolean;
+  promote: boolean;
+  name: string;
+}> {
+  const me = await api<{ name: string; scopes: string[] }>('/api/v1/me');
+  const has = (...s: string[]) => me.scopes.some((g) => g === 'admin' || s.includes(g));
+  return {
+    admin: has(),
+    write: has('prompts:write', 'prompts:promote'),
+    promote: has('prompts:promote'),
+    name: me.name,
+  };
+}
+
 /** Whether the signed-in key may change things (an admin key): asked once per view. */
 export async function canAdminister(): Promise<boolean> {
-  const res = await fetch('/api/v1/admin/rollouts?limit=1', {
-    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` },
-  });
-  return res.ok;
+  return (await scopesOfKey()).admin;
 }
 
 export function signIn(): void {
@@ -60,7 +74,11 @@ export function signIn(): void {
     'form',
     { class: 'signin', id: 'signin' },
     el('h2', {}, 'Sign in'),
-    el('p', {}, 'An API key with telemetry:read (admin for the templates view).'),
+    el(
+      'p',
+      {},
+      'An API key: telemetry:read for the figures, prompts:read to see templates, prompts:write or admin to change them.',
+    ),
     ...(signInProblem ? [el('p', { class: 'error', role: 'alert' }, signInProblem)] : []),
     input,
     el('button', { type: 'submit' }, 'Sign in'),
