@@ -13,6 +13,8 @@ export interface Config {
   /** External ClickHouse (http(s)://user:pass@host:8123/db); undefined = in-process chDB. */
   clickhouseUrl: string | undefined;
   clickhouseDatabase: string;
+  /** A ClickHouse cluster's name: the clustered schema (replicated shard tables, Distributed tables, ON CLUSTER). */
+  clickhouseCluster: string | undefined;
   dataDir: string;
   logLevel: LogLevel;
   /** Port the embedded Postgres listens on (loopback only); another free port is used on a clash. */
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL,
     clickhouseUrl: withCredentials(e.CLICKHOUSE_URL, e.CLICKHOUSE_USER, e.CLICKHOUSE_PASSWORD),
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    clickhouseCluster: e.PROMPTSCOPE_CLICKHOUSE_CLUSTER,
     dataDir,
     logLevel: e.LOG_LEVEL,
     embeddedPostgresPort: e.PROMPTSCOPE_EMBEDDED_PG_PORT,

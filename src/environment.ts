@@ -82,6 +82,15 @@ export const ENVIRONMENT = z.object({
         .default('default'),
     )
     .describe('ClickHouse database'),
+  PROMPTSCOPE_CLICKHOUSE_CLUSTER: z
+    .preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected a cluster name: letters, digits, _ . -' })
+        .optional(),
+    )
+    .describe('ClickHouse cluster (remote_servers) for the clustered schema; unset: one node'),
   CLICKHOUSE_USER: optionalText().describe('user for a CLICKHOUSE_URL without one'),
   CLICKHOUSE_PASSWORD: optionalText().describe('password for a CLICKHOUSE_URL without one'),
   PROMPTSCOPE_DATA_DIR: text('.promptscope').describe("embedded stores' data, first admin key"),

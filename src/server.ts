@@ -45,6 +45,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       clickhouseUrl: config.clickhouseUrl,
       database: config.clickhouseDatabase,
       dataDir: config.dataDir,
+      cluster: config.clickhouseCluster,
     });
   } catch (error) {
     await postgres.close();
@@ -119,11 +120,11 @@ export async function startSystem(
   };
   try {
     const { sql } = stores.postgres;
-    const migrators = await createMigrators(sql, stores.clickhouse.client, log);
+    const migrators = await createMigrators(sql, stores.clickhouse.client, log, stores.clickhouse.dialect);
     const pg = await migrators.postgres.up();
     const ch = await migrators.clickhouse.up();
     const bootstrapKey = await ensureBootstrapKey(sql, config.bootstrapKeyFile);
-    await applyRetention(stores.clickhouse.client, config.retention);
+    await applyRetention(stores.clickhouse.client, config.retention, stores.clickhouse.dialect);
     const catalog = loadPriceCatalog({ overridesFile: config.pricesFile });
     const alerting = await loadAlerting(config.alerts, process.env);
     let scheduler: RunningScheduler | undefined;

@@ -293,6 +293,8 @@ export function usageSql(q: UsageSql): string {
   // column an aggregate reads: the query means the same with or without prefer_column_name_to_alias, which a
   // readonly Grafana user cannot set.
   const rawPartials = partials.map((p) => `${PARTIALS[p]} AS p_${p}`);
+  // GLOBAL IN below: on a cluster the builds lie on other shards than the rollup rows (both Distributed tables), and a
+  // plain IN over two Distributed tables is refused (distributed_product_mode); on one node it is a plain IN.
   const raw = (extra: string) => `SELECT ${[
     ...(q.buckets ? [`toDateTime(${q.buckets.start('timestamp')}, 'UTC') AS t`] : []),
     ...dims,
@@ -311,7 +313,7 @@ export function usageSql(q: UsageSql): string {
       ].join(', ')}
     FROM llm_calls_hourly
     WHERE hour >= rollup_from AND hour < rollup_to
-      AND (hour, built_at) IN (SELECT hour, max(built_at) FROM llm_calls_hourly_builds
+      AND (hour, built_at) GLOBAL IN (SELECT hour, max(built_at) FROM llm_calls_hourly_builds
         WHERE hour >= rollup_from AND hour < rollup_to GROUP BY hour)
       AND ${conditions}
     UNION ALL

@@ -108,7 +108,8 @@ function whoFilter(who: { tenant?: string; user?: string; session?: string } | u
   ][];
   if (given.length === 0) return '';
   const conditions = given.map(([k]) => `${WHO_COLUMNS[k]} = {who_${k}:String}`).join(' AND ');
+  // GLOBAL: over Distributed tables on a cluster, the spans' ids are gathered once (a plain IN is refused there).
   return `
-      AND id IN (SELECT span_id FROM llm_calls WHERE ${conditions}
+      AND id GLOBAL IN (SELECT span_id FROM llm_calls WHERE ${conditions}
         AND timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64}))`;
 }

@@ -18,6 +18,7 @@ export async function collector(config: Config, log: Logger, out: (s: string) =>
     clickhouseUrl: config.clickhouseUrl,
     database: config.clickhouseDatabase,
     dataDir: config.dataDir,
+    cluster: config.clickhouseCluster,
   });
   let postgres: PostgresStore | undefined;
   try {

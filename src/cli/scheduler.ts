@@ -18,7 +18,12 @@ export async function scheduler(config: Config, log: Logger, out: (s: string) =>
   const setup = await loadAlerting(config.alerts, process.env);
   const stores = await openStores(config, log);
   try {
-    const migrators = await createMigrators(stores.postgres.sql, stores.clickhouse.client, log);
+    const migrators = await createMigrators(
+      stores.postgres.sql,
+      stores.clickhouse.client,
+      log,
+      stores.clickhouse.dialect,
+    );
     await migrators.postgres.up();
     await migrators.clickhouse.up();
     const running = await startConfiguredScheduler(setup, {

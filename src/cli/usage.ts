@@ -21,11 +21,14 @@ With PROMPTSCOPE_OTLP_AUTH asking for keys it reads them from Postgres (DATABASE
   scheduler: `usage: promptscope scheduler
 
 The alert evaluator alone, /metrics on PROMPTSCOPE_SCHEDULER_PORT; run several: one evaluates, the others stand by.`,
-  migrate: `usage: promptscope migrate up | down [N] | status
+  migrate: `usage: promptscope migrate up | down [N] | status | sql [--cluster NAME | --cloud] [--after VERSION]
 
   up        apply every pending migration, Postgres then ClickHouse
   down [N]  revert the last N (default 1), ClickHouse then Postgres
-  status    list every migration and its state`,
+  status    list every migration and its state (on a cluster, each node's newest migration too)
+  sql       print every ClickHouse statement up would run, in order, running nothing: for one node, a cluster
+            (--cluster, default PROMPTSCOPE_CLICKHOUSE_CLUSTER) or ClickHouse Cloud (--cloud); --after VERSION
+            leaves out the migrations up to VERSION`,
   keys: `usage: promptscope keys create --name NAME --scopes SCOPE[,SCOPE…]
        promptscope keys list [--all] [--json]
        promptscope keys revoke ID

@@ -1,23 +1,25 @@
 import type { ClickHouseClient } from './clickhouse.ts';
+import {
+  type ClickHouseDialect,
+  SINGLE,
+  schemaMigrationsTable,
+  statementsFor,
+} from './clickhouse-dialect.ts';
 import { type AppliedMigration, type Migration, splitStatements } from './migrations.ts';
 import type { MigrationTarget } from './migrator.ts';
 
 /**
  * ClickHouse migrations: statements run one by one (ClickHouse has no DDL transactions, so migrations are
- * written idempotently with IF [NOT] EXISTS). The record is an append-only event log, which also works on a
- * replicated cluster; the lock is lent by the caller (a Postgres advisory lock).
+ * written idempotently with IF [NOT] EXISTS), each in the form the dialect takes (on a cluster: ON CLUSTER, shard and
+ * Distributed tables). The record is an append-only event log, replicated to every node on a cluster; the lock is
+ * lent by the caller (a Postgres advisory lock).
  */
 export function clickhouseMigrationTarget(
   client: ClickHouseClient,
   withLock: <T>(fn: () => Promise<T>) => Promise<T>,
+  dialect: ClickHouseDialect = SINGLE,
 ): MigrationTarget {
-  const ensureTable = () =>
-    client.command({
-      query: `CREATE TABLE IF NOT EXISTS schema_migrations (
-        version UInt32, name String, checksum String, direction Enum8('up' = 1, 'down' = 2),
-        at DateTime64(6) DEFAULT now64(6)
-      ) ENGINE = MergeTree ORDER BY (version, at)`,
-    });
+  const ensureTable = () => client.command({ query: schemaMigrationsTable(dialect) });
   const record = (m: Migration, direction: 'up' | 'down') =>
     client.insert({
       table: 'schema_migrations',
@@ -25,7 +27,8 @@ export function clickhouseMigrationTarget(
       format: 'JSONEachRow',
     });
   const run = async (text: string) => {
-    for (const statement of splitStatements(text)) await client.command({ query: statement });
+    for (const statement of splitStatements(text))
+      for (const query of statementsFor(statement, dialect)) await client.command({ query });
   };
   return {
     label: 'clickhouse',

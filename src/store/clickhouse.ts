@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { scopeChdbSettings } from './chdb-settings-scope.ts';
+import { type ClickHouseDialect, clusterDialect, SINGLE } from './clickhouse-dialect.ts';
 import { isAlive } from './process-alive.ts';
 import { redactUrl } from './redact-url.ts';
 
@@ -10,6 +11,8 @@ export type { ClickHouseClient };
 export interface ClickHouseStore {
   client: ClickHouseClient;
   database: string;
+  /** The shape of schema the server takes: one node, a cluster, ClickHouse Cloud. */
+  dialect: ClickHouseDialect;
   embedded: boolean;
   /** Where the embedded engine keeps its data, or the redacted server URL. */
   location: string;
@@ -20,10 +23,14 @@ export interface ClickHouseOptions {
   clickhouseUrl: string | undefined;
   database: string;
   dataDir: string;
+  /** A cluster's name (PROMPTSCOPE_CLICKHOUSE_CLUSTER): a server of that cluster; never the embedded engine. */
+  cluster?: string;
 }
 
 /** Opens the configured ClickHouse server, or the in-process chDB engine when no URL is set. */
 export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouseStore> {
+  if (options.cluster && !options.clickhouseUrl)
+    throw new Error('PROMPTSCOPE_CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL: the embedded engine is one node');
   if (options.clickhouseUrl) {
     const bootstrap = createClient({ url: options.clickhouseUrl, database: 'default' });
     try {
@@ -35,10 +42,18 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     } finally {
       await bootstrap.close();
     }
-    const client = createClient({ url: options.clickhouseUrl, database: options.database });
+    const dialect = options.cluster ? clusterDialect(options.cluster) : SINGLE;
+    const client = createClient({
+      url: options.clickhouseUrl,
+      database: options.database,
+      // On a cluster every write goes through a Distributed table: answered once each shard holds its rows, so an
+      // acknowledged span is stored, and a retried insert carries its deduplication token to the shards.
+      ...(dialect.kind === 'cluster' ? { clickhouse_settings: { distributed_foreground_insert: 1 } } : {}),
+    });
     return {
       client,
       database: options.database,
+      dialect: dialect.kind === 'cluster' ? dialect : await detectCloud(client),
       embedded: false,
       location: redactUrl(options.clickhouseUrl),
       close: () => client.close(),
@@ -57,6 +72,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   return {
     client,
     database: options.database,
+    dialect: SINGLE,
     embedded: true,
     location: dir,
     async close() {
@@ -65,6 +81,16 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
       await release();
     },
   };
+}
+
+/** ClickHouse Cloud keeps its tables in a `Shared` database (SharedMergeTree): its dialect; any other server, one node. */
+async function detectCloud(client: ClickHouseClient): Promise<ClickHouseDialect> {
+  const rs = await client.query({
+    query: 'SELECT engine FROM system.databases WHERE name = currentDatabase()',
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ engine: string }>();
+  return row?.engine === 'Shared' ? { kind: 'cloud' } : SINGLE;
 }
 
 /**

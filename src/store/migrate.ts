@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../platform/log.ts';
 import { ADVISORY_LOCKS } from './advisory-locks.ts';
 import type { ClickHouseClient } from './clickhouse.ts';
+import { type ClickHouseDialect, SINGLE } from './clickhouse-dialect.ts';
 import { clickhouseMigrationTarget } from './clickhouse-migration-target.ts';
 import { loadMigrations } from './migrations.ts';
 import { Migrator } from './migrator.ts';
@@ -22,10 +23,13 @@ export async function createClickHouseMigrator(
   sql: Sql,
   clickhouse: ClickHouseClient,
   log: Logger,
+  dialect: ClickHouseDialect = SINGLE,
 ): Promise<Migrator> {
   return new Migrator(
-    clickhouseMigrationTarget(clickhouse, (fn) =>
-      withAdvisoryLock(sql, ADVISORY_LOCKS.clickhouseMigrations, fn),
+    clickhouseMigrationTarget(
+      clickhouse,
+      (fn) => withAdvisoryLock(sql, ADVISORY_LOCKS.clickhouseMigrations, fn),
+      dialect,
     ),
     await loadMigrations(MIGRATIONS_DIR.clickhouse),
     log,
@@ -49,10 +53,15 @@ export async function createUnlockedClickHouseMigrator(
   );
 }
 
-/** Both migrators, Postgres first. */
-export async function createMigrators(sql: Sql, clickhouse: ClickHouseClient, log: Logger) {
+/** Both migrators, Postgres first; ClickHouse's in the form the server takes. */
+export async function createMigrators(
+  sql: Sql,
+  clickhouse: ClickHouseClient,
+  log: Logger,
+  dialect: ClickHouseDialect = SINGLE,
+) {
   return {
     postgres: await createPostgresMigrator(sql, log),
-    clickhouse: await createClickHouseMigrator(sql, clickhouse, log),
+    clickhouse: await createClickHouseMigrator(sql, clickhouse, log, dialect),
   };
 }

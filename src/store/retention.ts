@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from './clickhouse.ts';
+import { alterTable, type ClickHouseDialect, SINGLE, storageTable } from './clickhouse-dialect.ts';
 
 /** How long each telemetry table keeps rows, in days (0 = forever). */
 export interface Retention {
@@ -22,21 +23,27 @@ const TABLES: { table: string; time: string; key: keyof Retention }[] = [
 ];
 
 /** Sets each table's TTL to its retention, or removes a TTL set earlier when the retention is 0 (forever). */
-export async function applyRetention(client: ClickHouseClient, retention: Retention): Promise<void> {
+export async function applyRetention(
+  client: ClickHouseClient,
+  retention: Retention,
+  dialect: ClickHouseDialect = SINGLE,
+): Promise<void> {
   for (const { table, time, key } of TABLES) {
     const days = Math.floor(retention[key]);
     if (days > 0) {
-      await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${time} + toIntervalDay(${days})` });
+      await client.command({
+        query: alterTable(table, `MODIFY TTL ${time} + toIntervalDay(${days})`, dialect),
+      });
       continue;
     }
     const rs = await client.query({
       query: `SELECT toUInt8(position(engine_full, ' TTL ') > 0) AS has FROM system.tables
               WHERE database = currentDatabase() AND name = {table:String}`,
-      query_params: { table },
+      query_params: { table: storageTable(table, dialect) },
       format: 'JSONEachRow',
     });
     const [row] = await rs.json<{ has: number }>();
-    if (row?.has) await client.command({ query: `ALTER TABLE ${table} REMOVE TTL` });
+    if (row?.has) await client.command({ query: alterTable(table, 'REMOVE TTL', dialect) });
   }
 }
 

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS prompt_executions ON CLUSTER 'promptscope' SYNC;
