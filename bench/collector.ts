@@ -61,13 +61,13 @@ export async function run(): Promise<Record<string, string | number>> {
     const embedded = await drive(spans, { CLICKHOUSE_URL: '', PROMPTSCOPE_DATA_DIR: dataDir }, children);
 
     // 2. The same load with ClickHouse in a process of its own, as deployed at scale (CLICKHOUSE_URL set): the
-    //    collector's own footprint. The server is chDB behind a small HTTP front (bench/clickhouse-http.ts).
+    //    collector's own footprint. The server is chDB behind a small HTTP front (src/testing/clickhouse-http.ts).
     await migrated(externalDir);
     const chPort = await freePort();
     const server = spawn(
       process.execPath,
       [
-        path.resolve(import.meta.dirname, 'clickhouse-http.ts'),
+        path.resolve(import.meta.dirname, '../src/testing/clickhouse-http.ts'),
         path.join(externalDir, 'clickhouse'),
         String(chPort),
       ],

@@ -1,10 +1,11 @@
 /**
- * A ClickHouse HTTP endpoint backed by chDB, run as its own process: lets the collector benchmark put ClickHouse in
+ * A ClickHouse HTTP endpoint backed by chDB, run as its own process: lets the collector benchmark and the many-processes test put ClickHouse in
  * another process, as in a real deployment, on a machine without a ClickHouse server. It speaks the part of the HTTP
  * interface @clickhouse/client uses: the query in the body, or in the `query` parameter with the data in the body;
- * settings as URL parameters; `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` on errors.
+ * settings and query parameters as URL parameters; `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` on
+ * errors.
  *
- *   node bench/clickhouse-http.ts <data folder> <port>      (prints "ready" once it listens)
+ *   node src/testing/clickhouse-http.ts <data folder> <port>      (prints "ready" once it listens)
  */
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -32,6 +33,21 @@ function settingsClause(params: URLSearchParams): string {
   return parts.length > 0 ? ` SETTINGS ${parts.join(', ')}` : '';
 }
 
+/**
+ * Query parameters (`param_<name>` in the URL, values in ClickHouse's text format) become `SET param_<name> = '…'` in
+ * front of the query: the engine's session keeps them, so queries that carry parameters run one at a time.
+ */
+function parameterStatements(params: URLSearchParams): string {
+  let out = '';
+  for (const [key, value] of params) {
+    if (!key.startsWith('param_')) continue;
+    if (!/^param_\w+$/.test(key)) throw new Error(`bad parameter name ${key}`);
+    out += `SET ${key} = '${value.replace(/['\\]/g, '\\$&')}'; `;
+  }
+  return out;
+}
+let parameterised = Promise.resolve();
+
 http
   .createServer(async (req, res) => {
     if (req.url === '/ping') return res.end('Ok.\n');
@@ -52,9 +68,18 @@ http
       sql = body.toString('utf8');
     }
     try {
-      const result = await session.queryAsync(sql, {
-        format: params.get('default_format') ?? 'TabSeparated',
-      });
+      const format = { format: params.get('default_format') ?? 'TabSeparated' };
+      const bound = parameterStatements(params);
+      const run = () => session.queryAsync(`${bound}${sql}`, format);
+      let result: Awaited<ReturnType<typeof run>>;
+      if (bound) {
+        const turn = parameterised.then(run);
+        parameterised = turn.then(
+          () => undefined,
+          () => undefined,
+        );
+        result = await turn;
+      } else result = await run();
       res.writeHead(200, {
         'x-clickhouse-summary': '{}',
         'x-clickhouse-query-id': params.get('query_id') ?? '',
