@@ -97,6 +97,22 @@ export async function run(): Promise<Record<string, string | number>> {
     figures['hourly rollup: build time per hour, ms'] = Math.round(
       (rollupSeconds * 1000) / Math.max(hours, 1),
     );
+    // What a call costs on disk (the sizing guide's figures): every active part, compressed and not.
+    const storage = await (
+      await ch.client.query({
+        query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed,
+                  sum(data_uncompressed_bytes) AS uncompressed
+                FROM system.parts WHERE database = currentDatabase() AND active
+                  AND table IN ('otel_traces', 'llm_calls', 'llm_calls_hourly', 'otel_traces_trace_id_ts')
+                GROUP BY table ORDER BY table`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ table: string; rows: string; compressed: string; uncompressed: string }>();
+    for (const t of storage) {
+      const per = (bytes: string) => (Number(bytes) / CALLS).toFixed(1);
+      figures[`disk per call, ${t.table}: bytes compressed (uncompressed)`] =
+        `${per(t.compressed)} (${per(t.uncompressed)}); ${Number(t.rows).toLocaleString('en-US')} rows`;
+    }
 
     const slice = { from, to: now + 1000 };
     const drill = { ...slice, filters: { template: 'template-7' } };
