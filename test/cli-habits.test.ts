@@ -53,7 +53,7 @@ describe('the promptscope command behaves like a command-line tool', () => {
     [[], 'usage:'],
     [['keys', 'rotate'], 'keys takes create, list or revoke'],
     [['keys', 'list', '--colour'], "Unknown option '--colour'"],
-    [['migrate', 'sideways'], "migrate takes up, down [N] or status, not 'sideways'"],
+    [['migrate', 'sideways'], "migrate takes up, down [N], status or sql, not 'sideways'"],
     [['alerts'], 'alerts takes check, test or silence'],
     [['alerts', 'silence', 'add', '--for'], "Option '--for <value>' argument missing"],
     [['report', '--bogus'], "Unknown option '--bogus'"],
