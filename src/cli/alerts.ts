@@ -15,12 +15,6 @@ import type { Config } from '../config.ts';
 import { silences } from './silences.ts';
 import { usageError } from './usage.ts';
 
-export const ALERTS_USAGE = `  promptscope alerts check [FILE|DIR ...]    validate rule files (default: the configured rules folder): schema,
-                                             each query against the empty tables, templates
-  promptscope alerts test FILE ...          run rule unit tests (like promtool test rules) [--run REGEX]
-  promptscope alerts silence add --matcher NAME=VALUE ... (--for 2h | --until TIME) [--comment TEXT]
-  promptscope alerts silence list | expire ID`;
-
 /** `promptscope alerts …`: check and test rule files, manage silences. */
 export async function alerts(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [action, ...rest] = args;

@@ -2,19 +2,7 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../platform/log.ts';
 import { VERSION } from '../version.ts';
-import { ALERTS_USAGE, alerts } from './alerts.ts';
-import { collector } from './collector.ts';
-import { geminiServer } from './gemini-server.ts';
-import { keys } from './keys.ts';
-import { migrate } from './migrate.ts';
-import { prices } from './prices.ts';
-import { report } from './report.ts';
-import { reprice } from './reprice.ts';
-import { rollout } from './rollout.ts';
-import { scheduler } from './scheduler.ts';
-import { start } from './start.ts';
-import { templates } from './templates.ts';
-import { HELP, helpFor, usageError } from './usage.ts';
+import { ALERTS_USAGE, HELP, helpFor, usageError } from './usage.ts';
 
 const USAGE = `promptscope — prompt management and LLM telemetry
 
@@ -23,8 +11,9 @@ usage:
   promptscope collector                      the OTLP/HTTP collector alone (run migrate up first)
   promptscope api                            the API alone (migrates first), for running roles apart
   promptscope scheduler                      the alert evaluator alone (one is active across instances)
-  promptscope migrate up | down [N] | status  apply, revert the last N (default 1), or list migrations
-  promptscope keys create --name NAME --scopes admin | prompts:read | telemetry:read | telemetry:write (comma-separated)
+  promptscope migrate up | down [N] | status | sql  apply, revert the last N (default 1), list, or print the DDL
+  promptscope keys create --name NAME --scopes admin | prompts:read | prompts:write | prompts:promote |
+                                             telemetry:read | telemetry:write (comma-separated)
   promptscope keys list [--all] [--json]
   promptscope keys revoke ID
   promptscope report [--only NAMES] [--window W] [--template NAME] [--test-runs exclude|include|only]
@@ -39,7 +28,7 @@ ${ALERTS_USAGE}
   promptscope rollout status [ID] | pause ID | resume ID | abort ID
                                              guarded rollouts of a template version (admin key to change)
   promptscope templates pull DIR | diff DIR | push DIR [--dry-run]
-                                             prompts as code: versions and labels as files (admin key)
+                                             prompts as code: versions and labels as files (prompts:write key)
   promptscope reprice --from TIME --to TIME [--model M] [--provider P] [--dry-run] [--json] [--url URL]
                                              re-price stored calls with the current catalog (admin key)
   promptscope gemini-server [--port N]      a local Gemini / Vertex AI wire-format server for demos and tests
@@ -96,7 +85,8 @@ export async function main(
   }
 }
 
-function run(
+/** Each command's module is loaded when it runs: `--help`, `--version` and usage errors answer at once. */
+async function run(
   command: string,
   rest: string[],
   config: Config,
@@ -105,33 +95,33 @@ function run(
 ): Promise<number> {
   switch (command) {
     case 'start':
-      return start(config, log, out, { collector: true, scheduler: true });
+      return (await import('./start.ts')).start(config, log, out, { collector: true, scheduler: true });
     case 'api':
-      return start(config, log, out, { collector: false, scheduler: false });
+      return (await import('./start.ts')).start(config, log, out, { collector: false, scheduler: false });
     case 'scheduler':
-      return scheduler(config, log, out);
+      return (await import('./scheduler.ts')).scheduler(config, log, out);
     case 'migrate':
-      return migrate(config, log, rest, out);
+      return (await import('./migrate.ts')).migrate(config, log, rest, out);
     case 'collector':
-      return collector(config, log, out);
+      return (await import('./collector.ts')).collector(config, log, out);
     case 'keys':
-      return keys(config, log, rest, out);
+      return (await import('./keys.ts')).keys(config, log, rest, out);
     case 'gemini-server':
-      return geminiServer(rest, out);
+      return (await import('./gemini-server.ts')).geminiServer(rest, out);
     case 'report':
-      return report(config, rest, out);
+      return (await import('./report.ts')).report(config, rest, out);
     case 'alerts':
-      return alerts(config, rest, out);
+      return (await import('./alerts.ts')).alerts(config, rest, out);
     case 'prices':
-      return prices(config, rest, out);
+      return (await import('./prices.ts')).prices(config, rest, out);
     case 'reprice':
-      return reprice(config, rest, out);
+      return (await import('./reprice.ts')).reprice(config, rest, out);
     case 'rollout':
-      return rollout(config, rest, out);
+      return (await import('./rollout.ts')).rollout(config, rest, out);
     case 'templates':
-      return templates(config, rest, out);
+      return (await import('./templates.ts')).templates(config, rest, out);
     default:
-      return Promise.resolve(usageError([command], `unknown command '${command}'`));
+      return usageError([command], `unknown command '${command}'`);
   }
 }
 

@@ -1,6 +1,13 @@
 import { SCOPES } from '../auth/keys.ts';
 import { REPORT_USAGE } from './report.ts';
 
+/** The alerts lines of the top-level usage. */
+export const ALERTS_USAGE = `  promptscope alerts check [FILE|DIR ...]    validate rule files (default: the configured rules folder): schema,
+                                             each query against the empty tables, templates
+  promptscope alerts test FILE ...          run rule unit tests (like promtool test rules) [--run REGEX]
+  promptscope alerts silence add --matcher NAME=VALUE ... (--for 2h | --until TIME) [--comment TEXT]
+  promptscope alerts silence list | expire ID`;
+
 /**
  * Every command's and subcommand's help, by its words: what `promptscope <command> [<sub>] --help` prints on stdout,
  * and what a usage error prints after its message on stderr.
