@@ -478,6 +478,22 @@ describe('the built-in dashboards page in a real browser', () => {
     expect(history).toContain('(test-admin)');
     expect(history).toContain('try it');
 
+    // Protect staging (an admin key): every template's staging, so the confirmation says so; then unprotect it.
+    await page.click('button[data-protect="staging"]');
+    await page.waitForSelector('[data-notice]');
+    expect(dialogs.at(-1)).toBe(
+      'Protect staging on every template? Only prompts:promote and admin keys will move it.',
+    );
+    expect(await page.textContent('[data-notice]')).toBe('staging is now protected.');
+    expect(await page.textContent('[data-table="labels"]')).toContain('staging (protected)');
+    expect((await api.call('GET', '/api/v1/admin/protected-labels')).body.labels).toMatchObject([
+      { label: 'staging' },
+    ]);
+    await page.click('button[data-protect="staging"]');
+    await page.waitForSelector('[data-table="labels"] button[data-protect="staging"]:text-is("protect")');
+    expect(await page.textContent('[data-notice]')).toBe('staging is no longer protected.');
+    expect((await api.call('GET', '/api/v1/admin/protected-labels')).body.labels).toEqual([]);
+
     // Roll v2 out on production: the Rollouts view shows it stepping; abort it there.
     await page.click('button[data-rollout-version="2"]');
     await page.waitForSelector('[data-table="rollouts"] [data-state="running"]');
@@ -526,6 +542,7 @@ describe('the built-in dashboards page in a real browser', () => {
         "label 'production' is protected: moving it needs a key with the prompts:promote scope (or admin)",
       );
       expect(await writer.$('button[data-rollout-version]')).toBeNull();
+      expect(await writer.$('button[data-protect]')).toBeNull();
       await writer.close();
 
       const reader = await browser.newPage();

@@ -19,7 +19,27 @@ function target(t: TemplateSummary, label: string): string {
   return split.map((s) => `${s.version} ${Math.round((s.weight / total) * 1000) / 10}%`).join(' / ');
 }
 
-function labelsCard(t: TemplateSummary, protectedLabels: Set<string>): HTMLElement {
+/** Protecting a label (admin keys): it holds for every template, so the confirmation says so. */
+async function toggleProtection(template: string, label: string, protect: boolean): Promise<void> {
+  const question = protect
+    ? `Protect ${label} on every template? Only prompts:promote and admin keys will move it.`
+    : `Stop protecting ${label} on every template? prompts:write keys will move it again.`;
+  if (!confirm(question)) return;
+  const res = await send(
+    protect ? 'PUT' : 'DELETE',
+    `/api/v1/admin/protected-labels/${encodeURIComponent(label)}`,
+  );
+  notice = {
+    template,
+    error: !res.ok,
+    text: res.ok
+      ? `${label} is ${protect ? 'now' : 'no longer'} protected.`
+      : (res.body.error?.message ?? `${res.status}`),
+  };
+  page.rerender();
+}
+
+function labelsCard(t: TemplateSummary, protectedLabels: Set<string>, admin: boolean): HTMLElement {
   const labels = Object.keys(t.labels).sort();
   return el(
     'div',
@@ -28,6 +48,21 @@ function labelsCard(t: TemplateSummary, protectedLabels: Set<string>): HTMLEleme
     table(labels, [
       { label: 'label', value: (l) => (protectedLabels.has(l) ? `${l} (protected)` : l) },
       { label: 'serves', value: (l) => el('span', { 'data-label': l }, target(t, l)) },
+      {
+        label: '',
+        value: (l) =>
+          admin && l !== 'latest'
+            ? el(
+                'button',
+                {
+                  type: 'button',
+                  'data-protect': l,
+                  onclick: () => void toggleProtection(t.name, l, !protectedLabels.has(l)),
+                },
+                protectedLabels.has(l) ? 'unprotect' : 'protect',
+              )
+            : '',
+      },
     ]),
   );
 }
@@ -220,7 +255,7 @@ export async function templateAdminView(name: string): Promise<void> {
     el(
       'div',
       { class: 'charts' },
-      labelsCard(t, protectedLabels),
+      labelsCard(t, protectedLabels, may.admin),
       ...(may.write && !t.archived ? [moveForm(t, versions)] : []),
       versionsCard(t, versions, may.admin),
       diffCard(t, versions),
