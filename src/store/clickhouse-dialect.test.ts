@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { migrateClickHouse } from '../../test/support/collector.ts';
+import { openClickHouse } from './clickhouse.ts';
 import {
   alterTable,
   type ClickHouseDialect,
@@ -143,6 +144,12 @@ describe('clustered DDL: every migration in the form a ClickHouse cluster runs',
       "no sharding key for table 't': add one to SHARDING_KEYS",
     );
     expect(() => clusterDialect("a'; DROP")).toThrow('must be a cluster name');
+  });
+
+  it('refuses a cluster on the embedded engine, saying what it needs', async () => {
+    await expect(
+      openClickHouse({ clickhouseUrl: undefined, database: 'x', dataDir: '/nonexistent', cluster: 'prod' }),
+    ).rejects.toThrow('PROMPTSCOPE_CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL: the embedded engine is one node');
   });
 
   it('on Cloud, asks SharedMergeTree for insert deduplication with the setting it reads', async () => {
