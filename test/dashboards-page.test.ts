@@ -450,7 +450,7 @@ describe('the built-in dashboards page in a real browser', () => {
     await page.fill('#publish textarea[name="template_text"]', 'Hello {{who}}, welcome');
     await page.fill('#publish input[name="commit_message"]', 'warmer');
     await page.click('#publish button[type="submit"]');
-    await page.waitForSelector('[data-notice]');
+    await page.waitForSelector('[data-notice]:text-is("Published 2.")');
     expect(await page.textContent('[data-notice]')).toBe('Published 2.');
     const versions = await page.$$eval('[data-table="versions"] tbody tr td:first-child', (tds) =>
       tds.map((td) => td.textContent),
@@ -480,7 +480,7 @@ describe('the built-in dashboards page in a real browser', () => {
 
     // Protect staging (an admin key): every template's staging, so the confirmation says so; then unprotect it.
     await page.click('button[data-protect="staging"]');
-    await page.waitForSelector('[data-notice]');
+    await page.waitForSelector('[data-notice]:text-is("staging is now protected.")');
     expect(dialogs.at(-1)).toBe(
       'Protect staging on every template? Only prompts:promote and admin keys will move it.',
     );
@@ -490,8 +490,8 @@ describe('the built-in dashboards page in a real browser', () => {
       { label: 'staging' },
     ]);
     await page.click('button[data-protect="staging"]');
-    await page.waitForSelector('[data-table="labels"] button[data-protect="staging"]:text-is("protect")');
-    expect(await page.textContent('[data-notice]')).toBe('staging is no longer protected.');
+    await page.waitForSelector('[data-notice]:text-is("staging is no longer protected.")');
+    expect(await page.textContent('[data-table="labels"] button[data-protect="staging"]')).toBe('protect');
     expect((await api.call('GET', '/api/v1/admin/protected-labels')).body.labels).toEqual([]);
 
     // Roll v2 out on production: the Rollouts view shows it stepping; abort it there.
