@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<Record<strin
   analytics: () => import('./analytics.ts'),
   alerts: () => import('./alerts.ts'),
   diff: () => import('./diff.ts'),
+  footprint: () => import('./footprint.ts'),
 };
 
 const ONE = '--one';
