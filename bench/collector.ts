@@ -23,6 +23,7 @@ import { toRows } from '../collector/receiver/otlp/spans-to-rows.ts';
 import { freePort } from '../src/platform/listen.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from '../src/store/embedded-merge-settings.ts';
+import { startClickHouseServer } from '../src/testing/clickhouse-server.ts';
 import { migrateClickHouse } from '../test/support/collector.ts';
 import { makeSpans } from './llm-spans.ts';
 
@@ -61,29 +62,19 @@ export async function run(): Promise<Record<string, string | number>> {
     const embedded = await drive(spans, { CLICKHOUSE_URL: '', PROMPTSCOPE_DATA_DIR: dataDir }, children);
 
     // 2. The same load with ClickHouse in a process of its own, as deployed at scale (CLICKHOUSE_URL set): the
-    //    collector's own footprint. The server is chDB behind a small HTTP front (src/testing/clickhouse-http.ts).
+    //    collector's own footprint. The server is chDB behind a small HTTP front (src/testing/clickhouse-server.ts).
     await migrated(externalDir);
-    const chPort = await freePort();
-    const server = spawn(
-      process.execPath,
-      [
-        path.resolve(import.meta.dirname, '../src/testing/clickhouse-http.ts'),
-        path.join(externalDir, 'clickhouse'),
-        String(chPort),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    children.push(server);
-    await printed(server, 'ready');
+    const server = await startClickHouseServer(path.join(externalDir, 'clickhouse'));
+    children.push(server.child);
     const external = await drive(
       spans,
       {
-        CLICKHOUSE_URL: `http://127.0.0.1:${chPort}`,
+        CLICKHOUSE_URL: server.url,
         PROMPTSCOPE_DATA_DIR: path.join(externalDir, 'collector'),
       },
       children,
     );
-    server.kill('SIGTERM');
+    server.child.kill('SIGTERM');
 
     const straight = await straightInsertRate(spans.slice(0, TOTAL), straightDir);
     return {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,23 +7,10 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/key-store.ts';
 import { freePort } from '../src/platform/listen.ts';
+import { startClickHouseServer } from '../src/testing/clickhouse-server.ts';
 import { exited, runCli, startCli } from './support/cli.ts';
 import { eventually, exportSpans, otlpExporter, rows, spanFactory } from './support/collector.ts';
 import { createTestDatabase } from './support/databases.ts';
-
-const FRONT = path.resolve(import.meta.dirname, '../src/testing/clickhouse-http.ts');
-
-/** Prints of a child, resolved once it printed `text`. */
-function printed(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing '${text}':\n${out}`)));
-  });
-}
 
 /**
  * promptscope past one process, as deployed at scale: one ClickHouse server process (chDB behind an HTTP front), one
@@ -39,23 +26,19 @@ describe('many processes, one store', () => {
 
   beforeAll(async () => {
     dir.root = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-many-'));
-    const chPort = await freePort();
-    const server = spawn(process.execPath, [FRONT, path.join(dir.root, 'clickhouse'), String(chPort)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(server);
-    await printed(server, 'ready');
+    const server = await startClickHouseServer(path.join(dir.root, 'clickhouse'));
+    children.push(server.child);
     pg = await createTestDatabase();
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      CLICKHOUSE_URL: `http://127.0.0.1:${chPort}`,
+      CLICKHOUSE_URL: server.url,
       DATABASE_URL: pg.url,
       LOG_LEVEL: 'error',
     };
     const migrated = await runCli(['migrate', 'up'], env);
     expect(migrated.code, migrated.out).toBe(0);
-    clickhouse = createClient({ url: `http://127.0.0.1:${chPort}` });
+    clickhouse = createClient({ url: server.url });
   }, 120_000);
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');

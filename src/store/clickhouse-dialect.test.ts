@@ -8,13 +8,14 @@ import {
   alterTable,
   type ClickHouseDialect,
   clusterDialect,
+  migrationStatements,
   SHARDING_KEYS,
   SINGLE,
   schemaMigrationsTable,
   statementsFor,
 } from './clickhouse-dialect.ts';
 import { MIGRATIONS_DIR } from './migrate.ts';
-import { loadMigrations, splitStatements } from './migrations.ts';
+import { loadMigrations } from './migrations.ts';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../test/golden/clickhouse-cluster');
 const CLUSTER = clusterDialect('promptscope');
@@ -27,7 +28,7 @@ async function rendered(dialect: ClickHouseDialect) {
     for (const direction of ['up', 'down'] as const)
       out.push({
         file: `${String(m.version).padStart(4, '0')}_${m.name}.${direction}.sql`,
-        statements: splitStatements(m[direction]).flatMap((s) => statementsFor(s, dialect)),
+        statements: migrationStatements(m[direction], dialect),
       });
   return out;
 }

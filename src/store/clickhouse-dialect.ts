@@ -1,3 +1,5 @@
+import { splitStatements } from './migrations.ts';
+
 /**
  * The three shapes of ClickHouse promptscope's migrations run on, from one set of single-node migration files:
  *
@@ -162,6 +164,11 @@ export function statementsFor(statement: string, dialect: ClickHouseDialect): st
   if (dialect.kind === 'cloud')
     return [statement.replace(/\bnon_replicated_deduplication_window\b/g, 'replicated_deduplication_window')];
   return [statement];
+}
+
+/** Every statement of a migration file's text as the dialect runs them, in order. */
+export function migrationStatements(text: string, dialect: ClickHouseDialect): string[] {
+  return splitStatements(text).flatMap((statement) => statementsFor(statement, dialect));
 }
 
 /** `ALTER TABLE <table> <change>` for a table of the dialect: on a cluster, its shard tables. */

@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from './clickhouse.ts';
 import {
   type ClickHouseDialect,
+  migrationStatements,
   SINGLE,
   schemaMigrationsTable,
-  statementsFor,
 } from './clickhouse-dialect.ts';
-import { type AppliedMigration, type Migration, splitStatements } from './migrations.ts';
+import type { AppliedMigration, Migration } from './migrations.ts';
 import type { MigrationTarget } from './migrator.ts';
 
 /**
@@ -27,8 +27,7 @@ export function clickhouseMigrationTarget(
       format: 'JSONEachRow',
     });
   const run = async (text: string) => {
-    for (const statement of splitStatements(text))
-      for (const query of statementsFor(statement, dialect)) await client.command({ query });
+    for (const query of migrationStatements(text, dialect)) await client.command({ query });
   };
   return {
     label: 'clickhouse',

@@ -5,9 +5,9 @@ import { summaryQuery } from '../analytics/llm-calls.ts';
 import { REPORT_NAMES, reportQuery } from '../analytics/reports.ts';
 import { silentLogger } from '../platform/log.ts';
 import { loadSyntheticCalls } from '../testing/synthetic-calls.ts';
-import { clusterDialect, statementsFor } from './clickhouse-dialect.ts';
+import { clusterDialect, migrationStatements } from './clickhouse-dialect.ts';
 import { createUnlockedClickHouseMigrator, MIGRATIONS_DIR } from './migrate.ts';
-import { loadMigrations, splitStatements } from './migrations.ts';
+import { loadMigrations } from './migrations.ts';
 
 const CLUSTER = clusterDialect('promptscope');
 
@@ -53,9 +53,8 @@ describe('the clustered schema, one shard of it run by the engine', () => {
       // the shard table of otel_traces (what a Distributed insert does on the shard the key picks).
       await use(shard);
       for (const m of await loadMigrations(MIGRATIONS_DIR.clickhouse))
-        for (const statement of splitStatements(m.up))
-          for (const clustered of statementsFor(statement, CLUSTER))
-            await client.command({ query: standIn(clustered) });
+        for (const clustered of migrationStatements(m.up, CLUSTER))
+          await client.command({ query: standIn(clustered) });
       await loadSyntheticCalls(client, from, 20_000, 'otel_traces_local');
       const localRows = await runQuery<{ n: string }>(client, {
         sql: 'SELECT toString(count()) AS n FROM llm_calls_local',

@@ -1,5 +1,5 @@
-import { type ClickHouseDialect, schemaMigrationsTable, statementsFor } from './clickhouse-dialect.ts';
-import { type Migration, migrationId, splitStatements } from './migrations.ts';
+import { type ClickHouseDialect, migrationStatements, schemaMigrationsTable } from './clickhouse-dialect.ts';
+import { type Migration, migrationId } from './migrations.ts';
 
 const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
@@ -26,8 +26,7 @@ export function clickhouseMigrationScript(
   ];
   for (const m of pending) {
     parts.push(`-- ${migrationId(m)}`);
-    for (const statement of splitStatements(m.up))
-      for (const s of statementsFor(statement, dialect)) parts.push(`${s};`);
+    for (const s of migrationStatements(m.up, dialect)) parts.push(`${s};`);
     parts.push(
       `INSERT INTO schema_migrations (version, name, checksum, direction) VALUES (${m.version}, ${quote(m.name)}, ${quote(m.checksum)}, 'up');`,
     );

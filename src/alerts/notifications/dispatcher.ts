@@ -7,6 +7,7 @@ import type { Instance } from '../state-machine.ts';
 import { allInstances } from '../state-store.ts';
 import type { Integration, NotificationConfig, RouteSettings } from './config.ts';
 import { isInhibited } from './inhibit.ts';
+import { enqueueNotification } from './outbox.ts';
 import {
   type GroupNotification,
   type NotifiedAlert,
@@ -17,9 +18,6 @@ import {
 } from './payloads.ts';
 import { groupOf, matchRoutes } from './routing.ts';
 import { isMuted } from './time-intervals.ts';
-
-/** How long a notification is retried before it is given up on. */
-export const NOTIFICATION_TTL_MS = 24 * 3_600_000;
 
 interface GroupRow {
   receiver: string;
@@ -217,9 +215,15 @@ export class Dispatcher {
     let queued = 0;
     for (const integration of receiver.integrations) {
       for (const { status, payload } of this.#payloads(integration, n)) {
-        await tx`insert into alert_outbox (receiver, integration, group_key, kind, status, payload, created_at, next_attempt_at, expires_at)
-          values (${n.receiver}, ${integration.id}, ${n.groupKey}, ${integration.kind}, ${status}, ${tx.json(payload as never)},
-                  ${new Date(now)}, ${new Date(now)}, ${new Date(now + NOTIFICATION_TTL_MS)})`;
+        await enqueueNotification(tx, {
+          receiver: n.receiver,
+          integration,
+          groupKey: n.groupKey,
+          status,
+          payload,
+          createdAt: new Date(now),
+          now,
+        });
         queued++;
       }
     }

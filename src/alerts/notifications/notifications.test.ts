@@ -1,10 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEvaluation } from '../../../test/support/alerts.ts';
 import { createMigratedTestDatabase } from '../../../test/support/databases.ts';
+import { startReceiver } from '../../../test/support/webhook-receiver.ts';
 import { silentLogger } from '../../platform/log.ts';
 import type { Sql } from '../../store/postgres.ts';
 import { fingerprint, type Labels } from '../labels.ts';
@@ -15,42 +14,6 @@ import { AlertmanagerForwarder } from './alertmanager-forwarder.ts';
 import { parseNotificationConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { OutboxSender } from './outbox.ts';
-
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  raw: string;
-  body: any;
-}
-
-/** A local receiver for every integration; `failNext` answers that many requests with the given status first. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const state = { failNext: 0, failStatus: 503 };
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => {
-      raw += c;
-    });
-    req.on('end', () => {
-      if (state.failNext > 0) {
-        state.failNext--;
-        res.writeHead(state.failStatus).end('unavailable');
-        return;
-      }
-      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) });
-      res.writeHead(req.url === '/pd' ? 202 : 200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () =>
-    new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    });
-  return { url, received, state, close };
-}
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';

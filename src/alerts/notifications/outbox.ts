@@ -1,5 +1,5 @@
 import type { Logger } from '../../platform/log.ts';
-import type { Sql } from '../../store/postgres.ts';
+import type { Queryable, Sql } from '../../store/postgres.ts';
 import type { AlertMetrics } from '../metrics.ts';
 import type { Integration, NotificationConfig } from './config.ts';
 import { signatureHeaders } from './standard-webhooks.ts';
@@ -15,6 +15,30 @@ interface OutboxRow {
   attempts: number;
   created_at: Date;
   expires_at: Date;
+}
+
+/** How long a notification is retried before it is given up on. */
+export const NOTIFICATION_TTL_MS = 24 * 3_600_000;
+
+/**
+ * Queues one notification for one integration, in the caller's transaction. Rows of one integration and group go out
+ * in `createdAt` order (an alert's group, a template's events).
+ */
+export async function enqueueNotification(
+  tx: Queryable,
+  n: {
+    receiver: string;
+    integration: Integration;
+    groupKey: string;
+    status: string;
+    payload: unknown;
+    createdAt: Date;
+    now: number;
+  },
+): Promise<void> {
+  await tx`insert into alert_outbox (receiver, integration, group_key, kind, status, payload, created_at, next_attempt_at, expires_at)
+    values (${n.receiver}, ${n.integration.id}, ${n.groupKey}, ${n.integration.kind}, ${n.status}, ${tx.json(n.payload as never)},
+            ${n.createdAt}, ${new Date(n.now)}, ${new Date(n.now + NOTIFICATION_TTL_MS)})`;
 }
 
 const SEND_TIMEOUT_MS = 10_000;

@@ -84,7 +84,8 @@ export function slackBody(n: GroupNotification) {
   };
 }
 
-function escapeSlack(text: string): string {
+/** Text for Slack's mrkdwn: the three characters it reads as markup, escaped. */
+export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -3,7 +3,8 @@ import type { TemplateEvent } from '../../prompts/store/template-events.ts';
 import type { Sql } from '../../store/postgres.ts';
 import { type Labels, matchesAll } from '../labels.ts';
 import type { Integration, NotificationConfig, Route, RouteSettings } from './config.ts';
-import { NOTIFICATION_TTL_MS } from './dispatcher.ts';
+import { enqueueNotification } from './outbox.ts';
+import { escapeSlack } from './payloads.ts';
 
 const BATCH = 100;
 
@@ -65,10 +66,6 @@ export function eventPayload(integration: Integration, e: TemplateEvent, externa
   };
 }
 
-function escapeSlack(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
 /**
  * Routes the template events not yet routed: each becomes one outbox row per integration of the receivers its
  * routes name, in the transaction that marks it routed (so a crash neither loses nor doubles one). Rows of one
@@ -92,9 +89,15 @@ export async function routeTemplateEvents(
         for (const integration of config.receivers.get(name)?.integrations ?? []) {
           if (integration.kind === 'pagerduty') continue;
           const payload = eventPayload(integration, e, externalUrl);
-          await tx`insert into alert_outbox (receiver, integration, group_key, kind, status, payload, created_at, next_attempt_at, expires_at)
-            values (${name}, ${integration.id}, ${`event:${e.template}`}, ${integration.kind}, 'event',
-              ${tx.json(payload as never)}, ${e.occurred_at}, ${new Date(now)}, ${new Date(now + NOTIFICATION_TTL_MS)})`;
+          await enqueueNotification(tx, {
+            receiver: name,
+            integration,
+            groupKey: `event:${e.template}`,
+            status: 'event',
+            payload,
+            createdAt: e.occurred_at,
+            now,
+          });
           queued++;
         }
       }

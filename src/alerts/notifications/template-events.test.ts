@@ -1,10 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi, testClickHouse } from '../../../test/support/api.ts';
 import { migrateClickHouse } from '../../../test/support/collector.ts';
+import { startReceiver } from '../../../test/support/webhook-receiver.ts';
 import { silentLogger } from '../../platform/log.ts';
 import { AlertMetrics } from '../metrics.ts';
 import { parseNotificationConfig } from './config.ts';
@@ -33,27 +32,6 @@ receivers:
   - name: chat
     slack_configs: [{ url_env: SLACK }]
 `;
-
-async function startReceiver() {
-  const received: { path: string; headers: http.IncomingHttpHeaders; raw: string; body: any }[] = [];
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => {
-      raw += c;
-    });
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 describe('template change events: publishing and moving a label are told through the notification routes', () => {
   let api: TestApi;
