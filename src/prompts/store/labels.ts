@@ -41,22 +41,22 @@ export async function setLabel(
     values (${templateId}, ${label}, ${previous?.version_id ?? null}, ${target?.versionId ?? null}, ${split}, ${reason}, ${actor})`;
   // `latest` follows every publish: the published event already says so.
   if (!(AUTOMATIC_LABELS as readonly string[]).includes(label)) {
-    const [from] = previous
-      ? await tx<
-          { version: string }[]
-        >`select version from template_versions where id = ${previous.version_id}`
-      : [];
-    const [to] = target
-      ? await tx<{ version: string }[]>`select version from template_versions where id = ${target.versionId}`
-      : [];
+    const ids = [previous?.version_id, target?.versionId].filter((id): id is string => Boolean(id));
+    const versions = new Map(
+      (
+        await tx<
+          { id: string; version: string }[]
+        >`select id, version from template_versions where id = any(${ids})`
+      ).map((v) => [v.id, v.version]),
+    );
     await recordTemplateEvent(tx, {
       type: 'template.label.moved',
       templateId,
       actor,
       data: {
         label,
-        from_version: from?.version ?? null,
-        to_version: to?.version ?? null,
+        from_version: (previous && versions.get(previous.version_id)) ?? null,
+        to_version: (target && versions.get(target.versionId)) ?? null,
         split: target?.split?.map((s) => ({ version: s.version, weight: s.weight })) ?? null,
         reason,
       },
