@@ -3,8 +3,8 @@
  * ~15 attributes per span like the sdk's). The collector runs as `promptscope collector` in its own process, started
  * through bin/promptscope as users start it (peak RSS is that process's VmHWM); the load comes from this one. Two runs: on the embedded defaults (the ClickHouse
  * engine inside the collector's process), then with ClickHouse in a process of its own (the collector's own
- * footprint). In the same run, the same rows are inserted straight into a third embedded ClickHouse with
- * @clickhouse/client, for comparison.
+ * footprint). In the same run, the same rows are inserted straight into a fresh embedded ClickHouse with
+ * @clickhouse/client, for comparison: once before and once after, compared with the mean.
  *
  * Each run: first 12 s at a steady 5,000 spans/s (2 s warm-up, then acknowledgement latency is measured), then the
  * throughput phase as fast as the exporters go.
@@ -53,10 +53,17 @@ interface DriveResult {
 export async function run(): Promise<Record<string, string | number>> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-collector-'));
   const externalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-external-'));
-  const straightDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-straight-'));
+  const straightDirs = [
+    await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-straight-')),
+    await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-bench-straight-')),
+  ];
   const spans = makeSpans(TOTAL);
   const children: ChildProcess[] = [];
   try {
+    // The straight insert runs before and after the collector runs, and they are compared with the mean: this
+    // machine's speed drifts by ±15 % over a minute, and a single straight run on one side of it skews the ratio.
+    const straightBefore = await straightInsertRate(spans.slice(0, TOTAL), straightDirs[0]!);
+
     // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
     await migrated(dataDir);
     const embedded = await drive(spans, { CLICKHOUSE_URL: '', PROMPTSCOPE_DATA_DIR: dataDir }, children);
@@ -76,12 +83,13 @@ export async function run(): Promise<Record<string, string | number>> {
     );
     server.child.kill('SIGTERM');
 
-    const straight = await straightInsertRate(spans.slice(0, TOTAL), straightDir);
+    const straightAfter = await straightInsertRate(spans.slice(0, TOTAL), straightDirs[1]!);
+    const straight = (straightBefore + straightAfter) / 2;
     return {
       'spans (throughput phase)': TOTAL,
       'end-to-end spans/s (acked → in ClickHouse)': Math.round(embedded.endToEnd),
       'acknowledged spans/s': Math.round(embedded.acknowledged),
-      'straight @clickhouse/client insert rows/s': Math.round(straight),
+      'straight @clickhouse/client insert rows/s': `${Math.round(straight)} (before ${Math.round(straightBefore)}, after ${Math.round(straightAfter)})`,
       'end-to-end / straight insert': (embedded.endToEnd / straight).toFixed(2),
       'p99 ack ms at full speed (batch of 512)': embedded.p99Full.toFixed(1),
       'p99 ack ms at 5,000 spans/s (batch of 100)': embedded.p99Paced.toFixed(1),
@@ -100,7 +108,8 @@ export async function run(): Promise<Record<string, string | number>> {
     };
   } finally {
     for (const child of children) child.kill('SIGKILL');
-    for (const dir of [dataDir, externalDir, straightDir]) await fs.rm(dir, { recursive: true, force: true });
+    for (const dir of [dataDir, externalDir, ...straightDirs])
+      await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -231,7 +240,7 @@ function readStatus(pid: number): string {
   }
 }
 
-/** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert. */
+/** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert (rows/s). */
 async function straightInsertRate(spans: ReadableSpan[], dir: string): Promise<number> {
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir: dir });
   try {
@@ -267,15 +276,17 @@ async function straightInsertRate(spans: ReadableSpan[], dir: string): Promise<n
         },
       ],
     }).rows;
-    const started = performance.now();
-    for (let i = 0; i < rows.length; i += 10_000) {
-      await ch.client.insert({
+    // The first insert warms the engine up (code paths run for the first time) and is not timed.
+    const insert = (from: number) =>
+      ch.client.insert({
         table: 'otel_traces',
-        values: rows.slice(i, i + 10_000),
+        values: rows.slice(from, from + 10_000),
         format: 'JSONEachRow',
       });
-    }
-    return rows.length / ((performance.now() - started) / 1000);
+    await insert(0);
+    const started = performance.now();
+    for (let i = 10_000; i < rows.length; i += 10_000) await insert(i);
+    return (rows.length - 10_000) / ((performance.now() - started) / 1000);
   } finally {
     await ch.close();
   }

@@ -27,12 +27,12 @@ const KILL_POINTS = [
 ] as const;
 
 describe('promptscope collector as users start it', () => {
-  it('runs in one process with its memory settings: a 2 MB V8 semi-space, a 256 MB old space, two malloc arenas', async () => {
+  it('runs in one process with its memory settings: an 8 MB V8 semi-space, a 256 MB old space, two malloc arenas, a fixed mmap threshold', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-launcher-'));
     const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir });
     await migrateClickHouse(ch.client);
     await ch.close();
-    const { NODE_OPTIONS: _, MALLOC_ARENA_MAX: __, ...env } = process.env;
+    const { NODE_OPTIONS: _, MALLOC_ARENA_MAX: __, MALLOC_MMAP_THRESHOLD_: ___, ...env } = process.env;
     const { child } = await startCli(['collector'], {
       ...env,
       CLICKHOUSE_URL: '',
@@ -46,9 +46,11 @@ describe('promptscope collector as users start it', () => {
       // The shell launcher replaced itself with Node.js: the pid a supervisor holds is the collector's.
       expect(path.basename(cmdline[0]!)).toBe('node');
       expect(cmdline).toEqual(
-        expect.arrayContaining(['--max-semi-space-size=2', '--max-old-space-size=256', 'collector']),
+        expect.arrayContaining(['--max-semi-space-size=8', '--max-old-space-size=256', 'collector']),
       );
-      expect(environ).toContain('MALLOC_ARENA_MAX=2');
+      expect(environ).toEqual(
+        expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=262144']),
+      );
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -1,9 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { LlmTelemetry } from '#sdk';
-import { loadPriceCatalog, type PriceCatalog } from '#sdk/pricing';
-import type { OtlpAuthorizer } from '../collector/index.ts';
-import { startCollector } from '../collector/index.ts';
+import { loadPriceCatalog } from '#sdk/pricing';
 import type { RunningScheduler } from './alerts/scheduler.ts';
 import { type AlertingSetup, loadAlerting, startConfiguredScheduler } from './alerts/start.ts';
 import { type RunningRollupJob, startConfiguredRollupJob } from './analytics/rollup-job.ts';
@@ -15,11 +13,10 @@ import { newProcessToken, otlpAuthorizer } from './auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from './config.ts';
 import { listen, urlHost } from './platform/listen.ts';
 import type { Logger } from './platform/log.ts';
-import type { Registry } from './platform/metrics.ts';
 import { selfTelemetryEndpoint, startSelfTelemetry } from './self-telemetry.ts';
+import { startConfiguredCollector } from './start-collector.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type ClickHouseStore, openClickHouse } from './store/clickhouse.ts';
-import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 import { createMigrators } from './store/migrate.ts';
 import { openPostgres, type PostgresStore } from './store/postgres.ts';
 import { applyRetention } from './store/retention.ts';
@@ -59,37 +56,6 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       await postgres.close();
     },
   };
-}
-
-/** The collector with the deployment's settings, on the given ClickHouse (inserting on a worker when embedded). */
-export async function startConfiguredCollector(
-  config: Config,
-  clickhouse: ClickHouseStore,
-  catalog: PriceCatalog,
-  log: Logger,
-  extraRegistries?: () => Registry[],
-  authorize?: OtlpAuthorizer,
-) {
-  if (clickhouse.embedded) await applyEmbeddedMergeSettings(clickhouse.client);
-  return startCollector({
-    clickhouse: clickhouse.client,
-    embeddedClickHouse: clickhouse.embedded
-      ? { location: clickhouse.location, database: clickhouse.database }
-      : undefined,
-    catalog,
-    log,
-    dataDir: config.dataDir,
-    host: config.otlpHost,
-    port: config.otlpPort,
-    authorize,
-    maxBodyBytes: config.otlpMaxBodyBytes,
-    maxSpoolBytes: config.spoolMaxBytes,
-    maxInFlightBytes: config.otlpMaxInFlightBytes,
-    headersTimeoutMs: config.otlpHeadersTimeoutSeconds * 1000,
-    bodyIdleTimeoutMs: config.otlpBodyIdleTimeoutSeconds * 1000,
-    requestTimeoutMs: config.otlpRequestTimeoutSeconds * 1000,
-    extraRegistries,
-  });
 }
 
 export interface RunningSystem {

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrames, encodeRecord, frameBodies, Spool } from './spool.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { compactFrames, decodeFrames, encodeRecord, frameBodies, recordOfBody, Spool } from './spool.ts';
 
 const dirs: string[] = [];
 async function spoolDir(): Promise<string> {
@@ -32,6 +32,33 @@ describe('the on-disk spool', () => {
     await spool.commit(first);
     expect(spool.unsentBytes).toBe(0);
     await spool.close();
+  });
+
+  it('keeps the records a batch did not take as old as they are, so they are due when their own age says', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const spool = new Spool({ dir: await spoolDir() });
+      expect(spool.oldestUnreadAt).toBeUndefined();
+      await spool.append(['a1']);
+      vi.setSystemTime(1_000_400);
+      await spool.append(['b1']);
+      vi.setSystemTime(1_000_900);
+      await spool.append(['c1']);
+      expect(spool.oldestUnreadAt).toBe(1_000_000);
+      // A batch of one record (a full batch under a backlog): b1 and c1 stay as old as they were appended.
+      vi.setSystemTime(1_002_000);
+      expect(text((await spool.read(1))!.frames)).toBe('a1');
+      expect(spool.oldestUnreadAt).toBe(1_000_400);
+      expect(text((await spool.read(1))!.frames)).toBe('b1');
+      expect(spool.oldestUnreadAt).toBe(1_000_900);
+      await spool.read(1);
+      expect(spool.oldestUnreadAt).toBeUndefined();
+      expect(spool.unreadBytes).toBe(0);
+      await spool.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('after a crash, reads a batch that was out again as exactly the same records with the same token', async () => {
@@ -94,6 +121,23 @@ describe('spool records, encoded and read back (property)', () => {
         const { chunks, bytes } = frameBodies(frames);
         expect(Buffer.concat(chunks).equals(body)).toBe(true);
         expect(bytes).toBe(body.length);
+      }),
+    );
+  });
+
+  it('compacts records into the same body inside their own bytes, which then make one record of the same lines', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 6 }), fc.nat(16), (records, offset) => {
+        // The frames as a worker receives them: a view that need not start at its buffer's first byte.
+        const stored = Buffer.concat(records.map((r) => encodeRecord(r)));
+        const frames = new Uint8Array(offset + stored.length).subarray(offset);
+        frames.set(stored);
+        const expected = decodeFrames(stored);
+        const { body, rows } = compactFrames(frames);
+        expect(body.toString('utf8')).toBe(expected.body.toString('utf8'));
+        expect(rows).toBe(expected.rows);
+        expect(body.buffer).toBe(frames.buffer);
+        expect(decodeFrames(recordOfBody(body))).toEqual(expected);
       }),
     );
   });

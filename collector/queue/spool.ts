@@ -94,6 +94,36 @@ export function decodeFrames(frames: Uint8Array): { body: Buffer; rows: number }
 }
 
 /**
+ * Like decodeFrames, but the bodies are moved over the headers inside `frames` itself, so a batch of megabytes is
+ * never copied: `frames` holds the body (a view at its start) afterwards, and is no longer a valid set of records.
+ */
+export function compactFrames(frames: Uint8Array): { body: Buffer; rows: number } {
+  const buf = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
+  const { chunks, rows, bytes } = frameBodies(buf);
+  let at = 0;
+  for (const chunk of chunks) {
+    if (chunk === NEWLINE) {
+      buf[at++] = 10;
+      continue;
+    }
+    // Each body moves towards the start, over bytes already read (copyWithin is a memmove, no copy allocated).
+    const from = chunk.byteOffset - buf.byteOffset;
+    buf.copyWithin(at, from, from + chunk.length);
+    at += chunk.length;
+  }
+  return { body: buf.subarray(0, bytes), rows };
+}
+
+/** `body` (lines joined by newlines) as one spool record: what a batch's frames are once compacted and given back. */
+export function recordOfBody(body: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafeSlow(HEADER + body.length);
+  buf.set(body, HEADER);
+  buf.writeUInt32LE(body.length, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
+  return buf;
+}
+
+/**
  * One spool record (length + crc32 header, then the lines joined by newlines) in a buffer of its own, never from
  * Buffer's shared pool, so it can be handed to a worker thread without a copy.
  */
@@ -186,7 +216,11 @@ export class Spool {
   #readAt: Cursor = { segment: 0, offset: 0 };
   /** Bytes appended and not yet handed out in a batch. */
   #unreadBytes = 0;
-  #oldestUnreadAt: number | undefined;
+  /**
+   * The bytes not yet handed out, by when they were appended (oldest first; 0 for what a previous run left): a
+   * batch that takes some of them leaves the rest as old as they are, so the rest is due when its own age says.
+   */
+  #unreadArrivals: { bytes: number; at: number }[] = [];
   #pending: { bufs: readonly Buffer[]; resolve: () => void; reject: (e: Error) => void }[] = [];
   #saving: Promise<void> = Promise.resolve();
   #flushing = false;
@@ -220,7 +254,7 @@ export class Spool {
 
   /** When the oldest record not yet handed out was appended (0 after a restart: due at once). */
   get oldestUnreadAt(): number | undefined {
-    return this.#oldestUnreadAt;
+    return this.#unreadArrivals[0]?.at;
   }
 
   /**
@@ -262,7 +296,7 @@ export class Spool {
         this.#unsentBytes += data.length;
         this.#oldestUnsentAt ??= Date.now();
         this.#unreadBytes += data.length;
-        this.#oldestUnreadAt ??= Date.now();
+        this.#unreadArrivals.push({ bytes: data.length, at: Date.now() });
         for (const g of group) g.resolve();
       } catch (error) {
         for (const g of group) g.reject(error as Error);
@@ -288,9 +322,24 @@ export class Spool {
     else this.#readAt = batch.end;
     this.#claims.push({ start: batch.start, end: batch.end, done: false });
     this.#unreadBytes = Math.max(0, this.#unreadBytes - batch.frames.length);
-    this.#oldestUnreadAt = this.#unreadBytes > 0 ? Date.now() : undefined;
+    this.#handedOut(batch.frames.length);
     await this.#save();
     return batch;
+  }
+
+  /** Takes `bytes` off the oldest unread arrivals. */
+  #handedOut(bytes: number): void {
+    const arrivals = this.#unreadArrivals;
+    let taken = 0;
+    while (bytes > 0 && taken < arrivals.length) {
+      const oldest = arrivals[taken]!;
+      const part = Math.min(bytes, oldest.bytes);
+      oldest.bytes -= part;
+      bytes -= part;
+      if (oldest.bytes === 0) taken++;
+    }
+    if (taken > 0) arrivals.splice(0, taken);
+    if (this.#unreadBytes === 0) arrivals.length = 0;
   }
 
   #readRange(from: Cursor, maxBytes: number): SpoolBatch | undefined {
@@ -443,7 +492,7 @@ export class Spool {
     this.#unreadBytes = this.#unsentBytes;
     if (this.#unsentBytes > 0) {
       this.#oldestUnsentAt = 0;
-      this.#oldestUnreadAt = 0;
+      this.#unreadArrivals = [{ bytes: this.#unreadBytes, at: 0 }];
     }
   }
 

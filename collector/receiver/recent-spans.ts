@@ -56,7 +56,8 @@ export class RecentSpans {
     if (traceId.length !== 32 || spanId.length !== 16) return undefined;
     const key = this.#key;
     for (let w = 0; w < WORDS; w++) {
-      const [source, start] = w < 4 ? [traceId, w * 8] : [spanId, (w - 4) * 8];
+      const source = w < 4 ? traceId : spanId;
+      const start = w < 4 ? w * 8 : (w - 4) * 8;
       let word = 0;
       for (let i = start; i < start + 8; i++) {
         const digit = hexValue(source.charCodeAt(i));

@@ -4,7 +4,7 @@ import { Authenticator } from '../auth/authenticator.ts';
 import { otlpAuthorizer } from '../auth/otlp-authorizer.ts';
 import { type Config, otlpAuthRequired } from '../config.ts';
 import type { Logger } from '../platform/log.ts';
-import { startConfiguredCollector } from '../server.ts';
+import { startConfiguredCollector } from '../start-collector.ts';
 import { openClickHouse } from '../store/clickhouse.ts';
 import { openPostgres, type PostgresStore } from '../store/postgres.ts';
 import { waitForSignal } from './signals.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testClickHouse } from '../../test/support/api.ts';
 import { migrateClickHouse } from '../../test/support/collector.ts';
-import type { ClickHouseClient } from './clickhouse.ts';
+import { type ClickHouseClient, EMBEDDED_MALLOC_CONF } from './clickhouse.ts';
 import { applyEmbeddedMergeSettings } from './embedded-merge-settings.ts';
 
 describe('merge settings of the embedded engine', () => {
@@ -11,7 +11,7 @@ describe('merge settings of the embedded engine', () => {
     await migrateClickHouse(client);
   });
 
-  it('makes every merge of the span tables vertical, and can be applied again on every start', async () => {
+  it('makes every merge of the span tables vertical and less eager, and can be applied again on every start', async () => {
     await applyEmbeddedMergeSettings(client);
     await applyEmbeddedMergeSettings(client);
     const rs = await client.query({
@@ -24,8 +24,21 @@ describe('merge settings of the embedded engine', () => {
     for (const t of tables) {
       expect(t.engine_full).toContain('vertical_merge_algorithm_min_rows_to_activate = 1');
       expect(t.engine_full).toContain('vertical_merge_algorithm_min_columns_to_activate = 1');
+      expect(t.engine_full).toContain('merge_selector_base = 10');
       // The exporter's own settings stay as they were.
       if (t.name === 'otel_traces') expect(t.engine_full).toContain('ttl_only_drop_parts = 1');
     }
+  });
+
+  it("runs the engine with promptscope's allocator settings (freed buffers of 1 MB and more returned at once)", async () => {
+    const rs = await client.query({
+      query: 'SELECT stats FROM system.jemalloc_stats',
+      format: 'JSONEachRow',
+    });
+    const stats = (await rs.json<{ stats: string }>())[0]?.stats;
+    // What jemalloc read from JE_MALLOC_CONF, and what it runs with.
+    expect(stats).toContain(`MALLOC_CONF: "${EMBEDDED_MALLOC_CONF}"`);
+    expect(stats).toMatch(/opt\.oversize_threshold: 1048576\n/);
+    expect(stats).toMatch(/opt\.dirty_decay_ms: 100 /);
   });
 });

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeFrames } from '../../queue/spool.ts';
+import { compactFrames } from '../../queue/spool.ts';
 import { OTEL_COLUMNS } from '../../span-row.ts';
 import { OTEL_INSERT_SETTINGS } from './otel-traces-insert.ts';
 
@@ -49,7 +49,7 @@ const INSERT_SETTINGS = {
 
 interface InsertMessage {
   id: number;
-  /** Spool records as stored; decoded here so the receiver's thread never builds the batch text. */
+  /** Spool records as stored; compacted here into the INSERT's body, so the batch is never copied. */
   frames: Uint8Array;
   /** `<database>.otel_traces` */
   table: string;
@@ -57,15 +57,17 @@ interface InsertMessage {
 }
 
 parentPort!.on('message', async (m: InsertMessage) => {
+  let body: Buffer | undefined;
   try {
-    const { body, rows } = decodeFrames(m.frames);
+    const { body: values, rows } = compactFrames(m.frames);
+    body = values;
     // chDB's raw insert hands the bytes to the engine as they are, with the settings in the INSERT itself.
     // (Settings given through @clickhouse/client become `SET …;` statements in front of the data, and that
     // multi-statement path parses the same rows at about half the speed.)
     await withConnection((connection) =>
       connection.chdb.rawInsert({
         table: m.table,
-        values: body,
+        values,
         format: 'JSONCompactEachRow',
         columns: OTEL_COLUMNS,
         settings: {
@@ -75,16 +77,19 @@ parentPort!.on('message', async (m: InsertMessage) => {
         },
       }),
     );
-    parentPort!.postMessage({ id: m.id, ok: true, rows });
+    // The batch's memory goes back to the receiver's thread, whose frequent collections free it within moments;
+    // this thread allocates so little that its own collector would hold megabytes per batch for a long time.
+    parentPort!.postMessage({ id: m.id, ok: true, rows }, [m.frames.buffer as ArrayBuffer]);
   } catch (error) {
-    // The frames go back, so a batch ClickHouse refuses can still be dead-lettered by the exporter.
+    // The rows go back (as the body, once compacted), so a batch ClickHouse refuses can be retried, split and
+    // dead-lettered by the exporter.
     parentPort!.postMessage(
       {
         id: m.id,
         ok: false,
         message: (error as Error).message,
         code: (error as { code?: string }).code,
-        frames: m.frames,
+        ...(body ? { body } : { frames: m.frames }),
       },
       [m.frames.buffer as ArrayBuffer],
     );

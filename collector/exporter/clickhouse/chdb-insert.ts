@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { SpoolBatch } from '../../queue/spool.ts';
+import { recordOfBody, type SpoolBatch } from '../../queue/spool.ts';
 
 interface Reply {
   id: number;
@@ -7,7 +7,10 @@ interface Reply {
   rows?: number;
   message?: string;
   code?: string;
+  /** The batch's records as given (when it failed before they were compacted)... */
   frames?: Uint8Array;
+  /** ...or its rows, compacted into the INSERT's body. */
+  body?: Uint8Array;
 }
 
 interface InsertWorker {
@@ -65,6 +68,8 @@ async function startInsertWorker(location: string): Promise<InsertWorker> {
     pending.delete(m.id);
     if (m.ok) return p.resolve(m.rows ?? 0);
     if (m.frames) p.batch.frames = Buffer.from(m.frames.buffer, m.frames.byteOffset, m.frames.byteLength);
+    // The same rows as one record: a retry, a split or a dead letter reads the same lines.
+    if (m.body) p.batch.frames = recordOfBody(m.body);
     p.reject(Object.assign(new Error(m.message), { code: m.code }));
   });
   const fail = (error: Error) => {

@@ -155,14 +155,14 @@ export function intToString(v: unknown): string {
 }
 
 /** Bytes in base64 (OTLP/JSON already carries them as base64 text). */
-function bytesToString(v: unknown): string {
+export function bytesToString(v: unknown): string {
   if (typeof v === 'string') return wellFormed(v);
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   return '';
 }
 
 /** pdata's text for a double: the JSON number, or Go's encoder error for NaN and the infinities. */
-function doubleToString(n: number): string {
+export function doubleToString(n: number): string {
   if (Number.isNaN(n)) return 'json: unsupported value: NaN';
   if (!Number.isFinite(n)) return `json: unsupported value: ${n > 0 ? '+Inf' : '-Inf'}`;
   return es6Number(n);

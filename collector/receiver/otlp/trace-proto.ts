@@ -1,5 +1,7 @@
 import protobuf from 'protobufjs';
 import { ANY_VALUE_KINDS, MAX_VALUE_DEPTH } from './any-value.ts';
+import { decodeSpanFast } from './span-decoder.ts';
+import type { SpanLike } from './spans-to-rows.ts';
 
 /**
  * The OTLP trace messages a receiver decodes, written from the opentelemetry-proto v1.x wire contract (field
@@ -163,10 +165,37 @@ function decodeAt(type: protobuf.Type, reader: protobuf.Reader, [from, to]: [num
   return type.decode(reader, to - from);
 }
 
+const fastTypes = {
+  AnyValue: root.lookupType('otlp.AnyValue'),
+  Event: root.lookupType('otlp.Event'),
+  Link: root.lookupType('otlp.Link'),
+  Status: root.lookupType('otlp.Status'),
+};
+
+/** A span by the fast path where its bytes are in the usual shape, else by protobufjs (which decides on odd bytes). */
+export function decodeSpan(
+  reader: protobuf.Reader,
+  [from, to]: [number, number],
+): protobuf.Message | SpanLike {
+  // Read within the span's own bytes, as protobufjs does (it narrows the reader's end to a message's while it reads
+  // one, and leaves it narrowed when that throws).
+  const len = reader.len;
+  try {
+    reader.len = to;
+    const span = decodeSpanFast(reader, from, to, fastTypes);
+    if (span) return span;
+  } catch {
+    // The same bytes again through protobufjs: it throws (or reads) exactly as it always did.
+  } finally {
+    reader.len = len;
+  }
+  return decodeAt(Span, reader, [from, to]);
+}
+
 export interface SpanVisitor<R, S> {
   resource(resource: protobuf.Message | undefined): R;
   scope(resource: R, scope: protobuf.Message | undefined): S;
-  span(scope: S, span: protobuf.Message): void;
+  span(scope: S, span: protobuf.Message | SpanLike): void;
 }
 
 /**
@@ -184,7 +213,7 @@ export function forEachProtobufSpan<R, S>(body: Uint8Array, visit: SpanVisitor<R
       const ss = fieldRanges(reader, ...scopeSpans);
       const scopeAt = ss.get(1)?.at(-1);
       const scope = visit.scope(resource, scopeAt && decodeAt(InstrumentationScope, reader, scopeAt));
-      for (const spanAt of ss.get(2) ?? []) visit.span(scope, decodeAt(Span, reader, spanAt));
+      for (const spanAt of ss.get(2) ?? []) visit.span(scope, decodeSpan(reader, spanAt));
     }
   }
 }
