@@ -14,6 +14,7 @@ const UNIT = [
   'collector/exporter/clickhouse/exporter.test.ts',
   'collector/golden.test.ts',
   'collector/queue/**/*.test.ts',
+  'collector/receiver/otlp/span-decoder.test.ts',
   'collector/receiver/recent-spans.test.ts',
   'packages/sdk/src/**/*.test.ts',
   'src/alerts/budget-period.test.ts',
