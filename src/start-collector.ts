@@ -6,8 +6,10 @@ import type { Registry } from './platform/metrics.ts';
 import type { ClickHouseStore } from './store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from './store/embedded-merge-settings.ts';
 
-// Apart from server.ts, so `promptscope collector` loads none of the API's modules (about 11 MB of heap).
-/** The collector with the deployment's settings, on the given ClickHouse (inserting on a worker when embedded). */
+/**
+ * The collector with the deployment's settings, on the given ClickHouse (inserting on a worker when embedded). Kept
+ * apart from server.ts, so `promptscope collector` loads none of the API's modules (about 11 MB of heap).
+ */
 export async function startConfiguredCollector(
   config: Config,
   clickhouse: ClickHouseStore,
