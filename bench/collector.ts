@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toRows } from '../collector/receiver/otlp/spans-to-rows.ts';
+import type { OtelTraceRow } from '../collector/span-row.ts';
 import { freePort } from '../src/platform/listen.ts';
 import { openClickHouse } from '../src/store/clickhouse.ts';
 import { applyEmbeddedMergeSettings } from '../src/store/embedded-merge-settings.ts';
@@ -62,7 +63,8 @@ export async function run(): Promise<Record<string, string | number>> {
   try {
     // The straight insert runs before and after the collector runs, and they are compared with the mean: this
     // machine's speed drifts by ±15 % over a minute, and a single straight run on one side of it skews the ratio.
-    const straightBefore = await straightInsertRate(spans.slice(0, TOTAL), straightDirs[0]!);
+    const straightRows = rowsOf(spans.slice(0, TOTAL));
+    const straightBefore = await straightInsertRate(straightRows, straightDirs[0]!);
 
     // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
     await migrated(dataDir);
@@ -83,7 +85,7 @@ export async function run(): Promise<Record<string, string | number>> {
     );
     server.child.kill('SIGTERM');
 
-    const straightAfter = await straightInsertRate(spans.slice(0, TOTAL), straightDirs[1]!);
+    const straightAfter = await straightInsertRate(straightRows, straightDirs[1]!);
     const straight = (straightBefore + straightAfter) / 2;
     return {
       'spans (throughput phase)': TOTAL,
@@ -240,42 +242,46 @@ function readStatus(pid: number): string {
   }
 }
 
+/** The spans as the otel_traces rows the receiver makes of them. */
+function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
+  return toRows({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench-service' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'promptscope', version: '0.1.0' },
+            spans: spans.map((s) => ({
+              traceId: s.spanContext().traceId,
+              spanId: s.spanContext().spanId,
+              name: s.name,
+              kind: s.kind + 1,
+              startTimeUnixNano: String(BigInt(s.startTime[0]) * 1_000_000_000n + BigInt(s.startTime[1])),
+              endTimeUnixNano: String(BigInt(s.endTime[0]) * 1_000_000_000n + BigInt(s.endTime[1])),
+              attributes: Object.entries(s.attributes).map(([key, v]) => ({
+                key,
+                value:
+                  typeof v === 'number'
+                    ? { doubleValue: v }
+                    : Array.isArray(v)
+                      ? { arrayValue: { values: v.map((x) => ({ stringValue: String(x) })) } }
+                      : { stringValue: String(v) },
+              })),
+            })),
+          },
+        ],
+      },
+    ],
+  }).rows;
+}
+
 /** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert (rows/s). */
-async function straightInsertRate(spans: ReadableSpan[], dir: string): Promise<number> {
+async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): Promise<number> {
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir: dir });
   try {
     await migrateClickHouse(ch.client);
     // The tables as the embedded collector runs them.
     await applyEmbeddedMergeSettings(ch.client);
-    const rows = toRows({
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench-service' } }] },
-          scopeSpans: [
-            {
-              scope: { name: 'promptscope', version: '0.1.0' },
-              spans: spans.map((s) => ({
-                traceId: s.spanContext().traceId,
-                spanId: s.spanContext().spanId,
-                name: s.name,
-                kind: s.kind + 1,
-                startTimeUnixNano: String(BigInt(s.startTime[0]) * 1_000_000_000n + BigInt(s.startTime[1])),
-                endTimeUnixNano: String(BigInt(s.endTime[0]) * 1_000_000_000n + BigInt(s.endTime[1])),
-                attributes: Object.entries(s.attributes).map(([key, v]) => ({
-                  key,
-                  value:
-                    typeof v === 'number'
-                      ? { doubleValue: v }
-                      : Array.isArray(v)
-                        ? { arrayValue: { values: v.map((x) => ({ stringValue: String(x) })) } }
-                        : { stringValue: String(v) },
-                })),
-              })),
-            },
-          ],
-        },
-      ],
-    }).rows;
     // The first insert warms the engine up (code paths run for the first time) and is not timed.
     const insert = (from: number) =>
       ch.client.insert({

@@ -174,14 +174,13 @@ export class LlmTelemetry {
   #begin(start: LlmCallStart): LlmCallRecorder {
     const operation = start.operation ?? 'generate_content';
     const scope = activePromptScope();
-    // Assigned one by one rather than spread into a literal: this is every LLM call's hot path.
-    const attributes: Attributes = {};
-    const attribution = attributionAttributes();
-    if (attribution) Object.assign(attributes, attribution);
-    if (start.attributes) Object.assign(attributes, start.attributes);
-    attributes[ATTR.operationName] = operation;
-    attributes[ATTR.providerName] = start.provider;
-    attributes[ATTR.requestModel] = start.model;
+    const attributes: Attributes = {
+      ...attributionAttributes(),
+      ...start.attributes,
+      [ATTR.operationName]: operation,
+      [ATTR.providerName]: start.provider,
+      [ATTR.requestModel]: start.model,
+    };
     const r = start.request ?? {};
     setIf(attributes, ATTR.requestTemperature, r.temperature);
     setIf(attributes, ATTR.requestTopP, r.topP);
