@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Attributes, type Baggage, context, propagation } from '@opentelemetry/api';
+import { type Attributes, type Baggage, type Context, context, propagation } from '@opentelemetry/api';
 import { ATTR } from './semconv.ts';
 
 /** Who and what an LLM call is for: set once per request, copied onto every LLM span inside it. */
@@ -74,9 +74,9 @@ export function attributionBaggage(
   return { baggage, dropped };
 }
 
-/** The attribution in the active context's baggage, as span attributes (only the keys above, nothing else). */
-export function attributionAttributes(): Attributes | undefined {
-  const baggage = storage.getStore() ?? propagation.getActiveBaggage();
+/** The attribution in the context's baggage, as span attributes (only the keys above, nothing else). */
+export function attributionAttributes(active: Context = context.active()): Attributes | undefined {
+  const baggage = storage.getStore() ?? propagation.getBaggage(active);
   if (!baggage) return undefined;
   let attributes: Attributes | undefined;
   for (const [key, entry] of baggage.getAllEntries()) {

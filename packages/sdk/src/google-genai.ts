@@ -51,12 +51,7 @@ export function instrumentGoogleGenAI<T extends GoogleGenAILike>(client: T, tele
   const generateContent = models.generateContent.bind(models);
   const generateContentStream = models.generateContentStream.bind(models);
   models.generateContent = (params) =>
-    telemetry.traceCall(start(params, false), (recorder) =>
-      generateContent(params).then((response) => {
-        recorder.response(resultOf(response));
-        return response;
-      }),
-    );
+    telemetry.traceCall(start(params, false), () => generateContent(params), resultOf);
   models.generateContentStream = async (params) => {
     const recorder = telemetry.startCall(start(params, true));
     return traceStream(await opened(recorder, () => generateContentStream(params)), recorder);

@@ -1,5 +1,6 @@
 import {
   type Attributes,
+  type Context,
   context,
   SpanKind,
   type Tracer,
@@ -7,6 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type Attribution, attributionAttributes, runWithAttribution } from './attribution.ts';
+import { CallContext } from './call-context.ts';
 import { type ContentCapture, contentCaptureByEnv, contentOnSpan, disabledByEnv } from './options.ts';
 import { type CatalogOptions, loadPriceCatalog, type PriceCatalog } from './pricing/catalog.ts';
 import type { Prompt, RenderedPrompt } from './prompt.ts';
@@ -16,6 +18,7 @@ import { ATTR } from './semconv.ts';
 import {
   addVerdictEvent,
   type LlmCallRecorder,
+  type LlmCallResult,
   type LlmCallStart,
   NOOP_RECORDER,
   type RecorderHost,
@@ -111,24 +114,41 @@ export class LlmTelemetry {
     });
   }
 
-  /** Runs one LLM call inside its span; the call's own result and errors reach the caller unchanged. */
-  traceCall<T>(start: LlmCallStart, call: (recorder: LlmCallRecorder) => Promise<T>): Promise<T> {
-    const recorder = this.startCall(start);
+  /**
+   * Runs one LLM call inside its span; the call's own result and errors reach the caller unchanged. With `resultOf`,
+   * the call's value is recorded as its response (an output guardrail that blocks turns it into that error).
+   */
+  traceCall<T>(
+    start: LlmCallStart,
+    call: (recorder: LlmCallRecorder) => Promise<T>,
+    resultOf?: (value: T) => LlmCallResult,
+  ): Promise<T> {
+    const active = context.active();
+    const recorder = this.#startIn(start, active);
     let pending: Promise<T>;
     try {
       pending = recorder.span
-        ? context.with(trace.setSpan(context.active(), recorder.span), call, undefined, recorder)
+        ? context.with(new CallContext(active, recorder.span), call, undefined, recorder)
         : call(recorder);
     } catch (error) {
       recorder.fail(error);
       recorder.end();
       return Promise.reject(error);
     }
-    // Plain then-handlers rather than an async frame: this is every LLM call's hot path.
+    // Plain then-handlers rather than an async frame, and one step for recording and ending: every LLM call's hot path.
     return Promise.resolve(pending).then(
-      (result) => {
+      (value) => {
+        if (resultOf) {
+          try {
+            recorder.response(resultOf(value));
+          } catch (error) {
+            recorder.fail(error);
+            recorder.end();
+            throw error;
+          }
+        }
         recorder.end();
-        return result;
+        return value;
       },
       (error: unknown) => {
         recorder.fail(error);
@@ -152,9 +172,13 @@ export class LlmTelemetry {
 
   /** Starts a span by hand (for streams, which end long after the call returns). */
   startCall(start: LlmCallStart): LlmCallRecorder {
+    return this.#startIn(start, context.active());
+  }
+
+  #startIn(start: LlmCallStart, active: Context): LlmCallRecorder {
     if (this.disabled) return NOOP_RECORDER;
     try {
-      return this.#begin(start);
+      return this.#begin(start, active);
     } catch (error) {
       this.internalError('start', error);
       return NOOP_RECORDER;
@@ -171,11 +195,11 @@ export class LlmTelemetry {
     } catch {}
   }
 
-  #begin(start: LlmCallStart): LlmCallRecorder {
+  #begin(start: LlmCallStart, active: Context): LlmCallRecorder {
     const operation = start.operation ?? 'generate_content';
     const scope = activePromptScope();
     const attributes: Attributes = {
-      ...attributionAttributes(),
+      ...attributionAttributes(active),
       ...start.attributes,
       [ATTR.operationName]: operation,
       [ATTR.providerName]: start.provider,
@@ -199,9 +223,13 @@ export class LlmTelemetry {
 
     const startedAt = this.#now();
     this.#tracer ??= this.#tracerProvider.getTracer('promptscope', '0.1.0');
-    const span = this.#tracer.startSpan(`${operation} ${start.model}`, { kind: SpanKind.CLIENT, attributes });
+    const span = this.#tracer.startSpan(
+      `${operation} ${start.model}`,
+      { kind: SpanKind.CLIENT, attributes },
+      active,
+    );
     this.#stats.spans++;
-    for (const v of scope?.inputVerdicts ?? []) addVerdictEvent(span, v, 'input');
+    if (scope) for (const v of scope.inputVerdicts) addVerdictEvent(span, v, 'input');
 
     return new SpanRecorder(span, start, scope?.prompt, startedAt, this.#host);
   }

@@ -101,7 +101,8 @@ export class SpanRecorder implements LlmCallRecorder {
   #host: RecorderHost;
   #ended = false;
   #firstChunkSeen = false;
-  #summary: LlmCallSummary = {};
+  #usage: UsageBuckets | undefined;
+  #cost: CostResult | undefined;
 
   constructor(
     span: Span,
@@ -141,13 +142,13 @@ export class SpanRecorder implements LlmCallRecorder {
       this.span.setAttribute(ATTR.errorType, errorType(error));
       // Failed before any answer (a 429, a 500, a refused request): the provider billed nothing. Once a stream has
       // started, what was billed is unknown without usage, so the call stays unpriced.
-      if (this.#summary.usage === undefined && !this.#firstChunkSeen) {
+      if (this.#usage === undefined && !this.#firstChunkSeen) {
         this.span.setAttributes({
           [ATTR.usageCostAmount]: '0',
           [ATTR.usageCostCurrency]: 'USD',
           [ATTR.costStatus]: 'not_billed',
         });
-      } else if (this.#summary.usage === undefined) {
+      } else if (this.#usage === undefined) {
         this.span.setAttributes({
           [ATTR.costStatus]: 'unpriced',
           [ATTR.costUnpricedReason]: 'the stream failed before the provider reported usage',
@@ -173,7 +174,7 @@ export class SpanRecorder implements LlmCallRecorder {
   }
 
   summary(): LlmCallSummary {
-    return { ...this.#summary };
+    return this.#usage === undefined ? {} : { usage: this.#usage, cost: this.#cost };
   }
 
   #record(result: LlmCallResult): void {
@@ -187,7 +188,8 @@ export class SpanRecorder implements LlmCallRecorder {
       const buckets =
         'gemini' in result.usage ? bucketsFromGemini(result.usage.gemini) : bucketsFromSemconv(result.usage);
       const prices = this.#host.prices();
-      const at = this.#host.now();
+      // The price in effect when the call was made, as the collector prices a span by its start time.
+      const at = this.#startedAt;
       let cost = computeCost(prices, {
         provider: start.provider,
         model: result.responseModel ?? start.model,
@@ -198,7 +200,8 @@ export class SpanRecorder implements LlmCallRecorder {
       if (cost.status === 'unpriced' && result.responseModel && result.responseModel !== start.model) {
         cost = computeCost(prices, { provider: start.provider, model: start.model, usage: buckets, at });
       }
-      this.#summary = { usage: buckets, cost };
+      this.#usage = buckets;
+      this.#cost = cost;
       attributes[ATTR.usageInputTokens] = buckets.inputUncached + buckets.cacheRead + buckets.cacheWrite;
       attributes[ATTR.usageOutputTokens] = buckets.output;
       attributes[ATTR.usageCacheReadInputTokens] = buckets.cacheRead;

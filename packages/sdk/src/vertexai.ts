@@ -63,11 +63,10 @@ export function instrumentVertexModel<M extends VertexGenerativeModelLike>(
   const generateContent = model.generateContent.bind(model);
   const generateContentStream = model.generateContentStream.bind(model);
   m.generateContent = (request) =>
-    telemetry.traceCall(start(request, false), (recorder) =>
-      generateContent(request).then((result) => {
-        recorder.response(resultOf(result.response));
-        return result;
-      }),
+    telemetry.traceCall(
+      start(request, false),
+      () => generateContent(request),
+      (result) => resultOf(result.response),
     );
   m.generateContentStream = async (request) => {
     const recorder = telemetry.startCall(start(request, true));

@@ -213,7 +213,8 @@ const STANDARD_TIERS = new Set(['', 'default', 'auto', 'standard', 'on_demand'])
 
 /** A call's service tier as the catalog matches it: undefined for the standard tier, else its lowercase name. */
 export function standardTier(serviceTier: string | undefined): string | undefined {
-  const t = serviceTier?.trim().toLowerCase() ?? '';
+  if (serviceTier === undefined) return undefined;
+  const t = serviceTier.trim().toLowerCase();
   return STANDARD_TIERS.has(t) ? undefined : t;
 }
 

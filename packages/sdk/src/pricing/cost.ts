@@ -41,9 +41,7 @@ export function computeCost(
       reason: `no ${tier ? `'${tier}' service tier ` : ''}price for model '${call.model}' (provider '${call.provider}')`,
     };
   }
-  const tierIndex = entry.tiers.findIndex(
-    (t) => t.upToPromptTokens === undefined || call.usage.promptTotal <= t.upToPromptTokens,
-  );
+  const tierIndex = tierFor(entry.tiers, call.usage.promptTotal);
   if (tierIndex === -1) {
     return {
       status: 'unpriced',
@@ -75,6 +73,15 @@ export function computeCost(
     reasoning * p.reasoning;
   const total = Number.isSafeInteger(fast) ? fast : exactParts(u, tier).reduce((x, y) => x + y, 0n);
   return new PricedCost(formatDecimal(total), entry, tierIndex, u, tier);
+}
+
+/** The first tier whose prompt-size limit the call is within, or -1. */
+function tierFor(tiers: readonly PriceTier[], promptTokens: number): number {
+  for (let i = 0; i < tiers.length; i++) {
+    const limit = tiers[i]!.upToPromptTokens;
+    if (limit === undefined || promptTokens <= limit) return i;
+  }
+  return -1;
 }
 
 /** Reasoning is its own bucket only where the model prices it apart; elsewhere it is output like the rest. */
