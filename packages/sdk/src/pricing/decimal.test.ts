@@ -16,6 +16,30 @@ describe('exact decimal amounts (property)', () => {
     );
   });
 
+  it('writes a whole number of units exactly as the same amount as a BigInt (the hot path uses numbers)', () => {
+    const edges = [
+      0,
+      1,
+      10,
+      999_999_999_999,
+      1e12,
+      1e12 + 1,
+      1_306_000_000,
+      8_999_999_999_999_999,
+      2 ** 53 - 1,
+    ];
+    // Every whole-dollar boundary below 2^53, where a rounded quotient would show first.
+    for (let dollars = 1; dollars * 1e12 <= Number.MAX_SAFE_INTEGER; dollars++)
+      edges.push(dollars * 1e12 - 1, dollars * 1e12);
+    for (const n of edges) expect(formatDecimal(n)).toBe(formatDecimal(BigInt(n)));
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (n) => {
+        expect(formatDecimal(n)).toBe(formatDecimal(BigInt(n)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads any decimal of up to 12 places and writes it back in its shortest form', () => {
     const decimal = fc
       .tuple(

@@ -17,6 +17,7 @@ export function parseDecimal(text: string): bigint {
 
 /** 225_000_000n → "0.000225": shortest exact decimal, never exponent notation. */
 export function formatDecimal(units: bigint | number): string {
+  if (typeof units === 'number' && Number.isSafeInteger(units) && units >= 0) return formatWholeUnits(units);
   const negative = units < 0;
   let digits = (negative ? -units : units).toString();
   if (digits.length <= SCALE_DIGITS) digits = digits.padStart(SCALE_DIGITS + 1, '0');
@@ -39,4 +40,37 @@ export function costOfTokens(tokens: number, pricePerMillion: bigint): bigint {
   if (!Number.isSafeInteger(tokens) || tokens < 0)
     throw new Error(`token count must be a whole number ≥ 0: ${tokens}`);
   return (BigInt(tokens) * pricePerMillion + 500_000n) / 1_000_000n;
+}
+
+const ZEROS = [
+  '',
+  '0',
+  '00',
+  '000',
+  '0000',
+  '00000',
+  '000000',
+  '0000000',
+  '00000000',
+  '000000000',
+  '0000000000',
+  '00000000000',
+];
+
+/**
+ * formatDecimal for a whole, non-negative number of pico-units below 2^53, without a BigInt or a padded digit string.
+ * `Math.floor(units / 1e12)` is the exact quotient there: the division is correctly rounded, and below 2^14 dollars
+ * half an ulp is under 1e-12, so it never rounds across a whole number.
+ */
+function formatWholeUnits(units: number): string {
+  const whole = Math.floor(units / 1e12);
+  let fraction = units - whole * 1e12;
+  if (fraction === 0) return `${whole}`;
+  let places = SCALE_DIGITS;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    places--;
+  }
+  const digits = `${fraction}`;
+  return `${whole}.${ZEROS[places - digits.length]}${digits}`;
 }
