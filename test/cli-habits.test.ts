@@ -1,17 +1,18 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELP } from '../src/cli/usage.ts';
 import { createTestDatabase } from './support/databases.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+const CLI = path.resolve(import.meta.dirname, '../bin/promptscope');
 const VERSION = JSON.parse(await fs.readFile(path.resolve(import.meta.dirname, '../package.json'), 'utf8'))
   .version as string;
 
 /** `promptscope …` as a user runs it, with stdout and stderr apart. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(CLI, args, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,6 +40,19 @@ describe('the promptscope command behaves like a command-line tool', () => {
       expect(stdout).toContain(`promptscope ${command}`);
     },
   );
+
+  it("keeps Node's compile cache in the temporary folder, or where NODE_COMPILE_CACHE says", async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'promptscope-compile-cache-'));
+    try {
+      expect((await cli(['prices', 'list'], { TMPDIR: tmp })).code).toBe(0);
+      expect(await fs.readdir(path.join(tmp, 'node-compile-cache'))).not.toEqual([]);
+      const chosen = path.join(tmp, 'chosen');
+      expect((await cli(['prices', 'list'], { TMPDIR: tmp, NODE_COMPILE_CACHE: chosen })).code).toBe(0);
+      expect(await fs.readdir(chosen)).not.toEqual([]);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
 
   it('--version prints the version of package.json', async () => {
     for (const flag of ['--version', '-V']) {

@@ -161,7 +161,7 @@ describe('a burst of large requests', () => {
   it('answers twelve concurrent 12 MB requests with 200 or 429 + Retry-After, holds about the budget, and stores every accepted span once', async () => {
     const { store, collector } = await productionLikeCollector({ maxInFlightBytes: 64 * 1024 * 1024 });
     try {
-      const bodies = Array.from({ length: 12 }, (_, i) => largeRequest(`burst-${i}`, 12 * 1024 * 1024));
+      const bodies = largeRequests('burst', 12, 12 * 1024 * 1024);
       const rssBefore = process.memoryUsage().rss;
       let rssPeak = rssBefore;
       const sampler = setInterval(() => {
@@ -206,14 +206,22 @@ describe('a burst of large requests', () => {
   }, 120_000);
 });
 
-/** A protobuf export request of about `bytes`, its spans under one service. */
-function largeRequest(service: string, bytes: number): { service: string; body: Buffer; spans: number } {
+/**
+ * `count` protobuf export requests of about `bytes` each, their spans under one service each (`{prefix}-00`, …), their
+ * trace ids starting with it: one request is encoded, and each copy gets its own name written over the placeholder's.
+ */
+function largeRequests(
+  prefix: string,
+  count: number,
+  bytes: number,
+): { service: string; body: Buffer; spans: number }[] {
+  const placeholder = `${prefix}-##`;
   const spans = [];
   const perSpan = 20 * 48 + 90;
-  const count = Math.ceil(bytes / perSpan);
-  for (let i = 0; i < count; i++) {
+  const spanCount = Math.ceil(bytes / perSpan);
+  for (let i = 0; i < spanCount; i++) {
     spans.push({
-      traceId: Buffer.from(`${service}-${i}`.padEnd(16, '.')).subarray(0, 16),
+      traceId: Buffer.from(`${placeholder}-${i}`.padEnd(16, '.')).subarray(0, 16),
       spanId: Buffer.from((i + 1).toString(16).padStart(16, '0'), 'hex'),
       name: 'generate_content gemini-2.5-flash',
       startTimeUnixNano: '1764064800000000000',
@@ -227,16 +235,21 @@ function largeRequest(service: string, bytes: number): { service: string; body: 
   const request = {
     resourceSpans: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: placeholder } }] },
         scopeSpans: [{ spans }],
       },
     ],
   };
-  return {
-    service,
-    body: Buffer.from(
-      ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(request)).finish(),
-    ),
-    spans: count,
-  };
+  const encoded = Buffer.from(
+    ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(request)).finish(),
+  );
+  const offsets: number[] = [];
+  for (let at = encoded.indexOf(placeholder); at !== -1; at = encoded.indexOf(placeholder, at + 1))
+    offsets.push(at);
+  return Array.from({ length: count }, (_, n) => {
+    const service = `${prefix}-${String(n).padStart(2, '0')}`;
+    const body = Buffer.from(encoded);
+    for (const at of offsets) body.write(service, at);
+    return { service, body, spans: spanCount };
+  });
 }

@@ -23,7 +23,7 @@ export async function startPromptscope(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<RunningPromptscope> {
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../cli/main.ts'), 'start'], {
+  const child = spawn(path.resolve(import.meta.dirname, '../../bin/promptscope'), ['start'], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
