@@ -11,7 +11,7 @@
  *
  *   npm run bench -- collector        (BENCH_SPANS=150000 BENCH_CONCURRENCY=4 BENCH_BATCH=512)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -69,6 +69,7 @@ export async function run(): Promise<Record<string, string | number>> {
     // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
     await migrated(dataDir);
     const embedded = await drive(spans, { CLICKHOUSE_URL: '', PROMPTSCOPE_DATA_DIR: dataDir }, children);
+    await fs.rm(dataDir, { recursive: true, force: true });
 
     // 2. The same load with ClickHouse in a process of its own, as deployed at scale (CLICKHOUSE_URL set): the
     //    collector's own footprint. The server is chDB behind a small HTTP front (src/testing/clickhouse-server.ts).
@@ -83,7 +84,12 @@ export async function run(): Promise<Record<string, string | number>> {
       },
       children,
     );
+    // Gone, with the runs' files, before the second straight insert: its shutdown (and any merge still running) takes
+    // none of its CPU, and the page cache none of its memory.
+    const serverExited = new Promise((r) => server.child.once('exit', r));
     server.child.kill('SIGTERM');
+    await serverExited;
+    await fs.rm(externalDir, { recursive: true, force: true });
 
     const straightAfter = await straightInsertRate(straightRows, straightDirs[1]!);
     const straight = (straightBefore + straightAfter) / 2;
@@ -196,6 +202,7 @@ export async function drive(
   // Phase 2: as fast as the exporters can send; the clock stops when ClickHouse has every span.
   const pacedCount = PACED_RATE * (PACED_SECONDS + 2);
   await writtenReaches(pacedCount);
+  settle();
   const started = performance.now();
   let next = 0;
   const ackLatencies: number[] = [];
@@ -243,7 +250,7 @@ function readStatus(pid: number): string {
 }
 
 /** The spans as the otel_traces rows the receiver makes of them. */
-function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
+export function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
   return toRows({
     resourceSpans: [
       {
@@ -276,7 +283,7 @@ function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
 }
 
 /** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert (rows/s). */
-async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): Promise<number> {
+export async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): Promise<number> {
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir: dir });
   try {
     await migrateClickHouse(ch.client);
@@ -290,12 +297,21 @@ async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): P
         format: 'JSONEachRow',
       });
     await insert(0);
+    settle();
     const started = performance.now();
     for (let i = 10_000; i < rows.length; i += 10_000) await insert(i);
     return (rows.length - 10_000) / ((performance.now() - started) / 1000);
   } finally {
     await ch.close();
   }
+}
+
+/**
+ * Writes out every dirty page (`sync`) before a timed phase: the kernel writes a previous phase's files back for
+ * seconds afterwards (a straight insert right after the collector runs measured 26k rows/s, 33k 15 s later).
+ */
+function settle(): void {
+  execFileSync('sync');
 }
 
 function percentile(xs: number[], p: number): number {
