@@ -61,6 +61,33 @@ describe('the on-disk spool', () => {
     }
   });
 
+  it('reports the backlog as old as its oldest unstored record: committing a batch does not make the rest young', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const dir = await spoolDir();
+      const spool = new Spool({ dir });
+      expect(spool.oldestUnsentAt).toBeUndefined();
+      await spool.append(['a1']);
+      vi.setSystemTime(1_060_000);
+      await spool.append(['b1']);
+      // ClickHouse slow: a batch an hour later; b1, acknowledged at 1_060_000, is still waiting.
+      vi.setSystemTime(4_600_000);
+      await spool.commit((await spool.read(1))!);
+      expect(spool.oldestUnsentAt).toBe(1_060_000);
+      await spool.close();
+      // Restarted with b1 still on disk: its append time is not on disk, so the backlog counts from the start.
+      vi.setSystemTime(5_000_000);
+      const restarted = new Spool({ dir });
+      expect(restarted.oldestUnsentAt).toBe(5_000_000);
+      await restarted.commit((await restarted.read(1))!);
+      expect(restarted.oldestUnsentAt).toBeUndefined();
+      await restarted.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('after a crash, reads a batch that was out again as exactly the same records with the same token', async () => {
     const dir = await spoolDir();
     const before = new Spool({ dir });

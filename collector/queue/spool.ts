@@ -190,6 +190,26 @@ interface Claim {
   done: boolean;
 }
 
+/** Bytes appended together (one fsync) and when. */
+interface Arrival {
+  bytes: number;
+  at: number;
+}
+
+/** Takes `bytes` off the oldest arrivals; none are left once nothing (`left`) remains. */
+function takeOldest(arrivals: Arrival[], bytes: number, left: number): void {
+  let taken = 0;
+  while (bytes > 0 && taken < arrivals.length) {
+    const oldest = arrivals[taken]!;
+    const part = Math.min(bytes, oldest.bytes);
+    oldest.bytes -= part;
+    bytes -= part;
+    if (oldest.bytes === 0) taken++;
+  }
+  if (taken > 0) arrivals.splice(0, taken);
+  if (left === 0) arrivals.length = 0;
+}
+
 /**
  * A durable append-only queue on disk. `append` resolves only once the record is fsynced (concurrent appends share
  * one write + fsync: group commit). A reader takes batches (several may be out at once) and commits each after
@@ -220,14 +240,15 @@ export class Spool {
    * The bytes not yet handed out, by when they were appended (oldest first; 0 for what a previous run left): a
    * batch that takes some of them leaves the rest as old as they are, so the rest is due when its own age says.
    */
-  #unreadArrivals: { bytes: number; at: number }[] = [];
+  #unreadArrivals: Arrival[] = [];
   #pending: { bufs: readonly Buffer[]; resolve: () => void; reject: (e: Error) => void }[] = [];
   #saving: Promise<void> = Promise.resolve();
   #flushing = false;
   #inFlight: Promise<void> = Promise.resolve();
   /** Bytes appended and not yet committed by the reader. */
   #unsentBytes = 0;
-  #oldestUnsentAt: number | undefined;
+  /** The same by when they were appended (what a previous run left: when this one started), for the backlog's age. */
+  #unsentArrivals: Arrival[] = [];
 
   constructor(options: SpoolOptions) {
     this.#dir = options.dir;
@@ -244,7 +265,7 @@ export class Spool {
 
   /** When the oldest unsent record was appended (undefined when nothing waits); after a restart, the start time. */
   get oldestUnsentAt(): number | undefined {
-    return this.#oldestUnsentAt;
+    return this.#unsentArrivals[0]?.at;
   }
 
   /** Bytes not yet handed out in a batch. */
@@ -293,10 +314,11 @@ export class Spool {
         this.#onFsync?.((performance.now() - started) / 1000);
         // Only now may readers see the new records.
         this.#size += data.length;
+        const at = Date.now();
         this.#unsentBytes += data.length;
-        this.#oldestUnsentAt ??= Date.now();
+        this.#unsentArrivals.push({ bytes: data.length, at });
         this.#unreadBytes += data.length;
-        this.#unreadArrivals.push({ bytes: data.length, at: Date.now() });
+        this.#unreadArrivals.push({ bytes: data.length, at });
         for (const g of group) g.resolve();
       } catch (error) {
         for (const g of group) g.reject(error as Error);
@@ -322,24 +344,9 @@ export class Spool {
     else this.#readAt = batch.end;
     this.#claims.push({ start: batch.start, end: batch.end, done: false });
     this.#unreadBytes = Math.max(0, this.#unreadBytes - batch.frames.length);
-    this.#handedOut(batch.frames.length);
+    takeOldest(this.#unreadArrivals, batch.frames.length, this.#unreadBytes);
     await this.#save();
     return batch;
-  }
-
-  /** Takes `bytes` off the oldest unread arrivals. */
-  #handedOut(bytes: number): void {
-    const arrivals = this.#unreadArrivals;
-    let taken = 0;
-    while (bytes > 0 && taken < arrivals.length) {
-      const oldest = arrivals[taken]!;
-      const part = Math.min(bytes, oldest.bytes);
-      oldest.bytes -= part;
-      bytes -= part;
-      if (oldest.bytes === 0) taken++;
-    }
-    if (taken > 0) arrivals.splice(0, taken);
-    if (this.#unreadBytes === 0) arrivals.length = 0;
   }
 
   #readRange(from: Cursor, maxBytes: number): SpoolBatch | undefined {
@@ -395,8 +402,7 @@ export class Spool {
     while (this.#claims[0]?.done) this.#cursor = this.#claims.shift()!.end;
     const consumed = this.#bytesBetween(before, this.#cursor);
     this.#unsentBytes = Math.max(0, this.#unsentBytes - consumed);
-    if (this.#unsentBytes === 0) this.#oldestUnsentAt = undefined;
-    else if (consumed > 0) this.#oldestUnsentAt = Date.now();
+    takeOldest(this.#unsentArrivals, consumed, this.#unsentBytes);
     await this.#save();
     // The segment before the cursor's is kept too: the ids of recently acknowledged spans are rebuilt from the
     // segments on disk after a restart (see `retainedRecords`), so that history must outlive the commit.
@@ -491,7 +497,7 @@ export class Spool {
     this.#unsentBytes = this.#bytesBetween(this.#cursor, { segment: this.#segment, offset: this.#size });
     this.#unreadBytes = this.#unsentBytes;
     if (this.#unsentBytes > 0) {
-      this.#oldestUnsentAt = 0;
+      this.#unsentArrivals = [{ bytes: this.#unsentBytes, at: Date.now() }];
       this.#unreadArrivals = [{ bytes: this.#unreadBytes, at: 0 }];
     }
   }
