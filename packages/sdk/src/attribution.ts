@@ -75,7 +75,7 @@ export function attributionBaggage(
 }
 
 /** The attribution in the context's baggage, as span attributes (only the keys above, nothing else). */
-export function attributionAttributes(active: Context = context.active()): Attributes | undefined {
+export function attributionAttributes(active: Context): Attributes | undefined {
   const baggage = storage.getStore() ?? propagation.getBaggage(active);
   if (!baggage) return undefined;
   let attributes: Attributes | undefined;

@@ -135,27 +135,30 @@ export class LlmTelemetry {
       recorder.end();
       return Promise.reject(error);
     }
+    const failed = (error: unknown): never => {
+      recorder.fail(error);
+      recorder.end();
+      throw error;
+    };
     // Plain then-handlers rather than an async frame, and one step for recording and ending: every LLM call's hot path.
-    return Promise.resolve(pending).then(
-      (value) => {
-        if (resultOf) {
-          try {
-            recorder.response(resultOf(value));
-          } catch (error) {
-            recorder.fail(error);
-            recorder.end();
-            throw error;
-          }
+    return Promise.resolve(pending).then((value) => {
+      if (resultOf && recorder.span) {
+        let result: LlmCallResult | undefined;
+        try {
+          result = resultOf(value);
+        } catch (error) {
+          // Reading the response is telemetry's own work: its failure is counted, never the caller's.
+          this.internalError('response', error);
         }
-        recorder.end();
-        return value;
-      },
-      (error: unknown) => {
-        recorder.fail(error);
-        recorder.end();
-        throw error;
-      },
-    );
+        try {
+          if (result) recorder.response(result);
+        } catch (error) {
+          failed(error); // an output guardrail that blocks, the one error response() lets through
+        }
+      }
+      recorder.end();
+      return value;
+    }, failed);
   }
 
   /**

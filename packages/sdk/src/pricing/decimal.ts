@@ -42,20 +42,7 @@ export function costOfTokens(tokens: number, pricePerMillion: bigint): bigint {
   return (BigInt(tokens) * pricePerMillion + 500_000n) / 1_000_000n;
 }
 
-const ZEROS = [
-  '',
-  '0',
-  '00',
-  '000',
-  '0000',
-  '00000',
-  '000000',
-  '0000000',
-  '00000000',
-  '000000000',
-  '0000000000',
-  '00000000000',
-];
+const ZEROS = Array.from({ length: SCALE_DIGITS }, (_, n) => '0'.repeat(n));
 
 /**
  * formatDecimal for a whole, non-negative number of pico-units below 2^53, without a BigInt or a padded digit string.
