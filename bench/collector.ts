@@ -63,7 +63,7 @@ export async function run(): Promise<Record<string, string | number>> {
   try {
     // The straight insert runs before and after the collector runs, and they are compared with the mean: this
     // machine's speed drifts by ±15 % over a minute, and a single straight run on one side of it skews the ratio.
-    const straightRows = rowsOf(spans.slice(0, TOTAL));
+    const straightRows = rowsOf(spans);
     const straightBefore = await straightInsertRate(straightRows, straightDirs[0]!);
 
     // 1. `promptscope collector` on the embedded defaults: the ClickHouse engine runs inside its process.
@@ -86,9 +86,7 @@ export async function run(): Promise<Record<string, string | number>> {
     );
     // Gone, with the runs' files, before the second straight insert: its shutdown (and any merge still running) takes
     // none of its CPU, and the page cache none of its memory.
-    const serverExited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await serverExited;
+    await stop(server.child);
     await fs.rm(externalDir, { recursive: true, force: true });
 
     const straightAfter = await straightInsertRate(straightRows, straightDirs[1]!);
@@ -225,9 +223,7 @@ export async function drive(
 
   clearInterval(sampler);
   const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readStatus(child.pid!))?.[1] ?? 0) / 1024;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await stop(child);
   return {
     endToEnd: TOTAL / endToEndSeconds,
     acknowledged: TOTAL / ((ackedAt - started) / 1000),
@@ -241,6 +237,13 @@ export async function drive(
   };
 }
 
+/** SIGTERM, and resolves once the process has exited. */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 function readStatus(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -250,7 +253,7 @@ function readStatus(pid: number): string {
 }
 
 /** The spans as the otel_traces rows the receiver makes of them. */
-export function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
+function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
   return toRows({
     resourceSpans: [
       {
@@ -283,7 +286,7 @@ export function rowsOf(spans: ReadableSpan[]): OtelTraceRow[] {
 }
 
 /** The same rows inserted with @clickhouse/client into a fresh embedded ClickHouse, 10k per insert (rows/s). */
-export async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): Promise<number> {
+async function straightInsertRate(rows: readonly OtelTraceRow[], dir: string): Promise<number> {
   const ch = await openClickHouse({ clickhouseUrl: undefined, database: 'default', dataDir: dir });
   try {
     await migrateClickHouse(ch.client);
